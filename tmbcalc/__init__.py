@@ -1,0 +1,48 @@
+"""tmbcalc: tumor mutational burden, callable footprint, MSI and cross-panel TMB calibration.
+
+Public API (each returns a result object; nothing here prints or exits)::
+
+    compute_tmb(...)          # TMB from a VCF/BCF/MAF            -> TmbResult (tmbcalc.tmb)
+    compute_callable(...)     # callable footprint from BAM/CRAM    -> CallableResult (tmbcalc.coverage)
+    load_panel(id), list_panels()                                   # panel registry (tmbcalc.panels)
+    msi_scan(...), msi_baseline(...), msi_score(...), msi_mutations(...)   (tmbcalc.msi)
+    calibrate_simulate(...), calibrate_fit(...), calibrate_translate(...), calibrate_apply(...)
+
+Names are imported lazily so ``import tmbcalc`` stays fast.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+from .errors import ContigMismatchError, InputError, MissingFieldError, TmbcalcError, UsageError
+
+_LAZY = {
+    "compute_tmb": "tmbcalc.tmb",
+    "TmbResult": "tmbcalc.tmb",
+    "load_profile": "tmbcalc.profiles",
+    "compute_callable": "tmbcalc.coverage",
+    "CallableResult": "tmbcalc.coverage",
+    "load_panel": "tmbcalc.panels",
+    "list_panels": "tmbcalc.panels",
+    "msi_scan": "tmbcalc.msi",
+    "msi_baseline": "tmbcalc.msi",
+    "msi_score": "tmbcalc.msi",
+    "msi_mutations": "tmbcalc.msi",
+    "calibrate_simulate": "tmbcalc.calibrate",
+    "calibrate_fit": "tmbcalc.calibrate",
+    "calibrate_translate": "tmbcalc.calibrate",
+    "calibrate_apply": "tmbcalc.calibrate",
+    "RegionSet": "tmbcalc.regions",
+    "read_bed": "tmbcalc.io.bed",
+}
+
+__all__ = ["__version__", "TmbcalcError", "InputError", "ContigMismatchError", "MissingFieldError",
+           "UsageError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tmbcalc' has no attribute {name!r}")

@@ -1,0 +1,75 @@
+"""Command-line entry point: ``tmbcalc <subcommand> ...``.
+
+Parsing and printing only.  Subcommands live in :mod:`tmbcalc.commands` (one module each,
+discovered automatically) and call the API.  Exit codes: 0 success, 1 input/runtime error,
+2 bad arguments.  Errors are one line on stderr, prefixed ``tmbcalc: error:``; set
+``TMBCALC_DEBUG=1`` to see a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from . import commands
+from ._version import __version__
+from .errors import TmbcalcError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(2, f"tmbcalc: error: {self.prog}: {message}\n")
+
+
+def _command_modules():
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            yield importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tmbcalc", description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"tmbcalc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.register(p)
+        if p.get_default("func") is None:
+            p.set_defaults(func=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TmbcalcError as exc:
+        if os.environ.get("TMBCALC_DEBUG"):
+            raise
+        print(f"tmbcalc: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tmbcalc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except (OSError, MemoryError) as exc:
+        if os.environ.get("TMBCALC_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"tmbcalc: error: {where}{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+__all__ = ["main", "build_parser", "UsageError"]

@@ -1,0 +1,31 @@
+"""Open plain, gzip or BGZF text files, turning low-level failures into InputError."""
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ..errors import InputError, require_readable
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open a text file, transparently decompressing gzip/BGZF (detected by magic bytes)."""
+    p = require_readable(path)
+    with open(p, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace")
+    return open(p, encoding="utf-8", errors="replace")
+
+
+def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, line without newline); truncated gzip becomes InputError."""
+    try:
+        with open_text(path) as fh:
+            for n, line in enumerate(fh, 1):
+                yield n, line.rstrip("\r\n")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"compressed file is truncated or corrupt ({exc})", path) from None

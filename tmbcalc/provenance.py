@@ -1,0 +1,65 @@
+"""Provenance block carried by every result file: what produced it, from what, and how."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import platform
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def describe_input(path: str | Path) -> dict[str, Any]:
+    """Name, path, size and sha256 of one input file."""
+    p = Path(path)
+    return {"name": p.name, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+
+
+def software_versions() -> dict[str, str]:
+    import numpy
+    import pandas
+    import pysam
+
+    return {"tmbcalc": __version__, "python": platform.python_version(), "pysam": pysam.__version__,
+            "htslib": pysam.__htslib_version__ if hasattr(pysam, "__htslib_version__") else "",
+            "numpy": numpy.__version__, "pandas": pandas.__version__}
+
+
+def build_provenance(command: str, parameters: Mapping[str, Any],
+                     inputs: Mapping[str, str | Path | list[str | Path] | None],
+                     **extra: Any) -> dict[str, Any]:
+    """Provenance dict: tool version, command, parameters, inputs (with sha256), time (UTC).
+
+    ``inputs`` maps a role ("vcf", "bed", "tumor_bam") to a path, a list of paths or None.
+    ``extra`` adds e.g. ``panel={"id":..., "version":...}`` or ``calibration_model=...``.
+    """
+    described: dict[str, Any] = {}
+    for role, value in inputs.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            described[role] = [describe_input(v) for v in value]
+        else:
+            described[role] = describe_input(value)
+    return {
+        "tool": "tmbcalc",
+        "version": __version__,
+        "command": command,
+        "command_line": " ".join(sys.argv) if sys.argv and sys.argv[0] else "",
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "software": software_versions(),
+        "parameters": dict(parameters),
+        "inputs": described,
+        **extra,
+    }
