@@ -32,6 +32,13 @@ def extension(pyx: str) -> Extension:
     )
 
 
+def extensions() -> list[Extension]:
+    """All kernels; ``TMBCALC_ONLY_EXT=_depth,_vcfscan`` limits an in-place developer build."""
+    only = {x for x in os.environ.get("TMBCALC_ONLY_EXT", "").split(",") if x}
+    pyx = sorted(glob.glob(os.path.join("tmbcalc", "ext", "*.pyx")))
+    return [extension(p) for p in pyx if not only or os.path.basename(p)[:-4] in only]
+
+
 setup(
     # Top-level panels/ and calibration/ are data folders, mapped into the package explicitly.
     packages=[*find_packages(include=["tmbcalc", "tmbcalc.*"]), "tmbcalc._panels", "tmbcalc._calibration"],
@@ -43,7 +50,7 @@ setup(
         "tmbcalc": ["py.typed", "profiles/*.toml", "examples/*"],
     },
     ext_modules=cythonize(
-        [extension(p) for p in sorted(glob.glob(os.path.join("tmbcalc", "ext", "*.pyx")))],
+        extensions(),
         compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False,
                              "cdivision": True, "initializedcheck": False},
     ),
