@@ -40,16 +40,37 @@ COLUMNS: dict[str, Any] = {
     "n_alt": np.int32,
     "pop_af": np.float32,
     "csq": np.int8,
+    "allele_key": np.uint64,   # allele_key(REF, ALT): matches hotspot / population-AF resources
 }
+
+
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+
+
+def allele_key(ref: str | bytes, alt: str | bytes) -> int:
+    """64-bit FNV-1a hash of ``REF + ">" + ALT`` (VCF-style alleles, upper case).
+
+    The VCF kernel computes the same value in C; readers of other formats convert their alleles
+    to VCF style first.  Used to match variants against hotspot lists and resource VCFs by
+    (contig, pos, allele_key).
+    """
+    data = (ref.encode() if isinstance(ref, str) else ref).upper() + b">" + \
+        (alt.encode() if isinstance(alt, str) else alt).upper()
+    h = _FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 @dataclass
 class VariantTable:
     """Columnar variants of one input file (one or many tumor samples).
 
-    ``labels`` optionally holds per-row display strings for reports (e.g. ``REF>ALT``) as a
-    numpy object array or None; ``meta`` describes the source: caller, fields found, which
-    FORMAT/INFO field filled each column, contig lengths, detected build.
+    ``allele_text`` optionally holds each row's ``REF\tALT`` text for reports without a Python
+    object per row: ``(buffer uint8[N], offsets int64[n+1])``, row i being
+    ``buffer[offsets[i]:offsets[i+1]]``.  ``meta`` describes the source: caller, fields found,
+    which FORMAT/INFO field filled each column, contig lengths, detected build.
     """
 
     columns: dict[str, np.ndarray]
@@ -57,7 +78,7 @@ class VariantTable:
     samples: list[str]
     source: str
     meta: dict[str, Any] = field(default_factory=dict)
-    labels: np.ndarray | None = None
+    allele_text: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.columns["pos"].size)
@@ -69,10 +90,18 @@ class VariantTable:
         """Canonical contig name per row (object array; builds one object per row: for reports)."""
         return np.asarray(self.contigs, dtype=object)[self.columns["contig"]]
 
+    def alleles(self, i: int) -> tuple[str, str]:
+        """(REF, ALT) of row i (for reports and tests; not for per-row loops over big tables)."""
+        if self.allele_text is None:
+            raise ValueError(f"{self.source}: allele text was not kept")
+        buf, off = self.allele_text
+        ref, _, alt = bytes(buf[off[i]:off[i + 1]]).decode().partition("\t")
+        return ref, alt
+
     def take(self, mask_or_index: np.ndarray) -> VariantTable:
+        """Row subset (allele text is dropped: re-read with the row indices if needed)."""
         cols = {k: v[mask_or_index] for k, v in self.columns.items()}
-        labels = None if self.labels is None else self.labels[mask_or_index]
-        return VariantTable(cols, self.contigs, self.samples, self.source, dict(self.meta), labels)
+        return VariantTable(cols, self.contigs, self.samples, self.source, dict(self.meta), None)
 
     @classmethod
     def empty(cls, source: str) -> VariantTable:
