@@ -1,0 +1,214 @@
+"""End-to-end `tmbcalc calibrate ...` on real TCGA cohorts with an in-house panel folder
+(TOML definitions written here, BEDs linked from ../shared/data), plus bad-input behaviour."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import run_cli
+
+COHORTS = ["ACC", "CHOL", "UVM", "KICH"]
+EXOME = "panels/exome_kits/SureSelect_Human_All_Exon_V4_S03723314_Covered_hg19.bed.gz"
+BEDS = {"t-exome": (EXOME, "wes-merino"),
+        "t-impact468": ("panels/msk_impact_gnomeR/IMPACT468_targets_GRCh37.bed", "msk-impact-like"),
+        "t-goal": ("panels/goal_consortium/GOAL_Core_497_genes_sorted.bed", "tso500-like")}
+
+
+def _toml(pid: str, bed: str, profile: str) -> str:
+    return f'''id = "{pid}"
+name = "test panel {pid}"
+version = "test"
+vendor = "test"
+builds = ["GRCh37"]
+profile = "{profile}"
+cutpoints = [10.0]
+citation = "test fixture"
+[footprint]
+source = "../shared/data"
+licence = "see MANIFEST"
+method = "target-bed"
+[footprint.GRCh37]
+bed = "{bed}"
+shipped = false
+obtain = "linked by the test"
+'''
+
+
+@pytest.fixture(scope="module")
+def panels_dir(shared, tmp_path_factory):
+    d = tmp_path_factory.mktemp("panels")
+    for pid, (rel, prof) in BEDS.items():
+        src = shared / rel
+        (d / src.name).symlink_to(src)
+        (d / f"{pid}.toml").write_text(_toml(pid, src.name, prof))
+    return d
+
+
+@pytest.fixture(scope="module")
+def simulated(shared, panels_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim") / "run"
+    mafs = [str(shared / f"somatic/tcga_mc3/TCGA_MC3_{c}.maf.tsv.gz") for c in COHORTS]
+    r = run_cli("calibrate", "simulate", "--maf", *mafs, "--panels", "t-impact468,t-goal",
+                "--reference-panel", "t-exome", "--panels-dir", str(panels_dir), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    return Path(str(out) + ".simulated.tsv.gz"), mafs
+
+
+def _samples_in(mafs) -> int:
+    return sum(pd.read_csv(m, sep="\t", usecols=["Tumor_Sample_Barcode"])["Tumor_Sample_Barcode"].nunique()
+               for m in mafs)
+
+
+def test_simulate_table_and_provenance(simulated):
+    path, mafs = simulated
+    text = gzip.decompress(path.read_bytes()).decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("# tmbcalc ")
+    prov = json.loads(lines[1][len("# provenance: "):])
+    assert prov["reference"]["name"] == "exome-wes-merino"
+    assert [i["name"] for i in prov["inputs"]["maf"]] == [Path(m).name for m in mafs]
+    assert all(len(i["sha256"]) == 64 for i in prov["inputs"]["maf"])
+    df = pd.read_csv(path, sep="\t", comment="#")
+    assert list(df.columns) == ["sample", "cohort", "panel", "profile", "count", "mb", "tmb"]
+    assert len(df) == 3 * _samples_in(mafs)
+    assert set(df.cohort) == {f"TCGA_MC3_{c}" for c in COHORTS}
+    assert np.allclose(df["tmb"], df["count"] / df["mb"], rtol=1e-5)
+    # panel Mb = |panel ∩ exome| (smaller than the panel and than the exome)
+    mb = df.groupby("panel")["mb"].first()
+    assert mb["t-impact468"] < 1.71 and mb["exome-wes-merino"] > 50
+
+
+@pytest.fixture(scope="module")
+def fitted(simulated, tmp_path_factory):
+    table, _ = simulated
+    out = tmp_path_factory.mktemp("models")
+    plots = tmp_path_factory.mktemp("plots")
+    r = run_cli("calibrate", "fit", "--table", str(table), "--methods", "ols,deming,huber-log,isotonic",
+                "--bootstrap", "40", "--seed", "1", "--holdout-cohorts", "--reference-cuts", "1,10",
+                "--plots", str(plots), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    return out, plots
+
+
+def test_fit_writes_models_plots_and_is_deterministic(simulated, fitted, tmp_path):
+    out, plots = fitted
+    models = sorted(out.glob("*.json"))
+    assert len(models) == 8
+    names = {m.stem for m in models}
+    assert "t-impact468__to__exome-wes-merino__deming__v1" in names
+    for m in models:
+        d = json.loads(m.read_text())
+        assert d["format"] == "tmbcalc-calibration-model" and d["training"]["n_samples"] > 100
+        assert m.stat().st_size < 60_000
+    pngs = sorted(plots.glob("*.png"))
+    assert len(pngs) == 8
+    for p in pngs:
+        assert p.stat().st_size > 5000 and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "fit_summary.tsv").read_text().startswith("# tmbcalc")
+    # same seed -> same model content
+    again = tmp_path / "again"
+    again.mkdir()
+    r = run_cli("calibrate", "fit", "--table", str(simulated[0]), "--methods", "ols,deming,huber-log,isotonic",
+                "--bootstrap", "40", "--seed", "1", "--reference-cuts", "1,10", "-o", str(again))
+    assert r.returncode == 0, r.stderr
+    for m in models:
+        a, b = json.loads(m.read_text()), json.loads((again / m.name).read_text())
+        for d in (a, b):
+            d.pop("created_utc")
+            d.pop("provenance")
+        assert a == b
+
+
+def test_translate_agreement_matches_pandas(simulated, fitted):
+    table, _ = simulated
+    out, _ = fitted
+    model = out / "t-impact468__to__exome-wes-merino__deming__v1.json"
+    d = json.loads(model.read_text())
+    r = run_cli("calibrate", "translate", "--model", str(model), "--reference-cut", "1", "--table", str(table),
+                "-o", str(out / "tr"))
+    assert r.returncode == 0, r.stderr
+    res = json.loads((out / "tr.translate.json").read_text())
+    a, b = d["parameters"]["intercept"], d["parameters"]["slope"]
+    cut = (1 - a) / b
+    assert res["panel_cut"] == pytest.approx(cut, rel=1e-5)
+    assert res["ci_low"] <= res["panel_cut"] <= res["ci_high"]
+    df = pd.read_csv(table, sep="\t", comment="#")
+    w = df.pivot_table(index=["cohort", "sample"], columns="panel", values="tmb")
+    ref_hi = w["exome-wes-merino"] >= 1
+    pan_hi = w["t-impact468"] >= res["panel_cut"]
+    tp, fp = int((ref_hi & pan_hi).sum()), int((~ref_hi & pan_hi).sum())
+    fn, tn = int((ref_hi & ~pan_hi).sum()), int((~ref_hi & ~pan_hi).sum())
+    ag = res["agreement_training"]
+    assert (ag["tp"], ag["fp"], ag["fn"], ag["tn"]) == (tp, fp, fn, tn)
+    assert ag["ppa"] == pytest.approx(tp / (tp + fn), abs=1e-6)
+    assert res["equivocal_panel"]["k_min"] >= 1
+    assert "panel_cut" in r.stdout
+
+
+def test_apply_values_and_tmb_json(fitted, tmp_path):
+    out, _ = fitted
+    model = out / "t-impact468__to__exome-wes-merino__ols__v1.json"
+    d = json.loads(model.read_text())
+    r = run_cli("calibrate", "apply", "--model", str(model), "--values", "0,5,12.5", "-o", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "a.calibrated.json").read_text())
+    a, b = d["parameters"]["intercept"], d["parameters"]["slope"]
+    for row, x in zip(res["rows"], (0, 5, 12.5)):
+        assert row["tmb_calibrated"] == pytest.approx(max(a + b * x, 0), abs=1e-4)
+        assert row["ci_low"] <= row["tmb_calibrated"] <= row["ci_high"]
+    tsv = (tmp_path / "a.calibrated.tsv").read_text().splitlines()
+    assert tsv[0].startswith("# tmbcalc") and tsv[2].split("\t")[:3] == ["sample", "tmb_raw", "tmb_calibrated"]
+    # a tmbcalc-style TMB JSON input naming another panel is refused unless allowed
+    inp = tmp_path / "x.tmb.json"
+    inp.write_text(json.dumps({"samples": [{"sample": "S1", "tmb": 7.0}],
+                               "provenance": {"panel": {"id": "f1cdx"}}}))
+    r = run_cli("calibrate", "apply", "--model", str(model), "--input", str(inp), "-o", str(tmp_path / "b"))
+    assert r.returncode == 2 and "panel" in r.stderr and not (tmp_path / "b.calibrated.tsv").exists()
+    r = run_cli("calibrate", "apply", "--model", str(model), "--input", str(inp), "--allow-panel-mismatch",
+                "-o", str(tmp_path / "b"))
+    assert r.returncode == 0, r.stderr
+
+
+def test_uncertainty_command_matches_scipy(tmp_path):
+    from scipy.stats import poisson
+
+    r = run_cli("calibrate", "uncertainty", "--mb", "0.8,1.14", "--cut", "10", "-o", str(tmp_path / "u"))
+    assert r.returncode == 0, r.stderr
+    rows = [l.split("\t") for l in r.stdout.strip().splitlines()[1:]]
+    for row, mb in zip(rows, (0.8, 1.14)):
+        k, lo, hi = int(row[4]), float(row[5]), float(row[6])
+        assert k == {0.8: 8, 1.14: 12}[mb]
+        assert poisson.sf(k - 1, lo * mb) == pytest.approx(0.025, abs=1e-3)
+        assert poisson.sf(k - 1, hi * mb) == pytest.approx(0.975, abs=1e-3)
+    assert (tmp_path / "u.uncertainty.tsv").read_text().startswith("# tmbcalc")
+
+
+def test_bad_inputs_one_line_errors_no_outputs(shared, panels_dir, tmp_path):
+    ok = str(shared / "somatic/tcga_mc3/TCGA_MC3_ACC.maf.tsv.gz")
+    bad = tmp_path / "bad.maf"
+    bad.write_text("Hugo_Symbol\tChromosome\tStart_Position\tReference_Allele\tTumor_Seq_Allele2\t"
+                   "Tumor_Sample_Barcode\nX\tchrUn_weird\tnotanumber\tA\tT\tS1\n")
+    r = run_cli("calibrate", "simulate", "--maf", ok, str(bad), "--panels", "t-impact468", "--reference-panel",
+                "t-exome", "--panels-dir", str(panels_dir), "-o", str(tmp_path / "s"))
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "bad.maf" in r.stderr
+    assert "Traceback" not in r.stderr and not list(tmp_path.glob("s*"))
+    r = run_cli("calibrate", "simulate", "--maf", str(tmp_path / "missing.maf"), "--panels", "t-impact468",
+                "-o", str(tmp_path / "s"))
+    assert r.returncode == 1 and "does not exist" in r.stderr
+    r = run_cli("calibrate", "translate", "--model", "nope__to__x__ols__v1")
+    assert r.returncode == 2 and "unknown calibration model" in r.stderr
+    broken = tmp_path / "m.json"
+    broken.write_text('{"format": "tmbcalc-calibration-model", "format_version": 1}')
+    r = run_cli("calibrate", "apply", "--model", str(broken), "--values", "1", "-o", str(tmp_path / "z"))
+    assert r.returncode == 1 and "lacks key" in r.stderr and not list(tmp_path.glob("z*"))
+    tab = tmp_path / "t.tsv"
+    tab.write_text("sample\tcohort\n")
+    r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path))
+    assert r.returncode == 1 and "lacks column" in r.stderr
+    r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path / "nodir"))
+    assert r.returncode == 2

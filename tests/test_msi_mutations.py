@@ -1,0 +1,299 @@
+"""``tmbcalc msi mutations``: MSI from somatic calls (MSIseq-style).
+
+Expectations come from: MSIseq's own per-Mb figures (``train.mutationNum``), hand-counted
+MAF/VCF examples, a pure-Python overlap definition (hypothesis), clinical MSI labels of
+held-out TCGA tumours, and a refit of the shipped calibration file from its training data.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import run_cli
+from tmbcalc.errors import UsageError
+from tmbcalc.msi.mutations import (DEFAULT_RULE_FILE, PUBLISHED_THRESHOLD, IndelRule, fit_indel_rule,
+                                   msi_mutations)
+from tmbcalc.resources import calibration_dir
+from tmbcalc.variants import COLUMNS, DEL, INS, SNV, VariantTable
+
+MAF_COLS = ["Hugo_Symbol", "Chromosome", "Start_Position", "End_Position", "Reference_Allele",
+            "Tumor_Seq_Allele2", "Variant_Type", "Tumor_Sample_Barcode", "FILTER"]
+
+
+def _write_maf(path: Path, rows: list[tuple]) -> Path:
+    with open(path, "w") as fh:
+        fh.write("\t".join(MAF_COLS) + "\n")
+        for r in rows:
+            fh.write("\t".join(str(x) for x in ("G", *r)) + "\n")
+    return path
+
+
+def _write_loci(path: Path, rows: list[tuple]) -> Path:
+    with open(path, "w") as fh:
+        fh.write("##tmbcalc-msi-loci v1\nchrom\tstart\tend\tunit\tref_copies\tleft_flank\tright_flank\tname\n")
+        for chrom, start, unit, copies in rows:
+            fh.write(f"{chrom}\t{start}\t{start + len(unit) * copies}\t{unit}\t{copies}\tGT\tGT\t.\n")
+    return path
+
+
+@pytest.fixture()
+def hand_example(tmp_path):
+    """Two repeats on contig 3 ([1000,1012) A x12, [5000,5010) AC x5); footprint 3:0-10000.
+
+    MAF coordinates are 1-based; comments give the 0-based event.  Hand count for S1:
+    indels in footprint = a b c d e f g = 7, in repeats = a b c g = 4, SNVs = 1.
+    """
+    loci = _write_loci(tmp_path / "loci.tsv", [("3", 1000, "A", 12), ("3", 5000, "AC", 5)])
+    bed = tmp_path / "fp.bed"
+    bed.write_text("3\t0\t10000\n")
+    rows = [
+        ("3", 1006, 1006, "A", "-", "DEL", "S1", "PASS"),      # a: deletes 1005 (inside R1)
+        ("3", 1000, 1001, "-", "A", "INS", "S1", "PASS"),      # b: between 999|1000 (R1 left edge)
+        ("3", 1012, 1013, "-", "A", "INS", "S1", "PASS"),      # c: between 1011|1012 (R1 right edge)
+        ("3", 1013, 1014, "-", "G", "INS", "S1", "PASS"),      # d: between 1012|1013 (1 bp past R1)
+        ("3", 3001, 3002, "GT", "-", "DEL", "S1", "PASS"),     # e: deletes 3000-3001 (no repeat)
+        ("3", 4999, 5000, "GT", "-", "DEL", "S1", "PASS"),     # f: deletes 4998-4999 (ends at R2 start)
+        ("3", 5000, 5001, "TA", "-", "DEL", "S1", "PASS"),     # g: deletes 4999-5000 (into R2)
+        ("3", 1004, 1004, "A", "C", "SNP", "S1", "PASS"),      # h: SNV inside R1
+        ("3", 5003, 5004, "AC", "-", "DEL", "S1", "germline_risk"),  # i: filtered, inside R2
+        ("3", 20001, 20001, "A", "-", "DEL", "S1", "PASS"),    # j: outside the footprint
+        ("3", 7001, 7001, "A", "T", "SNP", "S2", "PASS"),      # S2: one SNV
+    ]
+    maf = _write_maf(tmp_path / "calls.maf", rows)
+    return {"loci": loci, "bed": bed, "maf": maf, "tmp": tmp_path}
+
+
+def test_hand_counted_repeat_indels(hand_example):
+    res = msi_mutations(hand_example["maf"], loci=hand_example["loci"], bed=hand_example["bed"])
+    s1, s2 = res.sample("S1"), res.sample("S2")
+    assert (s1.indels, s1.repeat_indels, s1.snvs) == (7, 4, 1)
+    assert s1.footprint_mb == pytest.approx(0.01)
+    assert s1.indels_per_mb == pytest.approx(700.0)
+    assert s1.repeat_indels_per_mb == pytest.approx(400.0)
+    assert res.repeat_coverage == 1.0
+    assert res.rule_used == "msiseq_repeat_indels"
+    assert s1.status == s1.published_rule_status == "MSI-H"
+    assert (s2.indels, s2.repeat_indels, s2.snvs) == (0, 0, 1)
+    assert s2.status == "MSS"
+    # FILTER-failed call i is counted only on request: one more indel, in a repeat
+    res2 = msi_mutations(hand_example["maf"], loci=hand_example["loci"], bed=hand_example["bed"],
+                         include_filtered=True)
+    assert (res2.sample("S1").indels, res2.sample("S1").repeat_indels) == (8, 5)
+
+
+def test_repeats_bed_equals_loci(hand_example):
+    bed = hand_example["tmp"] / "rep.bed"
+    bed.write_text("3\t1000\t1012\n3\t5000\t5010\n")
+    a = msi_mutations(hand_example["maf"], repeats_bed=bed, bed=hand_example["bed"])
+    assert (a.sample("S1").indels, a.sample("S1").repeat_indels) == (7, 4)
+
+
+def test_published_threshold_is_strict(hand_example, tmp_path):
+    """MSI-H only when repeat indels/Mb > 0.395: one repeat indel over exactly 1/0.395 Mb is MSS."""
+    maf = _write_maf(tmp_path / "one.maf", [("3", 1006, 1006, "A", "-", "DEL", "S1", "PASS")])
+    at = msi_mutations(maf, loci=hand_example["loci"], footprint_mb=1 / PUBLISHED_THRESHOLD)
+    assert at.sample("S1").repeat_indels_per_mb == pytest.approx(0.395)
+    above = msi_mutations(maf, loci=hand_example["loci"], footprint_mb=1 / 0.396)
+    assert above.sample("S1").status == "MSI-H"
+    assert msi_mutations(maf, loci=hand_example["loci"], footprint_mb=1 / 0.394).sample("S1").status == "MSS"
+
+
+def test_repeats_not_covering_input_fall_back_to_fitted_rule(hand_example, tmp_path):
+    loci = _write_loci(tmp_path / "chr20.tsv", [("20", 500, "T", 15)])
+    res = msi_mutations(hand_example["maf"], loci=loci, footprint_mb=38.0)
+    assert res.repeat_coverage == 0.0
+    assert res.rule_used == "fitted_indel_rule"
+    s1 = res.sample("S1")
+    assert s1.published_rule_status is None and s1.status == s1.fitted_status
+    assert any("cover only" in w for w in res.warnings)
+
+
+def test_vcf_input(tmp_path):
+    """Same counting from a VCF (helper A's reader): padded alleles, 1-based POS."""
+    vcf = tmp_path / "t.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=3,length=200000>\n"
+        '##FILTER=<ID=PASS,Description="ok">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "3\t1000\t.\tGA\tG\t.\tPASS\t.\n"       # deletes 0-based 1000 (R1 first base)
+        "3\t1000\t.\tG\tGA\t.\tPASS\t.\n"       # insertion 999|1000
+        "3\t1012\t.\tA\tAT\t.\tPASS\t.\n"       # insertion 1011|1012 (R1 right edge)
+        "3\t1013\t.\tG\tGT\t.\tPASS\t.\n"       # insertion 1012|1013: outside
+        "3\t1004\t.\tA\tC\t.\tPASS\t.\n")       # SNV
+    loci = _write_loci(tmp_path / "loci.tsv", [("3", 1000, "A", 12)])
+    res = msi_mutations(vcf, loci=loci, footprint_mb=1.0)
+    (s,) = res.samples
+    assert (s.indels, s.repeat_indels, s.snvs) == (4, 3, 1)
+
+
+def _table(events: list[tuple[int, int, int]]) -> VariantTable:
+    """events: (vtype, pos0, indel length) on contig '1', one sample."""
+    n = len(events)
+    cols = {k: np.zeros(n, dtype=t) for k, t in COLUMNS.items()}
+    for i, (vt, pos, ln) in enumerate(events):
+        cols["vtype"][i] = vt
+        cols["pos"][i] = pos
+        cols["ref_len"][i] = 1 + ln if vt == DEL else 1
+        cols["alt_len"][i] = 1 + ln if vt == INS else 1
+    return VariantTable(cols, ["1"], ["S"], "hypothesis")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(1, 12)), min_size=1, max_size=6),
+       st.lists(st.tuples(st.sampled_from([INS, DEL, SNV]), st.integers(1, 400), st.integers(1, 6)),
+                min_size=1, max_size=25))
+def test_in_repeat_matches_bruteforce(reps, events):
+    """Repeat membership vs the definition spelled out base by base in pure Python."""
+    spans = []
+    for s, ln in sorted(reps):
+        if spans and s < spans[-1][1]:
+            continue
+        spans.append((s, s + ln))
+    bases = {b for s, e in spans for b in range(s, e)}
+    expect = 0
+    for vt, pos, ln in events:
+        if vt == DEL and any(b in bases for b in range(pos + 1, pos + 1 + ln)):
+            expect += 1
+        if vt == INS and (pos in bases or pos + 1 in bases):
+            expect += 1
+    with tempfile.TemporaryDirectory() as d:
+        bed = Path(d) / "r.bed"
+        bed.write_text("".join(f"1\t{s}\t{e}\n" for s, e in spans))
+        res = msi_mutations(_table(events), repeats_bed=bed, footprint_mb=1.0)
+    (s,) = res.samples
+    assert s.repeat_indels == expect
+    assert s.indels == sum(vt != SNV for vt, _, _ in events)
+    assert s.snvs == sum(vt == SNV for vt, _, _ in events)
+
+
+def test_needs_exactly_one_denominator(hand_example):
+    with pytest.raises(UsageError):
+        msi_mutations(hand_example["maf"], loci=hand_example["loci"])
+    with pytest.raises(UsageError):
+        msi_mutations(hand_example["maf"], bed=hand_example["bed"], footprint_mb=1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# MSIseq TCGA data
+
+def _msiseq_maf(shared: Path, which: str, out: Path) -> tuple[Path, dict[str, float]]:
+    """MSIseq's 5-column table -> minimal MAF (placeholder alleles of the right length)."""
+    d = shared / "somatic" / "msiseq_tcga"
+    t = pd.read_csv(d / f"MSIseq_NGS{which}data.tsv.gz", sep="\t")
+    rows = []
+    for chrom, s, e, vt, bc in t.itertuples(index=False):
+        if vt == "SNP":
+            rows.append((chrom, s, e, "A", "C", vt, bc, "PASS"))
+        elif vt == "INS":
+            rows.append((chrom, s, e, "-", "T", vt, bc, "PASS"))
+        else:
+            rows.append((chrom, s, e, "N" * (e - s + 1), "-", vt, bc, "PASS"))
+    _write_maf(out, rows)
+    sl = pd.read_csv(d / f"MSIseq_NGS{which}seqLen.tsv", sep="\t")
+    return out, dict(zip(sl.Tumor_Sample_Barcode, sl.Sequence_Length.astype(float)))
+
+
+@pytest.fixture(scope="module")
+def msiseq_train(shared, tmp_path_factory):
+    maf, seqlen = _msiseq_maf(shared, "train", tmp_path_factory.mktemp("msiseq") / "train.maf")
+    res = msi_mutations(maf, footprint_mb=seqlen)
+    return pd.DataFrame([s.to_dict() for s in res.samples]).set_index("sample")
+
+
+def test_rates_agree_with_msiseq_mutationNum(shared, msiseq_train):
+    """indels/Mb and SNVs/Mb equal MSIseq's own T.ind / T.sns for all 361 training tumours."""
+    m = pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_train.mutationNum.tsv", sep="\t").set_index("rownames")
+    assert len(msiseq_train) == len(m) == 361
+    got = msiseq_train.reindex(m.index)
+    np.testing.assert_allclose(got.indels_per_mb, m["T.ind"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got.snvs_per_mb, m["T.sns"], rtol=0, atol=1e-9)
+
+
+def test_calibration_file_reproducible(shared, msiseq_train):
+    """Refitting on the training set gives the shipped coefficients (versioned data is honest)."""
+    shipped = IndelRule.load(calibration_dir() / DEFAULT_RULE_FILE)
+    lab = pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t")
+    y = (lab.set_index("Tumor_Sample_Barcode")["MSI_status"].reindex(msiseq_train.index) == "MSI-H").to_numpy()
+    refit = fit_indel_rule(msiseq_train.indels_per_mb, msiseq_train.snvs_per_mb, y, rule_id="x", version="x",
+                           training={})
+    assert refit.coef_log_indels == pytest.approx(shipped.coef_log_indels, rel=1e-4)
+    assert refit.coef_log_snvs == pytest.approx(shipped.coef_log_snvs, rel=1e-4)
+    assert refit.intercept == pytest.approx(shipped.intercept, rel=1e-4)
+    # resubstitution on the training set: the rule separates most tumours
+    pred = shipped.probability(msiseq_train.indels_per_mb, msiseq_train.snvs_per_mb) > 0.5
+    assert (pred & y).sum() / y.sum() >= 0.85 and (~pred & ~y).sum() / (~y).sum() >= 0.95
+
+
+def test_heldout_firehose_coad(shared):
+    """Held-out tumours: Firehose COAD MAF (another caller run), clinical MSI label, not in the
+    MSIseq training set: 29 tumours, 5 MSI-H.  Observed 4/5 and 24/24; floors allow one more
+    miss (sens >= 0.6) and two false positives (spec >= 0.9) but fail a broken rule."""
+    fh = shared / "somatic" / "tcga_firehose"
+    clin = pd.read_csv(fh / "TCGA_Firehose_COAD.clinical.tsv.gz", sep="\t", low_memory=False)
+    clin = clin.dropna(subset=["microsatellite_instability"])
+    lab = dict(zip(clin.Tumor_Sample_Barcode.str[:12], clin.microsatellite_instability == "YES"))
+    train = set(pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t").Tumor_Sample_Barcode)
+    res = msi_mutations(fh / "TCGA_Firehose_COAD.maf.tsv.gz", footprint_mb=38.0)
+    pairs = [(lab[s.sample[:12]], s.status == "MSI-H") for s in res.samples
+             if s.sample[:12] in lab and s.sample[:12] not in train]
+    truth = np.array([p[0] for p in pairs])
+    pred = np.array([p[1] for p in pairs])
+    assert len(pairs) == 29 and truth.sum() == 5
+    assert (pred & truth).sum() / truth.sum() >= 0.6
+    assert (~pred & ~truth).sum() / (~truth).sum() >= 0.9
+    assert res.rule_used == "fitted_indel_rule" and not res.warnings
+
+
+def test_undercalled_indels_warned(shared):
+    """Firehose UCEC has 2,237 indels for 170,881 SNVs: flagged (its MSI-H tumours look MSS)."""
+    res = msi_mutations(shared / "somatic/tcga_firehose/TCGA_Firehose_UCEC.maf.tsv.gz", footprint_mb=38.0)
+    assert any("may not report indels" in w for w in res.warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+def test_cli_outputs_and_provenance(hand_example):
+    prefix = hand_example["tmp"] / "out"
+    p = run_cli("msi", "mutations", str(hand_example["maf"]), "--loci", str(hand_example["loci"]),
+                "--bed", str(hand_example["bed"]), "-o", str(prefix))
+    assert p.returncode == 0, p.stderr
+    d = json.loads(Path(f"{prefix}.msi_mutations.json").read_text())
+    assert d["rule_used"] == "msiseq_repeat_indels"
+    assert d["provenance"]["inputs"]["input"]["name"] == "calls.maf"
+    assert d["provenance"]["calibration_model"]["id"] == "msi-mutations-msiseq-tcga"
+    s1 = next(s for s in d["samples"] if s["sample"] == "S1")
+    assert s1["repeat_indels"] == 4 and s1["status"] == "MSI-H"
+    lines = Path(f"{prefix}.msi_mutations.tsv").read_text().splitlines()
+    assert lines[0].startswith("# tmbcalc") and lines[1].startswith("# parameters: {")
+    head = next(ln for ln in lines if not ln.startswith("#")).split("\t")
+    rows = [dict(zip(head, ln.split("\t"))) for ln in lines if not ln.startswith("#")][1:]
+    assert {r["sample"]: r["repeat_indels"] for r in rows} == {"S1": "4", "S2": "0"}
+
+
+def test_cli_errors_leave_no_output(hand_example, tmp_path):
+    prefix = tmp_path / "bad"
+    p = run_cli("msi", "mutations", str(hand_example["maf"]), "--loci", str(hand_example["loci"]),
+                "-o", str(prefix))
+    assert p.returncode == 2 and "tmbcalc: error:" in p.stderr and "Traceback" not in p.stderr
+    bad_loci = tmp_path / "bad.tsv"
+    bad_loci.write_text("chrom\tstart\n3\t5\n")
+    p = run_cli("msi", "mutations", str(hand_example["maf"]), "--loci", str(bad_loci), "--footprint-mb", "1",
+                "-o", str(prefix))
+    assert p.returncode == 1 and "bad.tsv" in p.stderr and "Traceback" not in p.stderr
+    p = run_cli("msi", "mutations", str(tmp_path / "missing.maf"), "--footprint-mb", "1", "-o", str(prefix))
+    assert p.returncode == 1 and "missing.maf" in p.stderr
+    assert not list(tmp_path.glob("bad.*msi_mutations*"))
+    gz = tmp_path / "trunc.maf.gz"
+    gz.write_bytes(gzip.compress(hand_example["maf"].read_bytes())[:60])
+    p = run_cli("msi", "mutations", str(gz), "--footprint-mb", "1", "-o", str(prefix))
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert not list(tmp_path.glob("bad*"))[1:]  # only bad.tsv itself

@@ -1,0 +1,164 @@
+"""Apply a calibration model to panel TMB values: harmonized (reference-scale) TMB beside raw.
+
+For each input value ``x`` (panel TMB, mut/Mb) the output gives the calibrated value ``f(x)``,
+the 95% bootstrap confidence band of the calibration curve at ``x`` (``ci_low``/``ci_high``:
+uncertainty of the mapping only) and a 95% prediction interval (``pi_low``/``pi_high``: the
+calibrated value shifted by the 2.5%/97.5% quantiles of the held-out residuals on the
+``ln(1 + TMB)`` scale, i.e. where the reference TMB of such a tumour is expected to fall).
+Values above the largest panel TMB seen in training are flagged ``extrapolated``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, UsageError, require_readable
+from ..io.textfile import open_text
+from .models import CalibrationModel, find_model, load_model
+
+
+@dataclass
+class Harmonized:
+    """Calibrated values for a batch of panel TMB values (arrays, mut/Mb)."""
+
+    model_id: str
+    raw: np.ndarray
+    calibrated: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    pi_low: np.ndarray | None
+    pi_high: np.ndarray | None
+    extrapolated: np.ndarray
+
+
+def apply_model(model: CalibrationModel, values: np.ndarray) -> Harmonized:
+    x = np.asarray(values, float)
+    if x.ndim != 1:
+        x = x.reshape(-1)
+    if np.any(~np.isfinite(x)) or np.any(x < 0):
+        raise UsageError("TMB values to calibrate must be finite and >= 0")
+    cal = model.predict(x)
+    lo, hi = model.band(x)
+    lo, hi = np.minimum(lo, cal), np.maximum(hi, cal)
+    q = (model.data.get("validation") or {}).get("residual_log_quantiles")
+    pl = ph = None
+    if q and q[0] is not None and q[1] is not None:
+        pl = np.maximum(np.expm1(np.log1p(cal) + q[0]), 0.0)
+        ph = np.expm1(np.log1p(cal) + q[1])
+    vmax = (model.data.get("valid_range") or {}).get("panel_tmb_max")
+    extra = x > vmax if vmax is not None else np.zeros(x.size, bool)
+    return Harmonized(model.id, x, cal, lo, hi, pl, ph, extra)
+
+
+def harmonize(panel_id: str, reference: str, tmb_values, method: str | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Reference-scale TMB for panel TMB values: ``(values, ci_low, ci_high, model_id)``.
+
+    Uses the newest bundled model for (panel, reference): the recommended method unless
+    ``method`` is given.  Raises UsageError when no model ships for the pair.
+    """
+    model = find_model(panel_id, reference, method)
+    h = apply_model(model, np.atleast_1d(np.asarray(tmb_values, float)))
+    return h.calibrated, h.ci_low, h.ci_high, model.id
+
+
+def read_tmb_input(path: str | Path) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """Samples, TMB values and provenance from ``tmbcalc tmb`` output (.tmb.json or a TSV).
+
+    A TSV needs a header with ``sample`` and ``tmb`` columns (``#`` lines are skipped).
+    """
+    p = require_readable(path, "TMB input")
+    if p.name.endswith(".json"):
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno})", p) from None
+        samples = data.get("samples") if isinstance(data, dict) else None
+        if not isinstance(samples, list) or not samples:
+            raise InputError("expected a tmbcalc TMB JSON with a non-empty 'samples' list", p)
+        names, vals = [], []
+        for i, s in enumerate(samples):
+            if not isinstance(s, dict) or "tmb" not in s:
+                raise InputError(f"samples[{i}] has no 'tmb'", p)
+            if s["tmb"] is None:
+                raise InputError(f"samples[{i}] ('{s.get('sample', i)}') has tmb null", p)
+            names.append(str(s.get("sample", i)))
+            vals.append(float(s["tmb"]))
+        return names, np.asarray(vals, float), data.get("provenance") or {}
+    header = None
+    names, vals = [], []
+    with open_text(p) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.rstrip("\r\n").split("\t")
+            if header is None:
+                header = fields
+                if "tmb" not in header:
+                    raise InputError(f"line {lineno}: TSV header has no 'tmb' column "
+                                     f"(columns: {', '.join(header[:10])})", p)
+                si = header.index("sample") if "sample" in header else None
+                ti = header.index("tmb")
+                continue
+            if len(fields) != len(header):
+                raise InputError(f"line {lineno}: {len(fields)} fields, header has {len(header)}", p)
+            try:
+                v = float(fields[ti])
+            except ValueError:
+                raise InputError(f"line {lineno}: tmb {fields[ti]!r} is not a number", p) from None
+            if not np.isfinite(v) or v < 0:
+                raise InputError(f"line {lineno}: tmb {fields[ti]!r} must be a finite value >= 0", p)
+            names.append(fields[si] if si is not None else str(len(names)))
+            vals.append(v)
+    if header is None or not vals:
+        raise InputError("TSV has no data rows", p)
+    return names, np.asarray(vals, float), {}
+
+
+def _input_panel(prov: dict[str, Any]) -> str | None:
+    panel = prov.get("panel")
+    if isinstance(panel, dict):
+        return panel.get("id")
+    if isinstance(panel, str):
+        return panel
+    params = prov.get("parameters") or {}
+    return params.get("panel") if isinstance(params.get("panel"), str) else None
+
+
+def calibrate_apply(model: str | Path | CalibrationModel, values=None, *, input_path: str | Path | None = None,
+                    samples: list[str] | None = None, allow_panel_mismatch: bool = False) -> dict[str, Any]:
+    """Calibrate TMB values (or a ``tmbcalc tmb`` output) with a model.
+
+    Returns ``{"model": id, "rows": [{sample, tmb_raw, tmb_calibrated, ci_low, ci_high, pi_low,
+    pi_high, extrapolated}], "input_panel": ...}``.
+    """
+    m = model if isinstance(model, CalibrationModel) else load_model(model)
+    prov: dict[str, Any] = {}
+    if input_path is not None:
+        samples, vals, prov = read_tmb_input(input_path)
+    elif values is not None:
+        vals = np.atleast_1d(np.asarray(values, float))
+        samples = samples or [str(i) for i in range(vals.size)]
+    else:
+        raise UsageError("give values or an input file to calibrate")
+    ip = _input_panel(prov)
+    if ip and ip != m.panel_id and not allow_panel_mismatch:
+        raise UsageError(f"model '{m.id}' is for panel '{m.panel_id}' but the input was computed with "
+                         f"panel '{ip}' (use --allow-panel-mismatch to apply it anyway)")
+    h = apply_model(m, vals)
+    rows = []
+    for i, s in enumerate(samples):
+        rows.append({"sample": s, "tmb_raw": float(h.raw[i]), "tmb_calibrated": round(float(h.calibrated[i]), 4),
+                     "ci_low": round(float(h.ci_low[i]), 4), "ci_high": round(float(h.ci_high[i]), 4),
+                     "pi_low": None if h.pi_low is None else round(float(h.pi_low[i]), 4),
+                     "pi_high": None if h.pi_high is None else round(float(h.pi_high[i]), 4),
+                     "extrapolated": bool(h.extrapolated[i])})
+    return {"model": m.id, "panel": m.panel_id, "reference": m.reference, "method": m.method,
+            "input_panel": ip, "rows": rows}
+
+
+__all__ = ["Harmonized", "apply_model", "harmonize", "calibrate_apply", "read_tmb_input"]

@@ -1,0 +1,316 @@
+"""Fit panel -> reference TMB mappings with bootstrap CIs and whole-cohort hold-out validation.
+
+For each panel the simulation table gives pairs (x = panel TMB, y = reference TMB) per tumour.
+For each method (:mod:`tmbcalc.calibrate.mappings`):
+
+1. fit on all pairs;
+2. **bootstrap**: ``B`` resamples of the tumours with replacement (``numpy.random.default_rng(seed)``,
+   the same resamples for every method), refit; percentile CIs of intercept/slope and a pointwise
+   95% band of the calibrated curve on a grid of panel values.  Because every bootstrap curve is
+   non-decreasing, the CI of the panel cut equivalent to a reference cut ``c`` is read off the
+   band exactly: its lower end is where the upper band reaches ``c``, its upper end where the lower
+   band does (quantiles commute with monotone maps);
+3. **hold-out**: leave-one-cohort-out (or grouped K-fold over cohorts): refit without the cohort,
+   predict it.  Out-of-fold predictions give RMSE on ``ln(1 + TMB)`` raw vs calibrated and the
+   agreement with the reference at each reference cut, raw (panel >= c) vs calibrated
+   (calibrated panel >= c).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, UsageError
+from ..provenance import software_versions
+from . import mappings
+from .agreement import agreement, rmse_log
+from .models import FORMAT, FORMAT_VERSION, CalibrationModel, model_id
+from .table import paired
+
+
+@dataclass
+class FitOptions:
+    methods: tuple[str, ...] = mappings.METHODS
+    bootstrap: int = 1000
+    seed: int = 1
+    holdout: str = "cohort"            # "cohort" (leave-one-cohort-out), "kfold" (grouped), "none"
+    folds: int = 5
+    reference_cuts: tuple[float, ...] = (10.0,)
+    deming_delta: float | None = None  # None: Poisson ratio L_panel / L_reference
+    level: float = 0.95
+    version: int = 1
+    band_points: int = 120
+    min_samples: int = 20
+
+
+@dataclass
+class FitResult:
+    models: list[CalibrationModel]
+    validation: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _r(v: Any, digits: int = 6) -> Any:
+    if v is None:
+        return None
+    v = float(v)
+    if not np.isfinite(v):
+        return None
+    return float(f"{v:.{digits}g}")
+
+
+def _grid(x: np.ndarray, points: int) -> np.ndarray:
+    top = max(float(np.max(x)) * 1.02, 1.0)
+    g = np.concatenate([[0.0], np.geomspace(0.05, top, points - 1)])
+    return np.unique(np.array([_r(v, 5) for v in g]))
+
+
+def first_crossing(gx: np.ndarray, curve: np.ndarray, c: float) -> float:
+    """Smallest grid x at which a non-decreasing piecewise-linear curve reaches c (NaN if never)."""
+    hit = np.flatnonzero(curve >= c)
+    if hit.size == 0:
+        return float("nan")
+    i = int(hit[0])
+    if i == 0:
+        return float(gx[0])
+    x0, x1, y0, y1 = gx[i - 1], gx[i], curve[i - 1], curve[i]
+    return float(x0 + (c - y0) * (x1 - x0) / (y1 - y0)) if y1 > y0 else float(x1)
+
+
+def _folds(cohorts: np.ndarray, opts: FitOptions) -> list[np.ndarray]:
+    """Boolean test masks, one per fold (whole cohorts held out)."""
+    uniq = np.unique(cohorts)
+    if opts.holdout == "none":
+        return []
+    if len(uniq) < 2:
+        raise UsageError(f"hold-out validation needs >= 2 cohorts in the table, found {len(uniq)} "
+                         "(use --holdout none)")
+    if opts.holdout == "cohort":
+        return [cohorts == c for c in uniq]
+    if opts.holdout == "kfold":
+        from sklearn.model_selection import GroupKFold
+
+        k = min(opts.folds, len(uniq))
+        out = []
+        for _, test in GroupKFold(n_splits=k).split(cohorts, groups=cohorts):
+            m = np.zeros(cohorts.size, bool)
+            m[test] = True
+            out.append(m)
+        return out
+    raise UsageError(f"unknown hold-out scheme '{opts.holdout}' (cohort, kfold, none)")
+
+
+def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, delta: float,
+              opts: FitOptions) -> dict[str, Any] | None:
+    folds = _folds(cohorts, opts)
+    if not folds:
+        return None
+    oof = np.full(x.size, np.nan)
+    for test in folds:
+        train = ~test
+        if train.sum() < 3:
+            continue
+        p = mappings.fit(method, x[train], y[train], delta=delta)
+        oof[test] = mappings.predict(method, p, x[test])
+    ok = np.isfinite(oof)
+    xs, ys, ps, cs = x[ok], y[ok], oof[ok], cohorts[ok]
+    per_cohort = {}
+    for c in np.unique(cs):
+        m = cs == c
+        per_cohort[str(c)] = {"n": int(m.sum()), "rmse_log_raw": _r(rmse_log(xs[m], ys[m])),
+                              "rmse_log_calibrated": _r(rmse_log(ps[m], ys[m]))}
+    agree = {}
+    for c in opts.reference_cuts:
+        agree[_cutkey(c)] = {"raw": agreement(ys >= c, xs >= c).to_dict(),
+                             "calibrated": agreement(ys >= c, ps >= c).to_dict()}
+    resid = np.log1p(ys) - np.log1p(ps)
+    a = (1 - opts.level) / 2
+    return {
+        "scheme": {"cohort": "leave-one-cohort-out", "kfold": f"grouped {opts.folds}-fold by cohort"}[opts.holdout],
+        "n_samples": int(ok.sum()),
+        "n_cohorts": int(len(per_cohort)),
+        "rmse_log_raw": _r(rmse_log(xs, ys)),
+        "rmse_log_calibrated": _r(rmse_log(ps, ys)),
+        "agreement": agree,
+        "residual_log_quantiles": [_r(np.quantile(resid, a)), _r(np.quantile(resid, 1 - a))] if resid.size else None,
+        "per_cohort": per_cohort,
+        "_oof": oof,
+    }
+
+
+def _cutkey(c: float) -> str:
+    return f"{float(c):g}"
+
+
+def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], reference: dict[str, Any],
+            opts: FitOptions, table_info: dict[str, Any]) -> tuple[CalibrationModel, np.ndarray | None]:
+    """Fit one method for one panel; returns the model and the out-of-fold predictions (or None)."""
+    x = pairs["x"].to_numpy(float)
+    y = pairs["y"].to_numpy(float)
+    cohorts = pairs["cohort"].to_numpy(str)
+    n = x.size
+    delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
+    params = mappings.fit(method, x, y, delta=delta)
+
+    rng = np.random.default_rng(opts.seed)
+    gx = _grid(x, opts.band_points)
+    curves = np.empty((opts.bootstrap, gx.size))
+    names = mappings.coefficient_names(method)
+    coefs = {k: np.empty(opts.bootstrap) for k in names}
+    for b in range(opts.bootstrap):
+        idx = rng.integers(0, n, n)
+        try:
+            pb = mappings.fit(method, x[idx], y[idx], delta=delta)
+        except ValueError:
+            curves[b] = np.nan
+            for k in names:
+                coefs[k][b] = np.nan
+            continue
+        curves[b] = mappings.predict(method, pb, gx)
+        for k in names:
+            coefs[k][b] = pb[k]
+    a = (1 - opts.level) / 2
+    if opts.bootstrap:
+        lo = np.nanquantile(curves, a, axis=0)
+        hi = np.nanquantile(curves, 1 - a, axis=0)
+        lo = np.maximum.accumulate(lo)  # guard against float noise; quantiles of monotone curves are monotone
+        hi = np.maximum.accumulate(hi)
+    else:
+        lo = hi = mappings.predict(method, params, gx)
+    coef_ci = {k: {"estimate": params[k], "ci_low": _r(np.nanquantile(v, a)) if opts.bootstrap else None,
+                   "ci_high": _r(np.nanquantile(v, 1 - a)) if opts.bootstrap else None}
+               for k, v in coefs.items()}
+
+    val = _validate(method, x, y, cohorts, delta, opts)
+    oof = val.pop("_oof") if val else None
+
+    cuts = {}
+    for c in opts.reference_cuts:
+        pc = mappings.inverse(method, params, c)
+        entry: dict[str, Any] = {"reference_cut": float(c), "panel_cut": _r(pc),
+                                 "ci_low": _r(first_crossing(gx, hi, c)), "ci_high": _r(first_crossing(gx, lo, c))}
+        if np.isfinite(pc):
+            entry["agreement_training"] = agreement(y >= c, x >= pc).to_dict()
+        entry["agreement_training_raw_cut"] = agreement(y >= c, x >= c).to_dict()
+        cuts[_cutkey(c)] = entry
+
+    counts = pairs.groupby("cohort").size()
+    mid = model_id(panel["id"], reference["name"], method, opts.version)
+    software = software_versions()
+    import scipy
+    import sklearn
+
+    software.update({"scikit-learn": sklearn.__version__, "scipy": scipy.__version__})
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "id": mid,
+        "version": opts.version,
+        "recommended": False,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "panel": panel,
+        "reference": reference,
+        "method": method,
+        "description": mappings.DESCRIPTIONS[method],
+        "parameters": params,
+        "valid_range": {"panel_tmb_min": _r(x.min()), "panel_tmb_max": _r(x.max())},
+        "bootstrap": {"replicates": opts.bootstrap, "seed": opts.seed, "level": opts.level,
+                      "resampling": "tumours with replacement",
+                      "coefficients": coef_ci,
+                      "band": {"x": gx.tolist(), "low": [_r(v) for v in lo], "high": [_r(v) for v in hi]}},
+        "training": {"n_samples": int(n), "cohorts": {str(k): int(v) for k, v in counts.items()},
+                     **table_info},
+        "validation": val,
+        "cut_translations": cuts,
+        "software": software,
+    }
+    return CalibrationModel(data), oof
+
+
+def calibrate_fit(table: pd.DataFrame, provenance: dict[str, Any] | None = None, *,
+                  panels: list[str] | None = None, reference: str | None = None,
+                  options: FitOptions | None = None, table_name: str = "", table_sha256: str = "") -> FitResult:
+    """Fit every (panel, method) of a simulation table (see :mod:`tmbcalc.calibrate.table`).
+
+    ``reference`` defaults to the table's ``provenance.reference.name``.  Returns models (not yet
+    written) and one validation row per model; the method with the lowest held-out RMSE per
+    panel is marked ``recommended``.
+    """
+    opts = options or FitOptions()
+    prov = provenance or {}
+    for m in opts.methods:
+        if m not in mappings.METHODS:
+            raise UsageError(f"unknown calibration method '{m}' (known: {', '.join(mappings.METHODS)})")
+    if opts.bootstrap < 0:
+        raise UsageError("--bootstrap must be >= 0")
+    ref_info = dict(prov.get("reference") or {})
+    ref_name = reference or ref_info.get("name")
+    if not ref_name:
+        raise UsageError("the table's provenance names no reference: give --reference NAME")
+    present = list(dict.fromkeys(table["panel"].tolist()))
+    if ref_name not in present:
+        raise InputError(f"reference '{ref_name}' has no rows in the simulation table (panels: "
+                         f"{', '.join(present)})", table_name or None)
+    wanted = panels or [p for p in present if p != ref_name]
+    missing = [p for p in wanted if p not in present]
+    if missing:
+        raise UsageError(f"panel(s) not in the simulation table: {', '.join(missing)} "
+                         f"(table has: {', '.join(p for p in present if p != ref_name)})")
+    ref_rows = table[table["panel"] == ref_name]
+    reference_block = {"name": ref_name, "profile": str(ref_rows["profile"].iloc[0]),
+                       "mb": _r(ref_rows["mb"].median()),
+                       **{k: v for k, v in ref_info.items() if k not in ("name", "profile", "mb")}}
+    panel_meta = prov.get("panels") or {}
+    inputs = []
+    for item in (prov.get("inputs") or {}).get("maf", []) or []:
+        inputs.append({"name": item.get("name"), "sha256": item.get("sha256")})
+    table_info = {"table": {"name": table_name, "sha256": table_sha256}, "data_inputs": inputs,
+                  "simulation_parameters": prov.get("parameters", {})}
+
+    models: list[CalibrationModel] = []
+    rows: list[dict[str, Any]] = []
+    for pid in wanted:
+        pairs = paired(table, pid, ref_name)
+        if len(pairs) < opts.min_samples:
+            raise InputError(f"panel '{pid}': only {len(pairs)} tumours pair with the reference "
+                             f"(need >= {opts.min_samples})", table_name or None)
+        prow = table[table["panel"] == pid]
+        pmeta = dict(panel_meta.get(pid) or {})
+        panel_block = {"id": pid, "profile": str(prow["profile"].iloc[0]), "mb": _r(prow["mb"].median()),
+                       **{k: v for k, v in pmeta.items() if k not in ("id", "profile", "mb")}}
+        fitted = []
+        for method in opts.methods:
+            model, _ = fit_one(pairs, method, panel=panel_block, reference=reference_block, opts=opts,
+                               table_info=table_info)
+            fitted.append(model)
+        scored = [m for m in fitted if m.data["validation"] and m.data["validation"]["rmse_log_calibrated"] is not None]
+        if scored:
+            best = min(scored, key=lambda m: m.data["validation"]["rmse_log_calibrated"])
+            best.data["recommended"] = True
+        for m in fitted:
+            rows.append(validation_row(m))
+        models.extend(fitted)
+    return FitResult(models, rows)
+
+
+def validation_row(model: CalibrationModel) -> dict[str, Any]:
+    d = model.data
+    v = d.get("validation") or {}
+    row: dict[str, Any] = {"model": d["id"], "panel": d["panel"]["id"], "method": d["method"],
+                           "recommended": d.get("recommended", False), "panel_mb": d["panel"]["mb"],
+                           "n": v.get("n_samples"), "cohorts": v.get("n_cohorts"),
+                           "rmse_log_raw": v.get("rmse_log_raw"), "rmse_log_calibrated": v.get("rmse_log_calibrated")}
+    for key, ag in (v.get("agreement") or {}).items():
+        for kind in ("raw", "calibrated"):
+            for stat in ("ppa", "npa", "opa", "kappa"):
+                row[f"{stat}_{kind}@{key}"] = ag[kind][stat]
+    for key, t in (d.get("cut_translations") or {}).items():
+        row[f"panel_cut@{key}"] = t["panel_cut"]
+        row[f"panel_cut_ci@{key}"] = [t["ci_low"], t["ci_high"]]
+    return row
+
+
+__all__ = ["FitOptions", "FitResult", "calibrate_fit", "fit_one", "first_crossing", "validation_row"]

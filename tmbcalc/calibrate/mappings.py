@@ -1,0 +1,149 @@
+"""The calibration mappings: panel TMB (x, mut/Mb) -> reference TMB (y, mut/Mb).
+
+Each method is three pure functions over a JSON-ready parameter dict:
+``fit(x, y, **options) -> params``, ``predict(params, x) -> y`` and ``inverse(params, c) -> x``
+(the panel value whose calibrated value equals ``c``; NaN when no panel value reaches it).
+
+- ``ols``: ordinary least squares ``y = a + b x`` (scikit-learn ``LinearRegression``).
+- ``deming``: Deming regression ``y = a + b x`` with error-variance ratio ``delta``
+  (:mod:`tmbcalc.calibrate.deming`); default ``delta = L_panel / L_reference`` (Poisson).
+- ``huber-log``: Huber-loss regression on the log scale, ``ln(1+y) = a + b ln(1+x)``
+  (scikit-learn ``HuberRegressor``, epsilon 1.35, no penalty), robust to hypermutated outliers.
+- ``isotonic``: monotone non-decreasing step-linear fit (scikit-learn ``IsotonicRegression``),
+  stored as its breakpoints; linear interpolation between them, flat beyond the ends.
+
+Calibrated values are clipped at 0 (a TMB cannot be negative); :func:`inverse` uses the
+unclipped curve.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .deming import deming_fit
+
+METHODS = ("ols", "deming", "huber-log", "isotonic")
+DESCRIPTIONS = {
+    "ols": "ordinary least squares, reference = intercept + slope * panel (linear scale)",
+    "deming": "Deming regression (errors in both variables), reference = intercept + slope * panel; "
+              "delta = error-variance ratio var(reference error) / var(panel error)",
+    "huber-log": "Huber regression on the log scale: ln(1 + reference) = intercept + slope * ln(1 + panel)",
+    "isotonic": "isotonic (monotone non-decreasing) regression, piecewise linear between breakpoints "
+                "x (panel) -> y (reference), constant beyond the ends",
+}
+_SIG = 10  # significant digits kept in stored parameters
+
+
+def _r(v: float) -> float:
+    return float(f"{float(v):.{_SIG}g}")
+
+
+# -- linear (ols, deming) --------------------------------------------------------------------
+def fit_ols(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from sklearn.linear_model import LinearRegression
+
+    m = LinearRegression().fit(np.asarray(x, float).reshape(-1, 1), np.asarray(y, float))
+    return {"intercept": _r(m.intercept_), "slope": _r(m.coef_[0])}
+
+
+def fit_deming(x: np.ndarray, y: np.ndarray, delta: float = 1.0) -> dict[str, Any]:
+    r = deming_fit(x, y, delta)
+    return {"intercept": _r(r.intercept), "slope": _r(r.slope), "delta": _r(delta)}
+
+
+def predict_linear(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    return np.maximum(p["intercept"] + p["slope"] * np.asarray(x, float), 0.0)
+
+
+def inverse_linear(p: dict[str, Any], c: float) -> float:
+    if p["slope"] <= 0:
+        return float("nan")
+    return max((c - p["intercept"]) / p["slope"], 0.0)
+
+
+# -- huber on ln(1+x) --------------------------------------------------------------------------
+def fit_huber_log(x: np.ndarray, y: np.ndarray, epsilon: float = 1.35) -> dict[str, Any]:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import HuberRegressor
+
+    lx = np.log1p(np.asarray(x, float)).reshape(-1, 1)
+    ly = np.log1p(np.asarray(y, float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = HuberRegressor(epsilon=epsilon, alpha=0.0, max_iter=500).fit(lx, ly)
+    return {"intercept": _r(m.intercept_), "slope": _r(m.coef_[0]), "epsilon": epsilon, "scale": _r(m.scale_)}
+
+
+def predict_huber_log(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    return np.maximum(np.expm1(p["intercept"] + p["slope"] * np.log1p(np.asarray(x, float))), 0.0)
+
+
+def inverse_huber_log(p: dict[str, Any], c: float) -> float:
+    if p["slope"] <= 0:
+        return float("nan")
+    return max(float(np.expm1((np.log1p(c) - p["intercept"]) / p["slope"])), 0.0)
+
+
+# -- isotonic -----------------------------------------------------------------------------------
+def fit_isotonic(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from sklearn.isotonic import IsotonicRegression
+
+    m = IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0).fit(
+        np.asarray(x, float), np.asarray(y, float))
+    xt = [_r(v) for v in m.X_thresholds_]
+    yt = [_r(v) for v in m.y_thresholds_]
+    return {"x": xt, "y": yt}
+
+
+def predict_isotonic(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    xt, yt = np.asarray(p["x"], float), np.asarray(p["y"], float)
+    return np.interp(np.asarray(x, float), xt, yt)
+
+
+def inverse_isotonic(p: dict[str, Any], c: float) -> float:
+    """Smallest panel value whose calibrated value reaches ``c`` (linear between breakpoints)."""
+    xt, yt = np.asarray(p["x"], float), np.asarray(p["y"], float)
+    if c > yt[-1]:
+        return float("nan")
+    if c <= yt[0]:
+        return float(xt[0])
+    i = int(np.searchsorted(yt, c, side="left"))  # yt[i-1] < c <= yt[i]
+    x0, x1, y0, y1 = xt[i - 1], xt[i], yt[i - 1], yt[i]
+    return float(x0 + (c - y0) * (x1 - x0) / (y1 - y0))
+
+
+FIT: dict[str, Callable[..., dict[str, Any]]] = {
+    "ols": fit_ols, "deming": fit_deming, "huber-log": fit_huber_log, "isotonic": fit_isotonic}
+PREDICT: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray]] = {
+    "ols": predict_linear, "deming": predict_linear, "huber-log": predict_huber_log,
+    "isotonic": predict_isotonic}
+INVERSE: dict[str, Callable[[dict[str, Any], float], float]] = {
+    "ols": inverse_linear, "deming": inverse_linear, "huber-log": inverse_huber_log,
+    "isotonic": inverse_isotonic}
+
+
+def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, Any]:
+    if method not in FIT:
+        raise ValueError(f"unknown calibration method '{method}' (known: {', '.join(METHODS)})")
+    if method != "deming":
+        options.pop("delta", None)
+    return FIT[method](x, y, **options)
+
+
+def predict(method: str, params: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    return PREDICT[method](params, x)
+
+
+def inverse(method: str, params: dict[str, Any], c: float) -> float:
+    return INVERSE[method](params, float(c))
+
+
+def coefficient_names(method: str) -> tuple[str, ...]:
+    """Scalar parameters that get bootstrap CIs (isotonic has none: its band is its CI)."""
+    return () if method == "isotonic" else ("intercept", "slope")
+
+
+__all__ = ["METHODS", "DESCRIPTIONS", "fit", "predict", "inverse", "coefficient_names"]

@@ -1,0 +1,186 @@
+"""Versioned calibration models stored as JSON (never pickles).
+
+A model maps TMB measured on one panel under that panel's counting profile to the reference
+scale (e.g. exome TMB under the ``wes-merino`` profile).  File name = ``<id>.json`` with
+``id = <panel>__to__<reference>__<method>__v<version>``.  Every key is documented in
+``docs/calibration.md``.  :func:`load_model` validates the structure and raises a one-line
+:class:`~tmbcalc.errors.InputError` on a malformed file.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, UsageError
+from ..resources import calibration_dir
+from . import mappings
+
+FORMAT = "tmbcalc-calibration-model"
+FORMAT_VERSION = 1
+_REQUIRED = ("format", "format_version", "id", "version", "panel", "reference", "method", "parameters",
+             "bootstrap", "training")
+
+
+def model_id(panel: str, reference: str, method: str, version: int) -> str:
+    return f"{panel}__to__{reference}__{method}__v{version}"
+
+
+@dataclass
+class CalibrationModel:
+    """One fitted panel -> reference mapping plus its uncertainty and validation record."""
+
+    data: dict[str, Any]
+    path: str | None = None
+    _band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    # -- identity --------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def method(self) -> str:
+        return self.data["method"]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.data["parameters"]
+
+    @property
+    def panel_id(self) -> str:
+        return self.data["panel"]["id"]
+
+    @property
+    def reference(self) -> str:
+        return self.data["reference"]["name"]
+
+    @property
+    def version(self) -> int:
+        return int(self.data["version"])
+
+    # -- evaluation --------------------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated (reference-scale) TMB for panel TMB values (mut/Mb)."""
+        return mappings.predict(self.method, self.params, np.asarray(x, float))
+
+    def inverse(self, c: float) -> float:
+        """Panel TMB whose calibrated value equals reference TMB ``c`` (NaN if unreachable)."""
+        return mappings.inverse(self.method, self.params, c)
+
+    def band_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._band is None:
+            b = self.data["bootstrap"]["band"]
+            self._band = (np.asarray(b["x"], float), np.asarray(b["low"], float), np.asarray(b["high"], float))
+        return self._band
+
+    def band(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise bootstrap confidence band (low, high) of the calibrated value at panel TMB x.
+
+        Linear interpolation on the stored grid; beyond the grid's end the band is extended by
+        the calibrated curve's own change (offsets at the last grid point are kept).
+        """
+        gx, lo, hi = self.band_arrays()
+        x = np.asarray(x, float)
+        blo = np.interp(x, gx, lo)
+        bhi = np.interp(x, gx, hi)
+        beyond = x > gx[-1]
+        if np.any(beyond):
+            shift = self.predict(x[beyond]) - self.predict(np.array([gx[-1]]))[0]
+            blo[beyond] = lo[-1] + shift
+            bhi[beyond] = hi[-1] + shift
+        return np.maximum(blo, 0.0), np.maximum(bhi, 0.0)
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, indent=1, allow_nan=False) + "\n"
+
+
+def _check(data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise InputError("calibration model must be a JSON object", where)
+    if data.get("format") != FORMAT:
+        raise InputError(f"not a tmbcalc calibration model (format is {data.get('format')!r}, "
+                         f"expected {FORMAT!r})", where)
+    if data.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"unsupported calibration model format_version {data.get('format_version')!r} "
+                         f"(this tmbcalc reads {FORMAT_VERSION})", where)
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise InputError(f"calibration model lacks key(s): {', '.join(missing)}", where)
+    if data["method"] not in mappings.METHODS:
+        raise InputError(f"unknown calibration method {data['method']!r}", where)
+    p = data["parameters"]
+    need = ("x", "y") if data["method"] == "isotonic" else ("intercept", "slope")
+    if not isinstance(p, dict) or any(k not in p for k in need):
+        raise InputError(f"parameters of a {data['method']} model need {', '.join(need)}", where)
+    band = data["bootstrap"].get("band") if isinstance(data["bootstrap"], dict) else None
+    if not band or any(k not in band for k in ("x", "low", "high")):
+        raise InputError("bootstrap.band needs x, low and high", where)
+
+
+def load_model(id_or_path: str | Path) -> CalibrationModel:
+    """Load a model by path or by id (looked up in the bundled ``calibration/`` folder)."""
+    s = str(id_or_path)
+    path = Path(s)
+    if not path.is_file():
+        cand = calibration_dir() / (s if s.endswith(".json") else f"{s}.json")
+        if not cand.is_file():
+            known = ", ".join(m["id"] for m in list_models()[:8])
+            raise UsageError(f"unknown calibration model '{s}' (not a file and not a bundled id; "
+                             f"see 'tmbcalc calibrate models'; e.g. {known})")
+        path = cand
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"calibration model is not valid JSON ({exc.msg} at line {exc.lineno})", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read calibration model: {exc.strerror}", path) from None
+    _check(data, str(path))
+    return CalibrationModel(data, str(path))
+
+
+def list_models(directory: str | Path | None = None) -> list[dict[str, Any]]:
+    """Summaries (id, panel, reference, method, version, holdout RMSE) of the models in a folder."""
+    d = Path(directory) if directory else calibration_dir()
+    out = []
+    for p in sorted(d.glob("*.json")):
+        if not re.match(r".+__to__.+__.+__v\d+\.json$", p.name):
+            continue
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            continue
+        val = data.get("validation") or {}
+        out.append({"id": data["id"], "panel": data["panel"]["id"], "reference": data["reference"]["name"],
+                    "method": data["method"], "version": data["version"], "path": str(p),
+                    "recommended": bool(data.get("recommended", False)),
+                    "rmse_log_raw": val.get("rmse_log_raw"), "rmse_log_calibrated": val.get("rmse_log_calibrated")})
+    return out
+
+
+def find_model(panel: str, reference: str, method: str | None = None,
+               directory: str | Path | None = None) -> CalibrationModel:
+    """The newest model for (panel, reference); the recommended method unless ``method`` is given."""
+    cands = [m for m in list_models(directory) if m["panel"] == panel and m["reference"] == reference]
+    if method:
+        cands = [m for m in cands if m["method"] == method]
+    elif any(m["recommended"] for m in cands):
+        cands = [m for m in cands if m["recommended"]]
+    if not cands:
+        refs = sorted({m["reference"] for m in list_models(directory) if m["panel"] == panel})
+        raise UsageError(f"no calibration model for panel '{panel}' to reference '{reference}'"
+                         + (f" with method '{method}'" if method else "")
+                         + (f" (references available for this panel: {', '.join(refs)})" if refs
+                            else " (no model ships for this panel; fit one with 'tmbcalc calibrate fit')"))
+    best = max(cands, key=lambda m: (m["version"], m["method"] == "deming"))
+    return load_model(best["path"])
+
+
+__all__ = ["CalibrationModel", "FORMAT", "FORMAT_VERSION", "model_id", "load_model", "list_models",
+           "find_model"]

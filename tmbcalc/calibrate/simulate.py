@@ -1,0 +1,233 @@
+"""In-silico panel TMB from exome calls (the harmonization papers' design).
+
+For every tumour of one or more exome MAFs (one cohort per file):
+
+* **reference TMB** = eligible mutations (reference profile, e.g. ``wes-merino``) inside the
+  reference (exome) footprint / reference Mb (the footprint's merged size, or ``reference_mb``);
+* **panel TMB** = eligible mutations (the panel's own profile) inside
+  ``panel footprint ∩ reference footprint`` / Mb of that intersection.  Convention: the panel's
+  denominator is the part of the panel the exome interrogates, so calls the exome could not
+  have made are not counted as zeros.
+
+This is the design of Merino et al. 2020 (J Immunother Cancer 8:e000147, phase I of the Friends of
+Cancer Research TMB Harmonization Project) and of the panel-specific calibration of Vega et al.
+2021 (Ann Oncol 32:1626).  Rules come from :mod:`tmbcalc.rules` (the same code as
+``tmbcalc tmb``): each distinct profile is evaluated once per input file against the reference
+footprint, then each panel keeps the rows that overlap its footprint (same span convention as
+``tmbcalc tmb``); counts per tumour come from ``numpy.bincount``.
+
+**Relaxed rules.**  Several public cohorts (Firehose, SomaticCancerAlterations) lack read counts,
+FILTER or normal columns.  With ``missing_fields="relax"`` a rule whose input column is absent
+from a whole file is switched off for that file, for the reference and every panel alike, and
+recorded in the provenance (``relaxed_rules``); with ``"error"`` such a file is refused.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, MissingFieldError, UsageError
+from ..io.bed import read_bed
+from ..io.maf import read_maf
+from ..profiles import Profile, load_profile
+from ..regions import RegionSet
+from ..rules import BIT, check_requirements, evaluate, in_footprint
+from ..variants import VariantTable
+
+_MAF_SUFFIXES = (".maf.tsv.gz", ".maf.txt.gz", ".maf.gz", ".tsv.gz", ".txt.gz", ".maf.tsv", ".maf.txt",
+                 ".maf", ".tsv", ".txt", ".gz")
+
+
+def cohort_from_filename(path: str | Path) -> str:
+    """Cohort label from a file name: extensions stripped (``TCGA_MC3_ACC.maf.tsv.gz`` -> ``TCGA_MC3_ACC``)."""
+    name = Path(path).name
+    for s in _MAF_SUFFIXES:
+        if name.endswith(s) and len(name) > len(s):
+            return name[: -len(s)]
+    return name
+
+
+@dataclass
+class PanelSpec:
+    """A footprint to simulate: id, counting profile, regions (already ∩ reference), Mb."""
+
+    id: str
+    profile: Profile
+    regions: RegionSet
+    mb: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SimulationResult:
+    table: pd.DataFrame                     # sample, cohort, panel, profile, count, mb, tmb
+    reference: dict[str, Any]
+    panels: dict[str, dict[str, Any]]
+    relaxed_rules: dict[str, dict[str, list[str]]]
+    inputs: list[str]
+
+
+def relax_profile(profile: Profile, table: VariantTable, *, hotspots_given: bool) -> tuple[Profile, list[str]]:
+    """Switch off the rules whose input data the whole table lacks; returns (profile, rules off)."""
+    off: list[str] = []
+    meta = table.meta
+    p = profile
+    if p.require_pass and not meta.get("has_filter", True) and not p.filter_missing_is_pass:
+        p = dataclasses.replace(p, filter_missing_is_pass=True)
+        off.append("filter")
+    checks = [("min_depth", "has_depth", dict(min_depth=None)),
+              ("min_alt_reads", "has_alt_reads", dict(min_alt_reads=None)),
+              ("min_vaf", "has_vaf", dict(min_vaf=None)),
+              ("max_vaf", "has_vaf", dict(max_vaf=None)),
+              ("min_normal_depth", "has_normal", dict(min_normal_depth=None)),
+              ("max_normal_alt_reads", "has_normal", dict(max_normal_alt_reads=None)),
+              ("max_pop_af", "has_pop_af", dict(max_pop_af=None))]
+    for rule, key, change in checks:
+        cur = getattr(p, rule)
+        if cur is not None and not meta.get(key, True):
+            p = dataclasses.replace(p, **change)
+            off.append(rule)
+    if p.germline_filter != "off" and not (meta.get("has_vaf", True) and meta.get("has_pop_af", True)):
+        p = dataclasses.replace(p, germline_filter="off")
+        off.append("likely_germline")
+    return p, off
+
+
+def _eligible_except_footprint(table: VariantTable, profile: Profile, reference: RegionSet,
+                               hotspot_mask: np.ndarray | None) -> np.ndarray:
+    """Rows passing every rule of ``profile`` and lying in the reference footprint."""
+    out = evaluate(table, profile, reference, hotspot_mask)
+    return out.eligible
+
+
+def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_profile: str = "wes-merino",
+                       reference_regions: RegionSet | None = None, reference_panel: Any = None,
+                       reference_bed: str | Path | None = None, reference_mb: float | None = None,
+                       reference_name: str | None = None, cohorts: list[str] | None = None,
+                       hotspots: str | Path | None = None, missing_fields: str = "relax",
+                       build: str = "GRCh37") -> SimulationResult:
+    """Simulate panel and reference TMB for every tumour of the given exome MAFs.
+
+    ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
+    Reference footprint: ``reference_regions``, or ``reference_bed``, or the registry panel
+    ``reference_panel`` (default ``exome-sureselect-v4-grch37``).  Returns the tidy table.
+    """
+    from ..hotspots import match_hotspots, read_hotspots
+
+    if missing_fields not in ("relax", "error"):
+        raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
+    if not mafs:
+        raise UsageError("give at least one MAF")
+    if cohorts is not None and len(cohorts) != len(mafs):
+        raise UsageError(f"{len(cohorts)} cohort names for {len(mafs)} MAF files")
+    ref_prof = load_profile(reference_profile)
+
+    # reference footprint
+    ref_info: dict[str, Any] = {}
+    if reference_regions is not None:
+        ref_regions = reference_regions
+        ref_info["footprint"] = "regions given"
+    elif reference_bed is not None:
+        ref_regions = read_bed(reference_bed)
+        ref_info["footprint"] = str(reference_bed)
+    else:
+        from ..panels import load_panel
+
+        rp = reference_panel if reference_panel is not None else "exome-sureselect-v4-grch37"
+        rp = load_panel(rp) if isinstance(rp, str) else rp
+        ref_regions = rp.footprint(build)
+        ref_info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
+        ref_info["panel"] = rp.id
+    if ref_regions.is_empty():
+        raise InputError("reference footprint is empty", reference_bed)
+    ref_fp_mb = ref_regions.total_mb()
+    ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
+    ref_name = reference_name or f"exome-{ref_prof.name}"
+    ref_info.update({"name": ref_name, "profile": ref_prof.name, "mb": ref_mb, "footprint_mb": ref_fp_mb,
+                     "denominator": "reference_mb given" if reference_mb else "footprint size"})
+
+    # panels
+    specs: list[PanelSpec] = []
+    for p in panels:
+        if isinstance(p, PanelSpec):
+            specs.append(p)
+            continue
+        from ..panels import load_panel
+
+        panel = load_panel(p) if isinstance(p, str) else p
+        if build not in panel.builds:
+            raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
+                             f"the exome calls are {build}")
+        full = panel.footprint(build)
+        inter = full.intersect(ref_regions)
+        if inter.is_empty():
+            raise InputError(f"panel '{panel.id}' footprint does not overlap the reference footprint")
+        specs.append(PanelSpec(panel.id, load_profile(panel.profile), inter, inter.total_mb(),
+                               {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
+                                "footprint_mb": full.total_mb(), "mb_in_reference": inter.total_mb(),
+                                "cutpoints": list(panel.cutpoints)}))
+    ids = [s.id for s in specs]
+    if len(set(ids)) != len(ids) or ref_name in ids:
+        raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
+    hs = read_hotspots(hotspots) if hotspots is not None else None
+
+    names = cohorts or [cohort_from_filename(m) for m in mafs]
+    profiles: dict[str, Profile] = {ref_prof.name: ref_prof}
+    for s in specs:
+        profiles.setdefault(s.profile.name, s.profile)
+    frames: list[pd.DataFrame] = []
+    relaxed: dict[str, dict[str, list[str]]] = {}
+    for path, cohort in zip(mafs, names):
+        vt = read_maf(path, keep_alleles=False)
+        if len(vt) == 0:
+            raise InputError("MAF has no variant rows", path)
+        shared = set(vt.contigs) & set(ref_regions.contigs)
+        if not shared:
+            raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
+                             f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
+        hmask = match_hotspots(vt, hs) if hs is not None else None
+        ns = len(vt.samples)
+        elig: dict[str, np.ndarray] = {}
+        for pname, prof in profiles.items():
+            use = prof
+            if missing_fields == "relax":
+                use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
+                if off:
+                    relaxed.setdefault(cohort, {})[pname] = off
+            try:
+                check_requirements(vt, use, hotspots_given=hmask is not None)
+            except MissingFieldError as exc:
+                raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
+                                 path) from None
+            elig[pname] = _eligible_except_footprint(vt, use, ref_regions, hmask)
+        sample_idx = vt["sample"]
+        rows = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
+
+        def add(pid: str, pname: str, mask: np.ndarray, mb: float) -> None:
+            counts = np.bincount(sample_idx[mask], minlength=ns)
+            rows["sample"].append(np.asarray(vt.samples, dtype=object))
+            rows["panel"].append(np.full(ns, pid, dtype=object))
+            rows["profile"].append(np.full(ns, pname, dtype=object))
+            rows["count"].append(counts.astype(np.int64))
+            rows["mb"].append(np.full(ns, mb))
+
+        add(ref_name, ref_prof.name, elig[ref_prof.name], ref_mb)
+        for s in specs:
+            inside = in_footprint(vt, s.regions)
+            add(s.id, s.profile.name, elig[s.profile.name] & inside, s.mb)
+        df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
+        df.insert(1, "cohort", cohort)
+        frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    table["tmb"] = table["count"] / table["mb"]
+    panel_info = {s.id: {"profile": s.profile.name, "mb": s.mb, **s.info} for s in specs}
+    return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs])
+
+
+__all__ = ["calibrate_simulate", "SimulationResult", "PanelSpec", "cohort_from_filename", "relax_profile"]

@@ -1,0 +1,115 @@
+"""Cut-point translation: the panel TMB equivalent to a reference cut, with CI and agreement.
+
+``panel_cut = f^-1(c)`` for the model's calibrated curve ``f``.  Its 95% CI is the inverse of the
+model's pointwise bootstrap band (exact for monotone curves: the alpha-quantile of the bootstrap
+inverses equals the inverse of the (1 - alpha)-quantile of the bootstrap curves), see
+:mod:`tmbcalc.calibrate.fit`.  Agreement at the cut (reference >= c vs panel >= panel_cut) comes
+from a simulation table when one is given (in-sample, and hold-out by refitting without each
+cohort), else from the model's record for that cut.  The Poisson equivocal zones of the panel cut
+(panel footprint) and of the reference cut (reference footprint) are reported beside it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from . import mappings
+from .agreement import agreement
+from .fit import first_crossing
+from .models import CalibrationModel
+from .table import paired
+from .uncertainty import equivocal_zone
+
+
+@dataclass
+class CutTranslation:
+    model: str
+    reference_cut: float
+    panel_cut: float | None
+    ci_low: float | None
+    ci_high: float | None
+    agreement_source: str
+    agreement_training: dict[str, Any] | None = None
+    agreement_holdout: dict[str, Any] | None = None
+    agreement_raw_cut: dict[str, Any] | None = None
+    equivocal_panel: dict[str, Any] | None = None
+    equivocal_reference: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _f(v: float) -> float | None:
+    return None if v is None or not np.isfinite(v) else float(f"{v:.6g}")
+
+
+def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.DataFrame | None = None,
+                  alpha: float = 0.05) -> CutTranslation:
+    if reference_cut <= 0:
+        raise UsageError(f"--reference-cut must be > 0 mut/Mb, got {reference_cut:g}")
+    c = float(reference_cut)
+    pc = model.inverse(c)
+    gx, lo, hi = model.band_arrays()
+    res = CutTranslation(model=model.id, reference_cut=c, panel_cut=_f(pc),
+                         ci_low=_f(first_crossing(gx, hi, c)), ci_high=_f(first_crossing(gx, lo, c)),
+                         agreement_source="none")
+    if res.panel_cut is None:
+        res.notes.append(f"no panel TMB reaches a calibrated value of {c:g} within the model")
+    if res.ci_high is None and res.panel_cut is not None:
+        res.notes.append("upper CI end lies beyond the calibration range (band never reaches the cut)")
+    vr = model.data.get("valid_range") or {}
+    if res.panel_cut is not None and vr.get("panel_tmb_max") is not None and res.panel_cut > vr["panel_tmb_max"]:
+        res.notes.append("panel cut lies beyond the largest panel TMB seen in training (extrapolation)")
+
+    if table is not None:
+        pairs = paired(table, model.panel_id, model.reference)
+        if pairs.empty:
+            raise UsageError(f"the table has no rows pairing panel '{model.panel_id}' with reference "
+                             f"'{model.reference}'")
+        x, y = pairs["x"].to_numpy(float), pairs["y"].to_numpy(float)
+        cohorts = pairs["cohort"].to_numpy(str)
+        res.agreement_source = "table"
+        if res.panel_cut is not None:
+            res.agreement_training = agreement(y >= c, x >= pc).to_dict()
+        res.agreement_raw_cut = agreement(y >= c, x >= c).to_dict()
+        uniq = np.unique(cohorts)
+        if len(uniq) >= 2:
+            high = np.zeros(x.size, bool)
+            delta = model.params.get("delta")
+            for g in uniq:
+                test = cohorts == g
+                p = mappings.fit(model.method, x[~test], y[~test], delta=delta if delta else 1.0)
+                cut_g = mappings.inverse(model.method, p, c)
+                high[test] = x[test] >= cut_g if np.isfinite(cut_g) else False
+            res.agreement_holdout = agreement(y >= c, high).to_dict()
+    else:
+        key = f"{c:g}"
+        stored = (model.data.get("cut_translations") or {}).get(key)
+        val = (model.data.get("validation") or {}).get("agreement", {}).get(key)
+        if stored or val:
+            res.agreement_source = "model"
+            if stored:
+                res.agreement_training = stored.get("agreement_training")
+                res.agreement_raw_cut = stored.get("agreement_training_raw_cut")
+            if val:
+                res.agreement_holdout = val.get("calibrated")
+        else:
+            have = sorted((model.data.get("cut_translations") or {}).keys(), key=float)
+            res.notes.append(f"the model stores agreement only at reference cut(s) {', '.join(have) or 'none'}; "
+                             "give --table SIMULATED to compute it at this cut")
+
+    pmb = model.data["panel"].get("mb")
+    rmb = model.data["reference"].get("mb")
+    if res.panel_cut is not None and pmb:
+        res.equivocal_panel = equivocal_zone(float(pmb), res.panel_cut, alpha).to_dict()
+    if rmb:
+        res.equivocal_reference = equivocal_zone(float(rmb), c, alpha).to_dict()
+    return res
+
+
+__all__ = ["CutTranslation", "translate_cut"]

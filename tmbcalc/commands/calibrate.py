@@ -1,0 +1,366 @@
+"""``tmbcalc calibrate``: cross-panel TMB calibration (simulate, fit, translate, apply, uncertainty, plot)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, UsageError, require_readable
+from ..output import OutputSet
+from ..provenance import build_provenance
+
+NAME = "calibrate"
+HELP = "cross-panel TMB calibration: simulate panels from exomes, fit, translate cut points, apply"
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        vals = [float(t) for t in _csv(text)]
+    except ValueError:
+        raise UsageError(f"{what}: expected comma-separated numbers, got {text!r}") from None
+    if not vals:
+        raise UsageError(f"{what}: empty list")
+    return vals
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="calibrate_command", metavar="SUBCOMMAND", parser_class=type(parser))
+
+    p = sub.add_parser("simulate", help="exome and in-silico panel TMB per tumour from exome MAFs")
+    p.add_argument("--maf", nargs="+", required=True, metavar="FILE", help="exome MAF(s), one cohort per file")
+    p.add_argument("--panels", required=True, help="comma-separated panel ids")
+    p.add_argument("--reference-profile", default="wes-merino", help="counting profile of the reference TMB")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--reference-panel", default=None, help="registry panel giving the exome footprint "
+                   "(default exome-sureselect-v4-grch37)")
+    g.add_argument("--reference-bed", default=None, help="exome footprint BED instead of a registry panel")
+    p.add_argument("--reference-mb", type=float, default=None,
+                   help="reference TMB denominator in Mb (default: the footprint's merged size)")
+    p.add_argument("--reference-name", default=None, help="name of the reference (default exome-PROFILE)")
+    p.add_argument("--cohort-name-from", choices=["filename"], default="filename",
+                   help="cohort label source (file name without extensions)")
+    p.add_argument("--cohorts", default=None, help="comma-separated cohort names, one per MAF (overrides file names)")
+    p.add_argument("--exclude-hotspots", default=None, metavar="FILE",
+                   help="hotspot list for profiles that exclude hotspots (e.g. cancerhotspots v2)")
+    p.add_argument("--missing-fields", choices=["relax", "error"], default="relax",
+                   help="a rule whose data a whole MAF lacks: switch it off for that file (relax) or refuse")
+    p.add_argument("--build", default="GRCh37", choices=["GRCh37", "GRCh38"], help="genome build of the MAFs")
+    p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
+    p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.simulated.tsv.gz")
+    p.set_defaults(func=run_simulate)
+
+    p = sub.add_parser("fit", help="fit panel -> reference models (bootstrap CIs, cohort hold-out)")
+    p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
+    p.add_argument("--panels", default=None, help="comma-separated panel ids (default: all in the table)")
+    p.add_argument("--reference", default=None, help="reference name (default: from the table)")
+    p.add_argument("--methods", default="ols,deming,huber-log,isotonic", help="comma-separated methods")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    h = p.add_mutually_exclusive_group()
+    h.add_argument("--holdout-cohorts", action="store_true", help="leave-one-cohort-out validation (default)")
+    h.add_argument("--holdout-folds", type=int, default=None, metavar="K", help="grouped K-fold over cohorts")
+    h.add_argument("--no-holdout", action="store_true", help="skip hold-out validation")
+    p.add_argument("--reference-cuts", default="10", help="reference cut points (mut/Mb) to translate, e.g. 10,16")
+    p.add_argument("--deming-delta", type=float, default=None,
+                   help="Deming error-variance ratio var(ref error)/var(panel error) (default L_panel/L_reference)")
+    p.add_argument("--model-version", type=int, default=1, help="version number in model ids (default 1)")
+    p.add_argument("--plots", default=None, metavar="DIR", help="also write one PNG per model into DIR")
+    p.add_argument("-o", "--out-dir", required=True, metavar="DIR",
+                   help="folder for <model-id>.json files and fit_summary.tsv")
+    p.set_defaults(func=run_fit)
+
+    p = sub.add_parser("translate", help="panel cut point equivalent to a reference cut, with CI and agreement")
+    p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
+    p.add_argument("--reference-cut", type=float, default=10.0, help="reference cut point (mut/Mb), default 10")
+    p.add_argument("--table", default=None, help="simulation table for agreement at this cut")
+    p.add_argument("--alpha", type=float, default=0.05, help="equivocal-zone level (default 0.05)")
+    p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.translate.json")
+    p.set_defaults(func=run_translate)
+
+    p = sub.add_parser("apply", help="harmonize panel TMB values with a model")
+    p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help="PREFIX.tmb.json or a TSV with 'sample' and 'tmb' columns")
+    src.add_argument("--values", help="comma-separated panel TMB values (mut/Mb)")
+    p.add_argument("--allow-panel-mismatch", action="store_true",
+                   help="apply even if the input names another panel than the model's")
+    p.add_argument("-o", "--output", required=True, metavar="PREFIX",
+                   help="writes PREFIX.calibrated.tsv and PREFIX.calibrated.json")
+    p.set_defaults(func=run_apply)
+
+    p = sub.add_parser("uncertainty", help="Poisson probability of a TMB-high call and equivocal zones")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--panels", help="comma-separated panel ids (declared TMB Mb, else footprint Mb)")
+    g.add_argument("--mb", help="comma-separated footprint sizes in Mb")
+    p.add_argument("--cut", default="10", help="cut point(s) in mut/Mb, comma-separated (default 10)")
+    p.add_argument("--alpha", type=float, default=0.05, help="equivocal zone: P(high) in [alpha/2, 1-alpha/2]")
+    p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
+    p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.uncertainty.tsv")
+    p.set_defaults(func=run_uncertainty)
+
+    p = sub.add_parser("plot", help="scatter with fit/band/cuts and Bland-Altman for a model")
+    p.add_argument("--model", required=True, help="model id or path")
+    p.add_argument("--table", required=True, help="simulation table")
+    p.add_argument("--reference-cut", type=float, default=10.0)
+    p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png")
+    p.set_defaults(func=run_plot)
+
+    p = sub.add_parser("models", help="list the bundled calibration models")
+    p.set_defaults(func=run_models)
+
+
+def run(args: argparse.Namespace) -> int:  # pragma: no cover - argparse dispatches to subcommands
+    raise UsageError("give a subcommand: simulate, fit, translate, apply, uncertainty, plot, models")
+
+
+# -- simulate ------------------------------------------------------------------------------------
+def run_simulate(args: argparse.Namespace) -> int:
+    from ..calibrate import calibrate_simulate
+    from ..calibrate.table import format_simulated
+    from ..panels import load_panel
+
+    mafs = [str(require_readable(m, "MAF")) for m in args.maf]
+    panel_ids = _csv(args.panels)
+    if not panel_ids:
+        raise UsageError("--panels: give at least one panel id")
+    panels = [load_panel(pid, args.panels_dir) for pid in panel_ids]
+    cohorts = _csv(args.cohorts) if args.cohorts else None
+    ref_panel = load_panel(args.reference_panel, args.panels_dir) if args.reference_panel else None
+    if args.reference_bed:
+        require_readable(args.reference_bed, "reference BED")
+    if args.exclude_hotspots:
+        require_readable(args.exclude_hotspots, "hotspot list")
+    if args.reference_mb is not None and args.reference_mb <= 0:
+        raise UsageError("--reference-mb must be > 0")
+    res = calibrate_simulate(mafs, panels, reference_profile=args.reference_profile, reference_panel=ref_panel,
+                             reference_bed=args.reference_bed, reference_mb=args.reference_mb,
+                             reference_name=args.reference_name, cohorts=cohorts, hotspots=args.exclude_hotspots,
+                             missing_fields=args.missing_fields, build=args.build)
+    params = {k: v for k, v in vars(args).items() if k not in ("func", "maf", "calibrate_command")}
+    prov = build_provenance("calibrate simulate", params,
+                            {"maf": mafs, "reference_bed": args.reference_bed, "hotspots": args.exclude_hotspots},
+                            reference=res.reference, panels=res.panels, relaxed_rules=res.relaxed_rules,
+                            panel_mb_convention="panel Mb = |panel footprint ∩ reference footprint|")
+    with OutputSet(args.output) as outs:
+        with outs.open(".simulated.tsv.gz") as fh:
+            fh.write(format_simulated(res.table, prov))
+    n_samples = res.table.loc[res.table["panel"] == res.reference["name"]].shape[0]
+    print(f"{n_samples} tumours x {len(panels)} panels -> {args.output}.simulated.tsv.gz", file=sys.stderr)
+    return 0
+
+
+# -- fit -------------------------------------------------------------------------------------------
+def run_fit(args: argparse.Namespace) -> int:
+    from ..calibrate import FitOptions
+    from ..calibrate.fit import calibrate_fit as fit_table
+    from ..calibrate.plots import plot_model
+    from ..calibrate.table import paired, read_simulated
+    from ..provenance import sha256_file
+
+    out_dir = Path(args.out_dir)
+    if not out_dir.is_dir():
+        raise UsageError(f"output folder '{out_dir}' does not exist")
+    if args.plots and not Path(args.plots).is_dir():
+        raise UsageError(f"plot folder '{args.plots}' does not exist")
+    holdout = "none" if args.no_holdout else ("kfold" if args.holdout_folds else "cohort")
+    if args.holdout_folds is not None and args.holdout_folds < 2:
+        raise UsageError("--holdout-folds must be >= 2")
+    opts = FitOptions(methods=tuple(_csv(args.methods)), bootstrap=args.bootstrap, seed=args.seed,
+                      holdout=holdout, folds=args.holdout_folds or 5,
+                      reference_cuts=tuple(_floats(args.reference_cuts, "--reference-cuts")),
+                      deming_delta=args.deming_delta, version=args.model_version)
+    if args.deming_delta is not None and args.deming_delta <= 0:
+        raise UsageError("--deming-delta must be > 0")
+    df, prov = read_simulated(args.table)
+    res = fit_table(df, prov, panels=_csv(args.panels) if args.panels else None, reference=args.reference,
+                    options=opts, table_name=Path(args.table).name, table_sha256=sha256_file(args.table))
+    params = {k: v for k, v in vars(args).items() if k not in ("func", "calibrate_command")}
+    fit_prov = build_provenance("calibrate fit", params, {"table": args.table})
+    with OutputSet(str(out_dir) + os.sep) as outs:
+        for m in res.models:
+            m.data["provenance"] = {k: fit_prov[k] for k in ("tool", "version", "command", "command_line",
+                                                             "parameters")}
+            outs.write_text(f"{m.id}.json", m.to_json())
+        outs.write_text("fit_summary.tsv", format_summary(res.validation, fit_prov))
+        if args.plots:  # nested set: plots are published just before the models, or not at all
+            with OutputSet(str(Path(args.plots)) + os.sep) as plot_outs:
+                cut = opts.reference_cuts[0]
+                for m in res.models:
+                    pairs = paired(df, m.panel_id, m.reference)
+                    plot_outs.write_with(f"{m.id}.png", lambda p, m=m, pairs=pairs:
+                                         plot_model(m, pairs, p, reference_cut=cut))
+    _print_summary(res.validation)
+    return 0
+
+
+def format_summary(rows: list[dict[str, Any]], prov: dict[str, Any]) -> str:
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    lines = [f"# tmbcalc {prov['version']} calibrate fit", "# provenance: " + json.dumps(prov, separators=(",", ":")),
+             "\t".join(cols)]
+    for r in rows:
+        lines.append("\t".join(_cell(r.get(c)) for c in cols))
+    return "\n".join(lines) + "\n"
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "NA"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list):
+        return ",".join(_cell(x) for x in v)
+    return str(v)
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    print("model\trmse_log_raw\trmse_log_calibrated\trecommended")
+    for r in rows:
+        print(f"{r['model']}\t{_cell(r['rmse_log_raw'])}\t{_cell(r['rmse_log_calibrated'])}\t{_cell(r['recommended'])}")
+
+
+# -- translate ------------------------------------------------------------------------------------
+def run_translate(args: argparse.Namespace) -> int:
+    from ..calibrate import calibrate_translate, load_model
+
+    if not 0 < args.alpha < 1:
+        raise UsageError("--alpha must be in (0, 1)")
+    model = load_model(args.model)
+    res = calibrate_translate(model, args.reference_cut, table=args.table, alpha=args.alpha)
+    d = res.to_dict()
+    print(f"model\t{res.model}")
+    print(f"reference_cut\t{res.reference_cut:g}")
+    print(f"panel_cut\t{_cell(res.panel_cut)}\tci95\t{_cell(res.ci_low)}-{_cell(res.ci_high)}")
+    for label, key in (("training", "agreement_training"), ("holdout", "agreement_holdout"),
+                       ("raw_cut", "agreement_raw_cut")):
+        a = d.get(key)
+        if a:
+            print(f"agreement_{label}\tPPA {_cell(a['ppa'])}\tNPA {_cell(a['npa'])}\tOPA {_cell(a['opa'])}"
+                  f"\tkappa {_cell(a['kappa'])}\tn {a['n']}")
+    for label, key in (("panel", "equivocal_panel"), ("reference", "equivocal_reference")):
+        z = d.get(key)
+        if z:
+            print(f"equivocal_{label}\t{z['low']:.4g}-{z['high']:.4g} mut/Mb (cut {z['cut']:.4g}, {z['mb']:.4g} Mb, "
+                  f"k_min {z['k_min']})")
+    for n in res.notes:
+        print(f"note\t{n}")
+    if args.output:
+        prov = build_provenance("calibrate translate", {k: v for k, v in vars(args).items()
+                                                        if k not in ("func", "calibrate_command")},
+                                {"model": model.path, "table": args.table}, calibration_model=model.id)
+        with OutputSet(args.output) as outs:
+            outs.write_json(".translate.json", {**d, "provenance": prov})
+    return 0
+
+
+# -- apply ------------------------------------------------------------------------------------------
+def run_apply(args: argparse.Namespace) -> int:
+    from ..calibrate import calibrate_apply, load_model
+
+    model = load_model(args.model)
+    if args.input:
+        require_readable(args.input, "TMB input")
+        res = calibrate_apply(model, input_path=args.input, allow_panel_mismatch=args.allow_panel_mismatch)
+    else:
+        vals = _floats(args.values, "--values")
+        if any(v < 0 for v in vals):
+            raise UsageError("--values must be >= 0")
+        res = calibrate_apply(model, vals)
+    prov = build_provenance("calibrate apply", {k: v for k, v in vars(args).items()
+                                                if k not in ("func", "calibrate_command")},
+                            {"model": model.path, "input": args.input}, calibration_model=model.id)
+    cols = ["sample", "tmb_raw", "tmb_calibrated", "ci_low", "ci_high", "pi_low", "pi_high", "extrapolated", "model"]
+    lines = [f"# tmbcalc {prov['version']} calibrate apply", "# provenance: " + json.dumps(prov, separators=(",", ":")),
+             "\t".join(cols)]
+    for r in res["rows"]:
+        lines.append("\t".join(_cell(r.get(c, res["model"]) if c != "model" else res["model"]) for c in cols))
+    with OutputSet(args.output) as outs:
+        outs.write_text(".calibrated.tsv", "\n".join(lines) + "\n")
+        outs.write_json(".calibrated.json", {**res, "provenance": prov})
+    print("\n".join(lines[2:]))
+    return 0
+
+
+# -- uncertainty -------------------------------------------------------------------------------------
+def run_uncertainty(args: argparse.Namespace) -> int:
+    from ..calibrate.uncertainty import equivocal_zone
+
+    if not 0 < args.alpha < 1:
+        raise UsageError("--alpha must be in (0, 1)")
+    cuts = _floats(args.cut, "--cut")
+    if any(c <= 0 for c in cuts):
+        raise UsageError("--cut values must be > 0")
+    items: list[tuple[str, float, str]] = []
+    if args.panels:
+        from ..panels import load_panel
+
+        for pid in _csv(args.panels):
+            panel = load_panel(pid, args.panels_dir)
+            if panel.declared_tmb_mb:
+                items.append((panel.id, float(panel.declared_tmb_mb), "declared"))
+            else:
+                mb = panel.footprint_mb()
+                if mb is None:
+                    raise InputError(f"panel '{pid}' declares no TMB Mb and its footprint BED is not available; "
+                                     f"give --mb", panel.path)
+                items.append((panel.id, mb, "footprint"))
+    else:
+        for v in _floats(args.mb, "--mb"):
+            if v <= 0:
+                raise UsageError("--mb values must be > 0")
+            items.append((f"{v:g}Mb", v, "given"))
+    cols = ["panel", "mb", "mb_source", "cut", "k_min", "equivocal_low", "equivocal_high", "width", "p_high_at_cut",
+            "alpha"]
+    lines = ["\t".join(cols)]
+    for name, mb, srcname in items:
+        for c in cuts:
+            z = equivocal_zone(mb, c, args.alpha)
+            lines.append("\t".join([name, f"{mb:.6g}", srcname, f"{c:g}", str(z.k_min), f"{z.low:.4f}",
+                                    f"{z.high:.4f}", f"{z.width:.4f}", f"{z.p_high_at_cut:.4f}", f"{args.alpha:g}"]))
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        prov = build_provenance("calibrate uncertainty", {k: v for k, v in vars(args).items()
+                                                          if k not in ("func", "calibrate_command")}, {})
+        with OutputSet(args.output) as outs:
+            outs.write_text(".uncertainty.tsv", f"# tmbcalc {prov['version']} calibrate uncertainty\n# provenance: "
+                            + json.dumps(prov, separators=(",", ":")) + "\n" + text)
+    sys.stdout.write(text)
+    return 0
+
+
+# -- plot / models ---------------------------------------------------------------------------------------
+def run_plot(args: argparse.Namespace) -> int:
+    from ..calibrate import load_model, read_simulated
+    from ..calibrate.plots import plot_model
+    from ..calibrate.table import paired
+
+    model = load_model(args.model)
+    df, _ = read_simulated(args.table)
+    pairs = paired(df, model.panel_id, model.reference)
+    if pairs.empty:
+        raise InputError(f"no rows pair panel '{model.panel_id}' with reference '{model.reference}'", args.table)
+    with OutputSet(args.output) as outs:
+        outs.write_with(".png", lambda p: plot_model(model, pairs, p, reference_cut=args.reference_cut))
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from ..calibrate import list_models
+
+    print("id\tpanel\treference\tmethod\tversion\trecommended\trmse_log_raw\trmse_log_calibrated")
+    for m in list_models():
+        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "recommended",
+                                              "rmse_log_raw", "rmse_log_calibrated")))
+    return 0

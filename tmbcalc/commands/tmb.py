@@ -1,0 +1,158 @@
+"""``tmbcalc tmb``: tumor mutational burden from a somatic VCF/BCF or MAF.
+
+Argument groups are registered by small functions so that other commands/helpers can extend the
+parser (e.g. a calibration option) without touching the rest: add a function to
+``EXTRA_REGISTRARS`` and read its value in ``EXTRA_HANDLERS``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import UsageError
+
+NAME = "tmb"
+HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
+
+# Hooks for extensions: registrar(parser) adds options; handler(args, result, prefix) runs after
+# the TMB result is computed and before/after writing (returns extra output paths).
+EXTRA_REGISTRARS: list[Callable[[argparse.ArgumentParser], None]] = []
+EXTRA_HANDLERS: list[Callable[[argparse.Namespace, Any], None]] = []
+
+
+def _float_or_off(text: str) -> float | str:
+    if text.lower() in ("off", "none"):
+        return "off"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'off', got {text!r}") from None
+
+
+def _int_or_off(text: str) -> int | str:
+    if text.lower() in ("off", "none"):
+        return "off"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'off', got {text!r}") from None
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _cuts(text: str) -> list[float]:
+    try:
+        return [float(x) for x in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="INPUT", help="somatic VCF/VCF.gz/BCF or MAF (detected by its header)")
+    p.add_argument("-o", "--output", metavar="PREFIX", required=True,
+                   help="output prefix: writes PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz")
+    g = p.add_argument_group("samples")
+    g.add_argument("--tumor-sample", metavar="NAME", help="tumor sample (VCF column or MAF Tumor_Sample_Barcode; "
+                   "a MAF without it gives one result per tumor)")
+    g.add_argument("--normal-sample", metavar="NAME", help="matched-normal VCF column (default: auto-detected)")
+
+    g = p.add_argument_group("denominator (footprint)")
+    g.add_argument("--panel", metavar="ID", help="panel id from the registry (tmbcalc panels list)")
+    g.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    g.add_argument("--bed", metavar="BED", nargs="+", action="extend",
+                   help="footprint BED(s); several are merged (overlaps counted once)")
+    g.add_argument("--coding-bed", metavar="BED", help="intersect the footprint with these coding regions")
+    g.add_argument("--exclude-bed", metavar="BED", nargs="+", action="extend",
+                   help="subtract these regions from the footprint")
+    g.add_argument("--callable-bed", metavar="BED", help="intersect the footprint with a callable-regions BED")
+    g.add_argument("--tumor-bam", metavar="BAM", help="compute the callable footprint from this tumor BAM/CRAM")
+    g.add_argument("--normal-bam", metavar="BAM", help="... and this matched-normal BAM/CRAM")
+    g.add_argument("--min-coverage", metavar="N", type=int,
+                   help="callable threshold: tumor read depth >= N at a base (BAM coverage; not the "
+                        "variant read-depth rule --min-depth, which is also its default)")
+    g.add_argument("--min-normal-coverage", metavar="N", type=int, help="callable threshold for the normal BAM")
+    g.add_argument("--mapq", metavar="Q", type=int, default=20, help="min mapping quality for BAM coverage (20)")
+    g.add_argument("--reference", metavar="FASTA", help="reference FASTA (CRAM decoding; MAF indel anchor bases)")
+
+    g = p.add_argument_group("counting rules (override the profile; 'off' switches a threshold off)")
+    g.add_argument("--profile", metavar="NAME|PATH",
+                   help="counting profile: wes-merino (default), f1cdx-like, msk-impact-like, tso500-like, or a "
+                        "TOML file; with --panel the panel's profile is the default")
+    g.add_argument("--min-vaf", metavar="F", type=_float_or_off, help="minimum tumor VAF (fraction)")
+    g.add_argument("--max-vaf", metavar="F", type=_float_or_off, help="maximum tumor VAF (fraction)")
+    g.add_argument("--min-depth", metavar="N", type=_int_or_off, help="minimum tumor read depth at the variant")
+    g.add_argument("--min-alt", metavar="N", type=_int_or_off, help="minimum tumor alt reads")
+    g.add_argument("--max-normal-alt", metavar="N", type=_int_or_off, help="maximum matched-normal alt reads")
+    g.add_argument("--min-normal-depth", metavar="N", type=_int_or_off, help="minimum matched-normal depth")
+    g.add_argument("--max-pop-af", metavar="F", type=_float_or_off, help="maximum population AF (fraction)")
+    g.add_argument("--pop-af-fields", metavar="F1,F2", type=_csv,
+                   help="INFO fields / MAF columns holding population AF (largest is used)")
+    g.add_argument("--pop-af-vcf", metavar="VCF", help="population-AF resource VCF (joined on contig, pos, alleles)")
+    g.add_argument("--variant-types", metavar="T1,T2", type=_csv, help="counted types: snv,mnv,indel (ins,del,complex)")
+    g.add_argument("--consequences", metavar="C1,C2", type=_csv,
+                   help="counted consequence classes or groups: nonsynonymous, coding, all, or class names")
+    g.add_argument("--multiallelic", choices=("first", "all", "skip"), help="ALT alleles of multi-allelic records")
+    g.add_argument("--csq-pick", choices=("most_severe", "canonical"), help="VEP/SnpEff consequence choice")
+    g.add_argument("--germline-filter", choices=("off", "tumor_only", "always"),
+                   help="tumor-only likely-germline heuristic (VAF window + population database)")
+    g.add_argument("--filter-missing-is-pass", action="store_true", default=None,
+                   help="count FILTER '.' (or a MAF without FILTER column) as PASS")
+    g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
+                   help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
+    g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts, help="TMB cut points (mut/Mb; default: panel/profile, 10)")
+    p.add_argument("--threads", type=int, default=1, help="worker threads (reading, report compression)")
+    p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    for reg in EXTRA_REGISTRARS:
+        reg(p)
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "min_vaf": args.min_vaf, "max_vaf": args.max_vaf, "min_depth": args.min_depth,
+        "min_alt_reads": args.min_alt, "max_normal_alt_reads": args.max_normal_alt,
+        "min_normal_depth": args.min_normal_depth, "max_pop_af": args.max_pop_af,
+        "pop_af_fields": args.pop_af_fields, "variant_types": args.variant_types,
+        "consequences": args.consequences, "multiallelic": args.multiallelic, "csq_pick": args.csq_pick,
+        "germline_filter": args.germline_filter, "filter_missing_is_pass": args.filter_missing_is_pass,
+    }
+
+
+def compute_from_args(args: argparse.Namespace):
+    from ..tmb import compute_tmb
+
+    if args.threads < 1:
+        raise UsageError("--threads must be >= 1")
+    return compute_tmb(
+        args.input, bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, tumor_sample=args.tumor_sample,
+        normal_sample=args.normal_sample, profile=args.profile, coding_bed=args.coding_bed,
+        exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
+        normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
+        mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
+        pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads,
+        **overrides_from_args(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    result = compute_from_args(args)
+    for handler in EXTRA_HANDLERS:
+        handler(args, result)
+    paths = result.write(args.output, threads=args.threads)
+    if not args.quiet:
+        for s in result.samples[:20]:
+            status = ", ".join(f">={k}: {v}" for k, v in s.status.items())
+            print(f"{s.sample}\tTMB {s.tmb:.2f} mut/Mb ({s.eligible_variants} / {s.footprint_bp / 1e6:.4f} Mb; "
+                  f"95% CI {s.ci95_low:.2f}-{s.ci95_high:.2f}; {status})", file=sys.stderr)
+        if len(result.samples) > 20:
+            print(f"... {len(result.samples) - 20} more samples", file=sys.stderr)
+        for w in result.warnings:
+            print(f"tmbcalc: warning: {w}", file=sys.stderr)
+        print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
+    return 0
+
+
+_ = json

@@ -1,0 +1,614 @@
+"""Read somatic VCF/BCF files into a :class:`~tmbcalc.variants.VariantTable`.
+
+The header is inspected in Python (caller, tumor/normal samples, which FORMAT/INFO tags exist);
+the records are streamed by the compiled kernel ``tmbcalc.ext._vcfscan`` over htslib, which
+fills numpy columns without creating a Python object per record.  See ``docs/vcf-input.md``
+for the supported callers and which field fills which column.
+
+Units and conventions: positions 0-based; depths and read counts are integers (-1 missing);
+VAF and population AF are fractions in [0, 1] (NaN missing); one row per (record, ALT allele).
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import annotation
+from ..contigs import canonical, detect_build
+from ..errors import InputError, require_readable
+from ..variants import VariantTable
+
+DEFAULT_POP_AF_FIELDS: tuple[str, ...] = ("gnomAD_AF", "gnomADe_AF", "gnomADg_AF", "ExAC_AF",
+                                          "AF_POPMAX", "MAX_AF")
+CALLERS = ("mutect2", "strelka2", "vardict", "dragen", "generic")
+
+# htslib Number kinds (BCF_VL_*) and types (BCF_HT_*)
+_VL_FIXED, _VL_VAR, _VL_A, _VL_G, _VL_R = 0, 1, 2, 3, 4
+_NUMBER_TEXT = {_VL_VAR: ".", _VL_A: "A", _VL_G: "G", _VL_R: "R"}
+_TYPE_TEXT = {0: "Flag", 1: "Integer", 2: "Float", 3: "String"}
+
+_STRELKA_SNV = ("AU", "CU", "GU", "TU")
+
+
+def _kernel():
+    from ..ext import load_kernel
+    return load_kernel("_vcfscan")
+
+
+@dataclass(frozen=True)
+class TagDef:
+    """One INFO or FORMAT header definition: ``number`` is '1', 'A', 'R', 'G', '.' ...; ``type``
+    is Integer/Float/String/Flag."""
+
+    id: str
+    number: str
+    type: str
+
+    @property
+    def vl(self) -> int:
+        return {".": _VL_VAR, "A": _VL_A, "G": _VL_G, "R": _VL_R}.get(self.number, _VL_FIXED)
+
+
+@dataclass
+class VcfInfo:
+    """What a VCF/BCF header says (no records are read).
+
+    ``tumor_sample``/``normal_sample`` are the names detected from the header (None when the
+    header does not tell); ``sample_source`` says how.  ``contigs`` maps native contig names to
+    lengths in bp (0 when the header gives none), in header order; ``build`` is GRCh37/GRCh38 or
+    None.  ``annotation`` is 'CSQ' (VEP), 'ANN' (SnpEff) or None, with its sub-field names.
+    """
+
+    path: str
+    file_format: str                 # 'vcf' or 'bcf'
+    compression: str                 # 'none', 'gzip', 'bgzf'
+    samples: list[str]
+    caller: str
+    caller_evidence: str
+    tumor_sample: str | None
+    normal_sample: str | None
+    sample_source: str
+    info: dict[str, TagDef]
+    format: dict[str, TagDef]
+    contigs: dict[str, int]
+    build: str | None
+    annotation: str | None
+    annotation_fields: list[str]
+    header_lines: int
+    header_text: str = field(repr=False, default="")
+
+    @property
+    def info_ids(self) -> list[str]:
+        return list(self.info)
+
+    @property
+    def format_ids(self) -> list[str]:
+        return list(self.format)
+
+    @property
+    def has_csq(self) -> bool:
+        return self.annotation == "CSQ"
+
+    @property
+    def has_ann(self) -> bool:
+        return self.annotation == "ANN"
+
+    def native_contigs(self) -> dict[str, str]:
+        """Canonical -> native contig spelling."""
+        out: dict[str, str] = {}
+        for n in self.contigs:
+            out.setdefault(canonical(n), n)
+        return out
+
+
+# ------------------------------------------------------------------------------------------------
+# header
+# ------------------------------------------------------------------------------------------------
+def _meta_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("##")]
+
+
+def _structured(line: str) -> dict[str, str]:
+    """Parse ``##KEY=<A=1,B="x, y">`` into {'A': '1', 'B': 'x, y'} (quotes and escapes handled)."""
+    body = line.split("=", 1)[1].strip()
+    if not (body.startswith("<") and body.endswith(">")):
+        return {}
+    body = body[1:-1]
+    out: dict[str, str] = {}
+    i, n = 0, len(body)
+    while i < n:
+        eq = body.find("=", i)
+        if eq < 0:
+            break
+        key = body[i:eq].strip()
+        j = eq + 1
+        if j < n and body[j] == '"':
+            j += 1
+            val = []
+            while j < n and body[j] != '"':
+                if body[j] == "\\" and j + 1 < n:
+                    j += 1
+                val.append(body[j])
+                j += 1
+            out[key] = "".join(val)
+            j += 1
+            while j < n and body[j] != ",":
+                j += 1
+        else:
+            k = body.find(",", j)
+            k = n if k < 0 else k
+            out[key] = body[j:k].strip()
+            j = k
+        i = j + 1
+    return out
+
+
+def _simple_values(lines: list[str], key: str) -> list[str]:
+    pre = f"##{key}="
+    return [ln[len(pre):].strip() for ln in lines if ln.startswith(pre)]
+
+
+def _annotation_fields(lines: list[str], tag: str) -> list[str]:
+    for ln in lines:
+        if ln.startswith("##INFO=<"):
+            d = _structured(ln)
+            if d.get("ID") != tag:
+                continue
+            desc = d.get("Description", "")
+            if tag == "CSQ":
+                m = re.search(r"Format:\s*(.*)$", desc)
+                text = m.group(1) if m else ""
+            else:
+                text = desc.split(":", 1)[1] if ":" in desc else desc
+            text = text.strip().strip("'\"").strip()
+            return [f.strip().strip("'\"").strip() for f in text.split("|")] if text else []
+    return []
+
+
+def _detect_caller(lines: list[str], fmt: dict[str, TagDef]) -> tuple[str, str]:
+    low = [ln.lower() for ln in lines]
+    src = [v.lower() for v in _simple_values(lines, "source")]
+    if any(s.startswith("strelka") for s in src) or set(_STRELKA_SNV) <= set(fmt) or \
+            {"TAR", "TIR"} <= set(fmt):
+        return "strelka2", "##source=strelka" if any(s.startswith("strelka") for s in src) \
+            else "Strelka tier-count FORMAT fields"
+    if any(ln.startswith("##gatkcommandline") and "mutect2" in ln for ln in low) or \
+            any("mutect2" in s for s in src) or any(ln.startswith("##mutectversion") for ln in low):
+        return "mutect2", "Mutect2 command line / source header"
+    if any(ln.startswith("##dragencommandline") or ln.startswith("##dragenversion") for ln in low) or \
+            any("dragen" in s for s in src):
+        return "dragen", "DRAGEN header"
+    if any(s.startswith("vardict") for s in src) or ("VD" in fmt and "AF" in fmt):
+        return "vardict", "##source=VarDict" if any(s.startswith("vardict") for s in src) \
+            else "FORMAT VD field"
+    return "generic", "no caller-specific header"
+
+
+def _detect_samples(lines: list[str], samples: list[str], caller: str
+                    ) -> tuple[str | None, str | None, str]:
+    """(tumor, normal, how) from header conventions; None where the header does not tell."""
+    tumor = normal = None
+    how = ""
+    t_hdr = _simple_values(lines, "tumor_sample")
+    n_hdr = _simple_values(lines, "normal_sample")
+    if t_hdr and t_hdr[0] in samples:
+        tumor, how = t_hdr[0], "##tumor_sample header"
+    if n_hdr and n_hdr[0] in samples:
+        normal = n_hdr[0]
+    if tumor is None:
+        # ##SAMPLE=<ID=TUMOR,...> / ##PEDIGREE=<Derived=..., Original=...> (VCF spec, GDC)
+        for ln in lines:
+            if ln.startswith("##PEDIGREE="):
+                d = _structured(ln)
+                if d.get("Derived") in samples and d.get("Original") in samples:
+                    tumor, normal, how = d["Derived"], d["Original"], "##PEDIGREE header"
+                    break
+    if tumor is None:
+        upper = {s.upper(): s for s in samples}
+        for name in ("TUMOR", "TUMOUR"):
+            if name in upper and len(samples) > 1:
+                tumor, how = upper[name], "sample named TUMOR"
+                break
+        if normal is None and "NORMAL" in upper and len(samples) > 1:
+            normal = upper["NORMAL"]
+    if tumor is None and len(samples) == 1:
+        tumor, how = samples[0], "only sample"
+    if tumor is None and caller == "vardict" and len(samples) == 2:
+        tumor, how = samples[0], "VarDict paired convention (tumor first)"
+    if tumor is not None and normal is None and len(samples) == 2 and caller != "generic":
+        normal = samples[1] if samples[0] == tumor else samples[0]
+    return tumor, normal, how
+
+
+def _raw_header(path: Path) -> dict[str, Any]:
+    k = _kernel()
+    try:
+        return k.read_header(str(path).encode())
+    except k.VcfScanError as exc:
+        raise InputError(_open_message(exc, path), path) from None
+
+
+def _open_message(exc: Exception, path: Path) -> str:
+    kind = getattr(exc, "kind", "")
+    if kind == "format":
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        what = "a compressed file" if head[:2] == b"\x1f\x8b" else "a file"
+        return f"not a VCF or BCF file ({what} without a '##fileformat=VCF' header)"
+    if kind == "header":
+        return "malformed VCF header (htslib could not parse it)"
+    return "cannot open as VCF/BCF (not a VCF/BCF file, or unreadable)"
+
+
+def inspect_vcf(path: str | Path) -> VcfInfo:
+    """Read a VCF/BCF header: samples, caller, tumor/normal names, tags, contigs, build, CSQ/ANN."""
+    p = require_readable(path, "VCF file")
+    h = _raw_header(p)
+    text: str = h["text"]
+    lines = _meta_lines(text)
+    info = {k: TagDef(k, _NUMBER_TEXT.get(v[0], str(v[1])), _TYPE_TEXT.get(v[2], "?"))
+            for k, v in h["info"].items()}
+    fmt = {k: TagDef(k, _NUMBER_TEXT.get(v[0], str(v[1])), _TYPE_TEXT.get(v[2], "?"))
+           for k, v in h["format"].items()}
+    caller, evidence = _detect_caller(lines, fmt)
+    tumor, normal, how = _detect_samples(lines, h["samples"], caller)
+    contigs = {name: int(length) for name, length in h["contigs"]}
+    ann = "CSQ" if "CSQ" in info else ("ANN" if "ANN" in info else None)
+    return VcfInfo(
+        path=str(p), file_format=h["kind"], compression=h["compression"], samples=list(h["samples"]),
+        caller=caller, caller_evidence=evidence, tumor_sample=tumor, normal_sample=normal,
+        sample_source=how, info=info, format=fmt, contigs=contigs,
+        build=detect_build(contigs), annotation=ann,
+        annotation_fields=_annotation_fields(lines, ann) if ann else [],
+        header_lines=text.count("\n"), header_text=text)
+
+
+# ------------------------------------------------------------------------------------------------
+# plan: which tag fills which column
+# ------------------------------------------------------------------------------------------------
+def _mode(tag: TagDef, allele_indexed: bool = True) -> str:
+    if not allele_indexed:
+        return "first"
+    if tag.vl == _VL_A:
+        return "A"
+    if tag.vl == _VL_R:
+        return "R"
+    if tag.vl == _VL_FIXED and tag.number == "1":
+        return "first"
+    return "auto"
+
+
+@dataclass
+class _Target:
+    specs: list[tuple] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def add(self, spec: tuple, label: str) -> None:
+        if len(self.specs) < 3:
+            self.specs.append(spec)
+            self.labels.append(label)
+
+    def describe(self) -> str | None:
+        return ", else ".join(self.labels) if self.labels else None
+
+
+def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target]) -> None:
+    """Fill depth/alt (and for the tumor VAF) sources for sample index ``s``."""
+    fmt = vi.format
+    depth, alt = targets[f"{role}_depth"], targets[f"{role}_alt"]
+    if set(_STRELKA_SNV) <= set(fmt):
+        alt.add(("strelka_alt", "first", s, *_STRELKA_SNV), "strelka tier1 {ALT}U")
+        depth.add(("strelka_depth", "first", s, *_STRELKA_SNV), "strelka tier1 AU+CU+GU+TU")
+        if role == "t":
+            targets["vaf_den"].add(("strelka_refalt", "first", s, *_STRELKA_SNV),
+                                   "strelka tier1 {REF}U+{ALT}U")
+            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 {ALT}U/({REF}U+{ALT}U)")
+        return
+    if {"TAR", "TIR"} <= set(fmt):
+        alt.add(("fmt", "first", s, "TIR"), "strelka tier1 TIR")
+        depth.add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
+        if role == "t":
+            targets["vaf_den"].add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
+            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 TIR/(TAR+TIR)")
+        return
+    ad_like = [t for t in ("AD", "ADT" if role == "t" else "") if t in fmt]
+    for t in ad_like:
+        alt.add(("fmt", _mode(fmt[t]), s, t), f"FORMAT/{t}")
+    if "VD" in fmt:
+        alt.add(("fmt", "first", s, "VD"), "FORMAT/VD")
+    if "AO" in fmt:
+        alt.add(("fmt", _mode(fmt["AO"]), s, "AO"), "FORMAT/AO")
+    for t in ("DP",) + (("DPT",) if role == "t" else ()):
+        if t in fmt:
+            depth.add(("fmt", "first", s, t), f"FORMAT/{t}")
+    if role == "t" and "TDP" in vi.info:
+        depth.add(("info", "first", -1, "TDP"), "INFO/TDP")
+    for t in ad_like:
+        depth.add(("fmt", "sum", s, t), f"sum of FORMAT/{t}")
+    if role == "t":
+        vaf = targets["t_vaf"]
+        if "AF" in fmt:
+            vaf.add(("fmt", _mode(fmt["AF"]), s, "AF"), "FORMAT/AF")
+        if "TVAF" in vi.info:
+            vaf.add(("info", _mode(vi.info["TVAF"]), -1, "TVAF"), "INFO/TVAF")
+        if "FREQ" in fmt:
+            vaf.add(("fmt", _mode(fmt["FREQ"]), s, "FREQ"), "FORMAT/FREQ")
+        for t in ad_like:
+            targets["vaf_den"].add(("fmt", "sum", s, t), f"sum of FORMAT/{t}")
+        if not ad_like and alt.specs and depth.specs:
+            targets["vaf_den"].specs.extend(depth.specs[:3 - len(targets["vaf_den"].specs)])
+            targets["vaf_den"].labels.extend(depth.labels)
+        if alt.specs and targets["vaf_den"].specs:
+            vaf.add(("ratio", "first", -1),
+                    f"{alt.labels[0]} / ({targets['vaf_den'].labels[0]})")
+
+
+def _control_targets(vi: VcfInfo, s: int, targets: dict[str, _Target]) -> bool:
+    """PCGR/TCGA style: control depth/allele counts (DPC/ADC) inside the tumor sample column."""
+    fmt = vi.format
+    found = False
+    if "DPC" in fmt:
+        targets["n_depth"].add(("fmt", "first", s, "DPC"), "FORMAT/DPC (control, tumor column)")
+        found = True
+    if "ADC" in fmt:
+        targets["n_alt"].add(("fmt", _mode(fmt["ADC"]), s, "ADC"), "FORMAT/ADC (control, tumor column)")
+        targets["n_depth"].add(("fmt", "sum", s, "ADC"), "sum of FORMAT/ADC")
+        found = True
+    return found
+
+
+@lru_cache(maxsize=1)
+def _term_table() -> tuple[tuple[bytes, int], ...]:
+    """SO term -> class code table, sorted by the term's bytes (binary search in the kernel)."""
+    return tuple(sorted((t.encode(), annotation.CODE[c]) for t, c in annotation.SO_TERMS.items()))
+
+
+def _resolve_samples(vi: VcfInfo, tumor_sample: str | None, normal_sample: str | None
+                     ) -> tuple[str | None, str | None, str]:
+    samples = vi.samples
+    listing = ", ".join(samples[:20]) + (" ..." if len(samples) > 20 else "")
+    for name, what in ((tumor_sample, "tumor"), (normal_sample, "normal")):
+        if name is not None and name not in samples:
+            raise InputError(f"{what} sample '{name}' is not in the file (samples: {listing or 'none'})",
+                             vi.path)
+    if tumor_sample is not None and normal_sample is not None and tumor_sample == normal_sample:
+        raise InputError(f"tumor and normal sample are both '{tumor_sample}'", vi.path)
+    if not samples:
+        return None, None, "no sample columns"
+    if tumor_sample is not None:
+        tumor, how = tumor_sample, "argument"
+    elif vi.tumor_sample is not None and vi.tumor_sample != normal_sample:
+        tumor, how = vi.tumor_sample, vi.sample_source
+    else:
+        rest = [s for s in samples if s != normal_sample]
+        if len(rest) == 1:
+            tumor, how = rest[0], "only non-normal sample"
+        else:
+            raise InputError(
+                f"has {len(samples)} samples and the header does not say which is the tumor: pass "
+                f"--tumor-sample (samples: {listing})", vi.path)
+    if normal_sample is not None:
+        normal = normal_sample
+    elif vi.normal_sample is not None and vi.normal_sample != tumor:
+        normal = vi.normal_sample
+    elif len(samples) == 2 and vi.caller != "generic":
+        normal = samples[1] if samples[0] == tumor else samples[0]
+    else:
+        normal = None
+    return tumor, normal, how
+
+
+def _build_plan(vi: VcfInfo, tumor: str | None, normal: str | None, pop_af_fields: Sequence[str],
+                csq_pick: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    kern = _kernel()
+    keep = [s for s in vi.samples if s in (tumor, normal)]
+    idx = {s: i for i, s in enumerate(keep)}
+    targets = {name: _Target() for name in ("t_depth", "t_alt", "vaf_den", "t_vaf", "n_depth", "n_alt")}
+    if tumor is not None:
+        _sample_targets(vi, idx[tumor], "t", targets)
+        if normal is not None:
+            _sample_targets(vi, idx[normal], "n", targets)
+        else:
+            _control_targets(vi, idx[tumor], targets)
+    else:  # sites-only: INFO fields may still carry tumor values
+        if "TDP" in vi.info:
+            targets["t_depth"].add(("info", "first", -1, "TDP"), "INFO/TDP")
+        if "TVAF" in vi.info:
+            targets["t_vaf"].add(("info", _mode(vi.info["TVAF"]), -1, "TVAF"), "INFO/TVAF")
+    need_fmt = any(sp[0] not in ("info", "ratio") for t in targets.values() for sp in t.specs)
+    kt = {kern.TARGETS[name]: [(kern.KINDS[sp[0]], kern.MODES[sp[1]], *sp[2:]) for sp in t.specs]
+          for name, t in targets.items() if t.specs}
+    popaf = [(f, kern.MODES[_mode(vi.info[f])] if vi.info[f].vl in (_VL_A, _VL_R)
+              else kern.MODES["max"]) for f in pop_af_fields if f in vi.info]
+    csq = None
+    sub_names: list[str] = []
+    if vi.annotation:
+        fields = vi.annotation_fields
+        pos = {f: i for i, f in enumerate(fields)}
+        if vi.annotation == "CSQ":
+            conseq = pos.get("Consequence", -1)
+            sub = [pos[f] for f in pop_af_fields if f in pos]
+            sub_names = [f for f in pop_af_fields if f in pos]
+            csq = {"tag": "CSQ", "kind": 1, "conseq": conseq, "allele": pos.get("Allele", -1),
+                   "allele_num": pos.get("ALLELE_NUM", -1), "canonical": pos.get("CANONICAL", -1),
+                   "sub": sub}
+        else:
+            conseq = pos.get("Annotation", 1)
+            csq = {"tag": "ANN", "kind": 2, "conseq": conseq, "allele": pos.get("Allele", 0),
+                   "allele_num": -1, "canonical": -1, "sub": []}
+        if csq["conseq"] < 0:
+            raise InputError(f"the {vi.annotation} header has no Consequence sub-field "
+                             f"(fields: {'|'.join(fields)})", vi.path)
+    plan = {"samples": keep if vi.samples else None, "targets": kt, "need_fmt": need_fmt,
+            "popaf": popaf, "csq": csq, "pick_canonical": csq_pick == "canonical",
+            "terms": list(_term_table())}
+    pop_desc = [f"INFO/{f}" for f, _ in popaf] + [f"{vi.annotation}/{f}" for f in sub_names]
+    sources = {name: t.describe() for name, t in targets.items() if name != "vaf_den"}
+    sources["pop_af"] = "max of " + ", ".join(pop_desc) if pop_desc else None
+    sources["csq"] = f"INFO/{vi.annotation}" if vi.annotation else None
+    return plan, sources
+
+
+# ------------------------------------------------------------------------------------------------
+# reading
+# ------------------------------------------------------------------------------------------------
+def _compressed_intact(path: Path) -> bool:
+    """True if a gzip/BGZF file decompresses to its end (used only on the error path)."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+        return True
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        return False
+
+
+def _count_header_lines(path: Path) -> int:
+    """Number of leading '#' lines of a text VCF as written in the file (error path only)."""
+    from .textfile import iter_lines
+    n = 0
+    for _, line in iter_lines(path):
+        if not line.startswith("#"):
+            break
+        n += 1
+    return n
+
+
+def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
+    path = Path(vi.path)
+    kind = getattr(exc, "kind", "")
+    rec = int(getattr(exc, "record", -1))
+    chrom, pos = getattr(exc, "chrom", None), int(getattr(exc, "pos", -1))
+    after = f" after record {rec} ({chrom}:{pos + 1})" if chrom is not None and rec > 0 else ""
+    if kind in ("open", "format", "header"):
+        return InputError(_open_message(exc, path), path)
+    if kind == "memory":
+        return InputError(f"out of memory after {rec} records", path)
+    if vi.compression in ("gzip", "bgzf") and not _compressed_intact(path):
+        return InputError(f"compressed data is truncated or corrupt{after}; re-create the file "
+                          f"(bgzip) or check the download", path)
+    if vi.file_format == "vcf":
+        return InputError(f"malformed VCF record at line {_count_header_lines(path) + rec + 1} (record "
+                          f"{rec + 1}): htslib could not parse it (wrong column count, bad POS, or "
+                          f"invalid value)", path)
+    return InputError(f"malformed or truncated BCF record {rec + 1}{after}", path)
+
+
+def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,
+             pop_af_fields: Sequence[str] = DEFAULT_POP_AF_FIELDS, csq_pick: str = "most_severe",
+             keep_alleles: bool = True, threads: int = 1) -> VariantTable:
+    """Stream a VCF/VCF.gz/BCF into a VariantTable (one row per record and ALT allele).
+
+    ``tumor_sample`` defaults to the header's choice (##tumor_sample, Strelka TUMOR column,
+    single sample); ``normal_sample`` likewise.  ``pop_af_fields``: INFO tags (and VEP CSQ
+    sub-fields) whose maximum is ``pop_af``.  ``csq_pick``: 'most_severe' over all transcripts of
+    the allele, or 'canonical' (VEP CANONICAL=YES; SnpEff: first annotation; falls back to the
+    most severe when no canonical transcript is annotated).  ``threads`` > 1 adds BGZF
+    decompression threads.  Raises InputError for missing/garbage/truncated/malformed input.
+    """
+    if csq_pick not in ("most_severe", "canonical"):
+        raise ValueError(f"csq_pick must be 'most_severe' or 'canonical', not {csq_pick!r}")
+    vi = inspect_vcf(path)
+    tumor, normal, how = _resolve_samples(vi, tumor_sample, normal_sample)
+    plan, sources = _build_plan(vi, tumor, normal, pop_af_fields, csq_pick)
+    k = _kernel()
+    try:
+        res = k.scan(str(vi.path).encode(), plan, max(1, int(threads)), bool(keep_alleles))
+    except k.VcfScanError as exc:
+        raise _scan_error(exc, vi) from None
+    cols = res["columns"]
+    native = res["contigs"]
+    canon_names: list[str] = []
+    cindex: dict[str, int] = {}
+    lut = np.empty(max(1, len(native)), dtype=np.int32)
+    for i, name in enumerate(native):
+        c = canonical(name)
+        if c not in cindex:
+            cindex[c] = len(canon_names)
+            canon_names.append(c)
+        lut[i] = cindex[c]
+    if len(cols["contig"]):
+        cols["contig"] = lut[cols["contig"]]
+    cols["sample"] = np.zeros(len(cols["pos"]), dtype=np.int32)
+    counts = res["counts"]
+    lengths = {canonical(n): vi.contigs.get(n, 0) for n in native}
+    missing = sorted(name for name, src in sources.items() if src is None)
+    meta: dict[str, Any] = {
+        "format": vi.file_format, "compression": vi.compression,
+        "caller": vi.caller, "caller_evidence": vi.caller_evidence,
+        "tumor_sample": tumor, "normal_sample": normal, "tumor_sample_source": how,
+        "fields": sources, "missing_fields": missing,
+        "consequences": vi.annotation, "consequence_fields": vi.annotation_fields,
+        "csq_pick": csq_pick,
+        "records": counts["records"], "rows": counts["rows"],
+        "annotated_records": counts["annotated_records"],
+        "symbolic_alleles": counts["symbolic"], "skipped_no_alt": counts["no_alt"],
+        "csq_entries_unmatched": counts["csq_unmatched"],
+        "canonical_fallback_rows": counts["canonical_fallback"],
+        "undefined_contig_records": counts["undefined_contig"],
+        "undefined_tag_records": counts["undefined_tag"],
+        "contig_lengths": lengths, "build": vi.build,
+        "native_contigs": _first_spelling(native),
+        "pop_af_fields": list(pop_af_fields),
+    }
+    samples = [tumor] if tumor is not None else []
+    return VariantTable(cols, canon_names, samples, str(path), meta, res["allele_text"])
+
+
+def _first_spelling(names: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n in names:
+        out.setdefault(canonical(n), n)
+    return out
+
+
+# what would fill each column, for error messages
+_NEEDS = {
+    "t_depth": ("tumor depth", "FORMAT/DP, FORMAT/AD, FORMAT/DPT, INFO/TDP, Strelka AU/CU/GU/TU or TAR/TIR"),
+    "t_alt": ("tumor alt reads", "FORMAT/AD, FORMAT/VD, FORMAT/ADT, FORMAT/AO, Strelka {ALT}U or TIR"),
+    "t_vaf": ("tumor VAF", "FORMAT/AF, INFO/TVAF, FORMAT/FREQ, or FORMAT/AD (alt/sum), Strelka tier-1 counts"),
+    "n_depth": ("normal depth", "a normal sample column with FORMAT/DP or AD (--normal-sample), or FORMAT/DPC"),
+    "n_alt": ("normal alt reads", "a normal sample column with FORMAT/AD (--normal-sample), or FORMAT/ADC"),
+    "pop_af": ("population allele frequency", "INFO or VEP CSQ gnomAD_AF/gnomADe_AF/gnomADg_AF/ExAC_AF/"
+               "AF_POPMAX/MAX_AF"),
+    "csq": ("consequence annotation", "INFO/CSQ (Ensembl VEP) or INFO/ANN (SnpEff)"),
+}
+_PROFILE_HINT = {
+    "t_depth": "a Mutect2/DRAGEN (AD, AF, DP), VarDict (AF, DP, VD) or Strelka2 VCF",
+    "t_alt": "a Mutect2/DRAGEN (AD, AF, DP), VarDict (AF, DP, VD) or Strelka2 VCF",
+    "t_vaf": "a Mutect2/DRAGEN (AD, AF, DP), VarDict (AF, DP, VD) or Strelka2 VCF",
+    "n_depth": "a tumor/normal VCF (Mutect2, Strelka2, VarDict paired)",
+    "n_alt": "a tumor/normal VCF (Mutect2, Strelka2, VarDict paired)",
+    "pop_af": "a VCF annotated by VEP with --af_gnomade/--max_af, or by vcfanno",
+    "csq": "a VCF annotated by Ensembl VEP or SnpEff",
+}
+
+
+def describe_missing(table: VariantTable, needed: set[str] | Sequence[str]) -> str:
+    """Human sentence naming the needed columns the table could not fill ('' if none missing).
+
+    ``needed`` holds column names (t_depth, t_alt, t_vaf, n_depth, n_alt, pop_af, csq).  The
+    sentence names the fields that would fill each one and an input/caller profile that has them.
+    """
+    missing = [n for n in sorted(needed) if _column_missing(table, n)]
+    if not missing:
+        return ""
+    parts = []
+    for n in missing:
+        what, fields = _NEEDS.get(n, (n, "?"))
+        hint = _PROFILE_HINT.get(n)
+        parts.append(f"{what} ({n}) needs {fields}" + (f" - e.g. {hint}" if hint else ""))
+    caller = table.meta.get("caller", "?")
+    return (f"{table.source} (caller '{caller}') lacks " + "; ".join(parts))
+
+
+def _column_missing(table: VariantTable, name: str) -> bool:
+    return name in table.meta.get("missing_fields", ())

@@ -1,0 +1,263 @@
+"""Eligibility rules: which rows of a VariantTable count towards TMB (vectorised, no per-row Python).
+
+Rules are evaluated in the fixed order of :data:`RULES`; each row gets a bit mask of every rule
+it fails, its first failing rule (the order below) and an eligible flag (no failing rule).
+
+Conventions:
+
+* ``filter``: FILTER must be PASS; FILTER ``.`` (or a MAF without a FILTER column) passes only
+  when the profile sets ``filter_missing_is_pass``.
+* ``multiallelic``: ``first`` keeps only the first ALT allele of a record, ``skip`` drops every
+  allele of multi-allelic records, ``all`` keeps every allele.
+* ``outside_footprint``: the bases a variant changes must overlap the denominator footprint by
+  >= 1 bp: SNV/MNV/complex ``[POS, POS+len(REF))``; anchored deletion: the deleted bases
+  ``[POS+len(ALT), POS+len(REF))`` (the padding base is ignored); insertion: the two bases that
+  flank the insertion point ``[POS, POS+2)`` (either flanking base inside counts).
+* A row whose value is missing for an active threshold (depth -1, VAF NaN) fails that rule:
+  eligibility cannot be shown.  A missing population AF passes ``max_pop_af`` (not seen in the
+  population resource).  When a whole input lacks what an active rule needs,
+  :func:`check_requirements` raises before anything is counted.
+* ``likely_germline`` (tumor-only heuristic, profile ``germline_filter``): a variant observed in
+  a population database (pop AF > ``germline_min_pop_af``) whose tumor VAF lies in one of
+  ``germline_vaf_windows`` (default 0.45-0.55 heterozygous, >= 0.95 homozygous) is treated as
+  germline.  This is the simple VAF/database rule of the tumor-only literature (e.g. Chalmers et
+  al. 2017 Genome Med 9:34, who use dbSNP/ExAC plus the SGZ model of Sun et al. 2018 PLoS Comput
+  Biol 14:e1005965; SGZ's purity/copy-number modelling is not reproduced).  With ``tumor_only``
+  it applies to rows without matched-normal data; with ``always`` to every row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import annotation
+from .errors import MissingFieldError, UsageError
+from .profiles import Profile
+from .regions import RegionSet
+from .variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV, VariantTable
+
+RULES: tuple[str, ...] = (
+    "filter", "multiallelic", "variant_type", "outside_footprint", "consequence", "min_depth",
+    "min_alt_reads", "min_vaf", "max_vaf", "min_normal_depth", "max_normal_alt_reads", "max_pop_af",
+    "hotspot", "likely_germline",
+)
+BIT = {r: np.uint16(1 << i) for i, r in enumerate(RULES)}
+_TYPE_CODE = {"snv": SNV, "mnv": MNV, "ins": INS, "del": DEL, "complex": COMPLEX}
+
+
+@dataclass
+class RuleOutcome:
+    """Per-row outcome of rule evaluation."""
+
+    fail_bits: np.ndarray      # uint16 bit mask of failing rules (bit i = RULES[i])
+    first_fail: np.ndarray     # int8 index into RULES of the first failing rule, -1 if eligible
+    eligible: np.ndarray       # bool
+    in_footprint: np.ndarray   # bool
+    active: tuple[str, ...]    # rules that were applied
+
+    def first_fail_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        ff = self.first_fail if mask is None else self.first_fail[mask]
+        counts = np.bincount(ff[ff >= 0].astype(np.int64), minlength=len(RULES))
+        return {r: int(counts[i]) for i, r in enumerate(RULES) if r in self.active}
+
+    def all_fail_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        bits = self.fail_bits if mask is None else self.fail_bits[mask]
+        return {r: int(np.count_nonzero(bits & BIT[r])) for r in RULES if r in self.active}
+
+
+def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
+    on = {
+        "filter": profile.require_pass,
+        "multiallelic": profile.multiallelic != "all",
+        "variant_type": set(profile.type_names()) != set(_TYPE_CODE),
+        "outside_footprint": True,
+        "consequence": not profile.counts_all_consequences(),
+        "min_depth": profile.min_depth is not None and profile.min_depth > 0,
+        "min_alt_reads": profile.min_alt_reads is not None and profile.min_alt_reads > 0,
+        "min_vaf": profile.min_vaf is not None and profile.min_vaf > 0,
+        "max_vaf": profile.max_vaf is not None and profile.max_vaf < 1,
+        "min_normal_depth": profile.min_normal_depth is not None and profile.min_normal_depth > 0,
+        "max_normal_alt_reads": profile.max_normal_alt_reads is not None,
+        "max_pop_af": profile.max_pop_af is not None,
+        "hotspot": hotspots_given,
+        "likely_germline": profile.germline_filter != "off",
+    }
+    return tuple(r for r in RULES if on[r])
+
+
+_MAF_META = {"t_depth": "has_depth", "t_alt": "has_alt_reads", "t_vaf": "has_vaf", "n_depth": "has_normal",
+             "n_alt": "has_normal", "pop_af": "has_pop_af", "csq": "has_consequence"}
+
+
+def _has(table: VariantTable, column: str) -> bool:
+    """Does the input provide ``column`` at all (reader metadata first, then the data)?"""
+    if "missing_fields" in table.meta:                       # VCF reader: fields it could not fill
+        if column in table.meta["missing_fields"]:
+            return False
+        if column != "pop_af":
+            return True
+    flag = table.meta.get(_MAF_META.get(column, ""))
+    if isinstance(flag, bool) and flag:
+        return True
+    col = table[column]
+    if col.dtype.kind == "f":
+        return bool((~np.isnan(col)).any())
+    if column == "csq":
+        return bool((col != annotation.UNANNOTATED).any())
+    return bool((col >= 0).any())
+
+
+def _missing_message(table: VariantTable, column: str, what: str) -> str:
+    if table.meta.get("format") in ("vcf", "bcf"):
+        try:
+            from .io.vcf import describe_missing
+
+            msg = describe_missing(table, {column})
+            if msg:
+                prefix = f"{table.source} "
+                return msg[len(prefix):] if msg.startswith(prefix) else msg
+        except ImportError:  # pragma: no cover
+            pass
+    return f"lacks {what}"
+
+
+def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given: bool) -> None:
+    """Raise when an active rule needs data the whole input lacks (one-line, actionable)."""
+    if hotspots_given is False and profile.hotspots == "required":
+        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give --exclude-hotspots FILE "
+                         f"(e.g. cancerhotspots.org v2 TSV)")
+    if len(table) == 0:
+        return
+    active = active_rules(profile, hotspots_given=hotspots_given)
+    src = table.source
+
+    if "consequence" in active and not _has(table, "csq"):
+        raise MissingFieldError(
+            f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
+            f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
+            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions", src)
+    if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
+            and not profile.filter_missing_is_pass:
+        raise MissingFieldError(
+            f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
+            f"already filtered calls, pass --filter-missing-is-pass", src)
+    pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
+    needs = [
+        ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
+        ("min_alt_reads", "t_alt", "tumor alt read counts (MAF t_alt_count)", "--min-alt off"),
+        ("min_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "--min-vaf off"),
+        ("max_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "--max-vaf off"),
+        ("likely_germline", "t_vaf", "tumor VAF", "--germline-filter off"),
+        ("min_normal_depth", "n_depth", "matched-normal depth (MAF n_depth)", "--min-normal-depth off"),
+        ("max_normal_alt_reads", "n_alt", "matched-normal alt reads (MAF n_alt_count)", "--max-normal-alt off"),
+        ("max_pop_af", "pop_af", f"population allele frequency ({', '.join(profile.pop_af_fields[:4])}...)",
+         pop_fix + "--max-pop-af off"),
+        ("likely_germline", "pop_af", f"population allele frequency ({', '.join(profile.pop_af_fields[:4])}...)",
+         pop_fix + "--germline-filter off"),
+    ]
+    for rule, column, what, fix in needs:
+        if rule in active and not _has(table, column):
+            raise MissingFieldError(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
+                                    f"'{profile.name}'; use an input that has it, or {fix}", src)
+
+
+def variant_spans(table: VariantTable) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of the reference bases each row changes (see the footprint convention)."""
+    pos = table["pos"].astype(np.int64)
+    rl = table["ref_len"].astype(np.int64)
+    al = table["alt_len"].astype(np.int64)
+    vt = table["vtype"]
+    start = pos.copy()
+    end = pos + np.maximum(rl, 1)
+    d = vt == DEL
+    start[d] = pos[d] + al[d]
+    i = vt == INS
+    end[i] = pos[i] + 2
+    return start, end
+
+
+def in_footprint(table: VariantTable, footprint: RegionSet) -> np.ndarray:
+    out = np.zeros(len(table), dtype=bool)
+    if not len(table):
+        return out
+    start, end = variant_spans(table)
+    contig = table["contig"]
+    for ci, name in enumerate(table.contigs):
+        sel = contig == ci
+        if sel.any():
+            out[sel] = footprint.overlaps(name, start[sel], end[sel])
+    return out
+
+
+def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
+             hotspot_mask: np.ndarray | None = None) -> RuleOutcome:
+    """Apply every active rule of ``profile`` to ``table`` (vectorised)."""
+    n = len(table)
+    active = active_rules(profile, hotspots_given=hotspot_mask is not None)
+    bits = np.zeros(n, dtype=np.uint16)
+
+    def fail(rule: str, mask: np.ndarray) -> None:
+        if rule in active:
+            bits[mask] |= BIT[rule]
+
+    filt = table["filter"]
+    ok = filt == FILTER_PASS
+    if profile.filter_missing_is_pass:
+        ok |= filt == FILTER_MISSING
+    fail("filter", ~ok)
+    if profile.multiallelic == "first":
+        fail("multiallelic", table["allele_index"] > 1)
+    elif profile.multiallelic == "skip":
+        fail("multiallelic", table["n_alts"] > 1)
+    allowed = np.array([_TYPE_CODE[t] for t in profile.type_names()], dtype=np.int8)
+    fail("variant_type", ~np.isin(table["vtype"], allowed))
+    inside = in_footprint(table, footprint)
+    fail("outside_footprint", ~inside)
+    if "consequence" in active:
+        lut = np.zeros(256, dtype=bool)
+        for c in profile.consequence_codes():
+            lut[c] = True
+        fail("consequence", ~lut[table["csq"].astype(np.int64) & 0xFF])   # -1 (unannotated) -> 255: fails
+    if "min_depth" in active:
+        fail("min_depth", table["t_depth"] < profile.min_depth)          # missing (-1) fails
+    if "min_alt_reads" in active:
+        fail("min_alt_reads", table["t_alt"] < profile.min_alt_reads)
+    vaf = table["t_vaf"].astype(np.float64)
+    if "min_vaf" in active:
+        fail("min_vaf", ~(vaf >= profile.min_vaf - 1e-9))                # NaN fails
+    if "max_vaf" in active:
+        fail("max_vaf", ~(vaf <= profile.max_vaf + 1e-9))
+    if "min_normal_depth" in active:
+        fail("min_normal_depth", table["n_depth"] < profile.min_normal_depth)
+    if "max_normal_alt_reads" in active:
+        n_alt = table["n_alt"]
+        fail("max_normal_alt_reads", (n_alt < 0) | (n_alt > profile.max_normal_alt_reads))
+    pop = table["pop_af"].astype(np.float64)
+    if "max_pop_af" in active:
+        fail("max_pop_af", pop > profile.max_pop_af + 1e-12)             # NaN (absent) passes
+    if hotspot_mask is not None:
+        fail("hotspot", hotspot_mask)
+    if "likely_germline" in active:
+        in_window = np.zeros(n, dtype=bool)
+        for lo, hi in profile.germline_vaf_windows:
+            in_window |= (vaf >= lo - 1e-9) & (vaf <= hi + 1e-9)
+        germ = in_window & (pop > profile.germline_min_pop_af)
+        if profile.germline_filter == "tumor_only":
+            germ &= (table["n_depth"] < 0) & (table["n_alt"] < 0)
+        fail("likely_germline", germ)
+
+    first = np.full(n, -1, dtype=np.int8)
+    if n:
+        has = bits != 0
+        low = bits & (~bits + np.uint16(1))                              # lowest set bit
+        first[has] = np.log2(low[has].astype(np.float64)).astype(np.int8)
+    return RuleOutcome(bits, first, bits == 0, inside, active)
+
+
+def describe_bits(bits: int) -> list[str]:
+    return [r for r in RULES if bits & int(BIT[r])]
+
+
+__all__ = ["RULES", "BIT", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
+           "active_rules", "describe_bits"]

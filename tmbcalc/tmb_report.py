@@ -1,0 +1,183 @@
+"""Writers of the TMB outputs: PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz.
+
+All three are written through :class:`tmbcalc.output.OutputSet` (temporary files renamed only
+when every file is complete).  The variants report is formatted by a small Cython kernel
+(``tmbcalc/ext/_report.pyx``) in chunks and compressed as concatenated gzip members (level 2,
+valid gzip read by zcat/pandas/Python), so a million rows take about a second and little memory.
+"""
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import annotation
+from .output import OutputSet
+from .rules import RULES
+from .stats import cut_label
+from .variants import VTYPE_NAMES
+
+if TYPE_CHECKING:
+    from .tmb import TmbResult
+
+VARIANT_COLUMNS = ("sample", "chrom", "pos", "ref", "alt", "type", "filter", "depth", "alt_reads", "vaf",
+                   "normal_depth", "normal_alt_reads", "pop_af", "consequence", "in_footprint", "eligible",
+                   "first_failing_rule", "failing_rules", "record")
+FILTER_NAMES = ("PASS", ".", "FAIL")
+CHUNK = 1 << 16
+GZIP_LEVEL = 2
+
+
+def summary_columns(cuts: list[float]) -> list[str]:
+    cols = ["sample", "tmb", "eligible_variants", "footprint_bp", "footprint_mb", "ci95_low", "ci95_high"]
+    for c in cuts:
+        cols += [f"p_tmb_ge_{cut_label(c)}", f"status_{cut_label(c)}"]
+    cols += ["records", "in_footprint"]
+    cols += [f"excluded_{r}" for r in RULES]
+    cols += ["profile", "denominator"]
+    return cols
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:.6g}"
+    return str(v)
+
+
+def summary_tsv(result: TmbResult) -> str:
+    prov = result.provenance
+    lines = [f"# tmbcalc {prov['version']} tmb  created {prov['created_utc']}",
+             f"# profile: {result.profile.name}  denominator: {result.denominator['kind']} "
+             f"{result.denominator['footprint_bp']} bp",
+             "# parameters: " + json.dumps(prov["parameters"], sort_keys=True, default=str),
+             "# inputs: " + json.dumps({k: (v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v])
+                                        for k, v in prov["inputs"].items()}, sort_keys=True),
+             "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
+    cols = summary_columns(result.cutpoints)
+    lines.append("\t".join(cols))
+    for s in result.samples:
+        row = [s.sample, _fmt(s.tmb), str(s.eligible_variants), str(s.footprint_bp), _fmt(s.footprint_bp / 1e6),
+               _fmt(s.ci95_low), _fmt(s.ci95_high)]
+        for c in result.cutpoints:
+            row += [_fmt(s.p_tmb_ge_cut[cut_label(c)]), s.status[cut_label(c)]]
+        row += [str(s.records), str(s.in_footprint)]
+        row += [str(s.excluded[r]) if r in s.excluded else "" for r in RULES]
+        row += [result.profile.name, result.denominator["kind"]]
+        lines.append("\t".join(row))
+    return "\n".join(lines) + "\n"
+
+
+def _pack(strings: list[str | bytes]) -> tuple[np.ndarray, np.ndarray]:
+    enc = [s.encode() if isinstance(s, str) else s for s in strings]
+    off = np.zeros(len(enc) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in enc], out=off[1:])
+    buf = np.frombuffer(b"".join(enc) or b"\0", dtype=np.uint8)
+    return buf, off
+
+
+def _clean(name: str) -> str:
+    return name.replace("\t", " ").replace("\n", " ")
+
+
+def variant_lines(result: TmbResult, threads: int = 1):
+    """Yield gzip members, one per chunk of rows (header first)."""
+    import gzip
+
+    from .ext import load_kernel
+
+    kernel = load_kernel("_report")
+    t = result.table
+    o = result.outcome
+    n = len(t)
+    prov = result.provenance
+    head = (f"# tmbcalc {prov['version']} tmb variants report; profile {result.profile.name}; "
+            f"input {Path(t.source).name}; pos 1-based; alleles VCF-style"
+            f"{' (MAF indel anchor base N)' if t.meta.get('indel_anchor') == 'N' else ''}\n"
+            "# parameters: " + json.dumps(prov["parameters"], sort_keys=True, default=str) + "\n"
+            + "\t".join(VARIANT_COLUMNS) + "\n")
+    yield gzip.compress(head.encode(), compresslevel=GZIP_LEVEL, mtime=0)
+    if n == 0:
+        return
+    c = t.columns
+    masks = np.unique(o.fail_bits)
+    all_strings = [b""] * 65536
+    for m in masks.tolist():
+        all_strings[m] = ",".join(r for i, r in enumerate(RULES) if m & (1 << i)).encode()
+    tables = [
+        _pack([_clean(s) for s in (t.samples or ["."])]), _pack([_clean(x) for x in (t.contigs or ["."])]),
+        _pack(list(VTYPE_NAMES)), _pack(list(FILTER_NAMES)),
+        _pack(["."] + list(annotation.CLASSES)), _pack([""] + list(RULES)), _pack(all_strings),
+    ]
+    have_alleles = t.allele_text is not None
+    abuf, aoff = t.allele_text if have_alleles else (np.zeros(1, np.uint8), np.zeros(n + 1, np.int64))
+    cols = (c["sample"].astype(np.int32, copy=False), c["contig"].astype(np.int32, copy=False),
+            c["pos"].astype(np.int64, copy=False), c["vtype"].astype(np.int8, copy=False),
+            c["filter"].astype(np.int8, copy=False), c["t_depth"].astype(np.int32, copy=False),
+            c["t_alt"].astype(np.int32, copy=False), c["t_vaf"].astype(np.float32, copy=False),
+            c["n_depth"].astype(np.int32, copy=False), c["n_alt"].astype(np.int32, copy=False),
+            c["pop_af"].astype(np.float32, copy=False), c["csq"].astype(np.int8, copy=False),
+            o.in_footprint.view(np.uint8), o.fail_bits.astype(np.uint16, copy=False),
+            c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
+            np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
+    flat = [x for pair in tables for x in pair]
+
+    def job(start: int) -> bytes:
+        data = kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat)
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+
+    starts = range(0, n, CHUNK)
+    workers = max(1, min(int(threads), 8)) + 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # bounded look-ahead keeps memory small: at most 2*workers chunks in flight
+        pending = []
+        for s in starts:
+            pending.append(pool.submit(job, s))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for f in pending:
+            yield f.result()
+
+
+def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
+    with open(path, "wb") as fh:
+        for member in variant_lines(result, threads):
+            fh.write(member)
+
+
+def json_document(result: TmbResult) -> dict[str, Any]:
+    return _nan_to_none(result.to_json())
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _nan_to_none(obj.item())
+    return obj
+
+
+def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
+    """Write the three TMB outputs atomically; returns their paths."""
+    with OutputSet(prefix) as outs:
+        doc = json_document(result)
+        doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
+                          "variants": str(outs.path(".variants.tsv.gz"))}
+        outs.write_text(".tmb.json", json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
+        outs.write_text(".tmb.tsv", summary_tsv(result))
+        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads))
+    return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
+
+
+__all__ = ["write_outputs", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document"]
