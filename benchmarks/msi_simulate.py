@@ -24,9 +24,10 @@ Model (all lengths in repeat *units*, all randomness from one seeded numpy gener
   the true one + d, P(d=-1) = base(L), P(-2) = 0.2 base, P(+1) = 0.25 base, where base grows
   with the repeat length L in bp (homopolymers 1.2% per bp above 6 bp, capped at 35%;
   dinucleotides 0.6% per bp above 8 bp); the ``strong`` library prep multiplies base by 2.2.
-* **Reads**: paired 2 x 150 bp, fragment length ~ N(320, 50) clipped to [150, 600], fragments
-  drawn uniformly over a 400 bp window either side of each locus (reads exist only around
-  loci), Illumina-like substitution errors rising from 0.1% to 0.5% along the read.
+* **Reads**: paired 2 x 150 bp, fragment length ~ N(320, 50) clipped to [150, 600]; ``coverage``
+  fragments per locus, each overlapping the repeat by >= 10 bp (reads exist only around loci;
+  about ``coverage`` reads cover each repeat), Illumina-like substitution errors rising from
+  0.1% to 0.5% along the read.
 
 Read names encode the truth: ``{sample}:{locus}:{copies}:{cell}:{l1}:{r1}:{l2}:{r2}:{n}`` where
 ``copies`` is the observed (post-stutter) repeat length in units, ``cell`` is T (MSI tumor cell)
@@ -58,7 +59,7 @@ READ_LEN = 150
 WINDOW = 400          # bp of reference either side of a locus from which fragments are drawn
 MIN_SPACING = 1500    # bp between selected loci
 FLANK_CHECK = 60      # bp either side that must be clean
-SIM_VERSION = 3       # bump when the model changes (invalidates caches)
+SIM_VERSION = 4       # bump when the model changes (invalidates caches)
 
 _COMP = bytes.maketrans(b"ACGTN", b"TGCAN")
 
@@ -281,8 +282,9 @@ def simulate_sample_reads(spec: SampleSpec, loci: list[Locus], ref: dict[str, st
             left = seq[lo.start - WINDOW:lo.start].encode()
             right = seq[lo.end:lo.end + WINDOW].encode()
             unit = lo.unit.encode()
-            span_len = 2 * WINDOW + (lo.end - lo.start)
-            n_frag = int(round(coverage * (span_len - 320) / (2 * rl)))
+            # fragments overlap the repeat (reads elsewhere carry no MSI signal): with ~320 bp
+            # fragments and 2 x 150 bp reads, about one read per fragment covers the repeat
+            n_frag = int(round(coverage))
             fl = np.clip(np.round(rng.normal(320, 50, n_frag)), rl, 600).astype(int)
             tumor_cell = rng.random(n_frag) < (spec.purity if spec.role == "tumor" else 0.0)
             hap = rng.integers(0, 2, n_frag)
@@ -300,7 +302,7 @@ def simulate_sample_reads(spec: SampleSpec, loci: list[Locus], ref: dict[str, st
                 hseq = left + unit * c + right
                 rs, re_ = WINDOW, WINDOW + c * len(lo.unit)
                 f = min(int(fl[k]), len(hseq))
-                s = int(rng.integers(0, len(hseq) - f + 1))
+                s = int(rng.integers(max(0, rs - f + 10), min(len(hseq) - f, re_ - 10) + 1))
                 frag = hseq[s:s + f]
                 a, b = frag[:rl], _revcomp(frag[f - rl:])
                 # anchors: read bases before/after the repeat for the forward-placed read

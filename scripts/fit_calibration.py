@@ -5,7 +5,8 @@ Steps (all through the public tmbcalc API, so the result is what the commands wo
 
 1. ``calibrate_simulate`` over the TCGA exome cohorts of ../shared/data/somatic (training set
    below: one source per patient), every registry panel with a GRCh37 footprint, reference =
-   ``wes-merino`` on the ``exome-sureselect-v4-grch37`` footprint, hotspots = cancerhotspots v2;
+   ``wes-merino`` on the exonic part of the ``exome-sureselect-v4-grch37`` footprint (kit ∩
+   ExomeDepth hg19 exons, 28.07 Mb), hotspots = cancerhotspots v2;
 2. tumours whose TCGA patient id (first 12 characters of the barcode) already appeared in an
    earlier cohort are dropped (guards against one patient in two hold-out folds);
 3. ``calibrate_fit`` per panel with OLS, Deming, Huber-log and isotonic; 1000 bootstrap
@@ -32,10 +33,14 @@ from tmbcalc.calibrate.fit import calibrate_fit  # noqa: E402
 from tmbcalc.calibrate.table import format_simulated, paired  # noqa: E402
 from tmbcalc.output import OutputSet  # noqa: E402
 from tmbcalc.panels import list_panels, load_panel  # noqa: E402
-from tmbcalc.provenance import build_provenance  # noqa: E402
+from tmbcalc.provenance import build_provenance, sha256_file  # noqa: E402
 
 REFERENCE_PANEL = "exome-sureselect-v4-grch37"
 REFERENCE_PROFILE = "wes-merino"
+EXOME_BED = "panels/exome_kits/SureSelect_Human_All_Exon_V4_S03723314_Covered_hg19.bed.gz"  # under --shared
+# Exon table (autosomes + X, hg19, 1-based inclusive): the reference footprint is the exonic part of
+# the exome kit, so its denominator is not inflated by the kit's intronic/flanking bait padding.
+EXONS = "annotation/exomedepth_hg19/ExomeDepth_exons.hg19_autosomes_plus_X.tsv.gz"
 # MC3 LAML (no PASS rows) and OV (mostly 'wga' non-PASS) are left out; Firehose BLCA/BRCA
 # repeat the MC3 v2020 BLCA/BRCA patients; SCA LUAD/LUSC repeat Firehose, SCA GBM/HNSC/KIRC/
 # THCA repeat MC3.
@@ -55,6 +60,17 @@ def training_mafs(shared: Path) -> list[Path]:
     if missing:
         sys.exit(f"missing input(s): {', '.join(missing)}")
     return files
+
+
+def reference_footprint(ref_panel, exons_path: Path):
+    """Exome kit footprint (registry, sha256-checked) ∩ exon intervals (1-based inclusive -> BED)."""
+    import pandas as pd
+
+    from tmbcalc.regions import RegionSet
+
+    ex = pd.read_csv(exons_path, sep="\t", dtype={"chromosome": str})
+    exons = RegionSet.from_arrays(ex["chromosome"], ex["start"].to_numpy() - 1, ex["end"].to_numpy())
+    return ref_panel.footprint("GRCh37").intersect(exons)
 
 
 def calibration_panels() -> list:
@@ -135,11 +151,16 @@ def main() -> int:
     t0 = time.time()
     shared = Path(args.shared)
     mafs = training_mafs(shared)
-    panels = calibration_panels()
     ref = load_panel(REFERENCE_PANEL)
+    if ref.bed_path("GRCh37") is None:  # not redistributable: point the registry at the staged copy
+        os.environ[ref.bed_env_var("GRCh37")] = str(shared / EXOME_BED)
+    panels = calibration_panels()
     hotspots = shared / "popfreq_hotspots/maftools/cancerhotspots_v2_GRCh37.tsv"
+    ref_regions = reference_footprint(ref, shared / EXONS)
     sim = calibrate_simulate([str(m) for m in mafs], panels, reference_profile=REFERENCE_PROFILE,
-                             reference_panel=ref, hotspots=str(hotspots))
+                             reference_regions=ref_regions, hotspots=str(hotspots),
+                             reference_label=f"panel {ref.id} {ref.version} (GRCh37) ∩ exons of {EXONS} "
+                                             f"(sha256 {sha256_file(shared / EXONS)})")
     table, dropped = dedupe_patients(sim.table)
     print(f"simulated {len(table)} rows in {time.time() - t0:.1f} s ({dropped} duplicate-patient rows dropped)",
           file=sys.stderr)
@@ -147,7 +168,8 @@ def main() -> int:
                             {"reference_profile": REFERENCE_PROFILE, "reference_panel": REFERENCE_PANEL,
                              "panels": [p.id for p in panels], "missing_fields": "relax",
                              "dedupe": "TCGA patient (barcode[:12]) kept in its first cohort"},
-                            {"maf": [str(m) for m in mafs], "hotspots": str(hotspots)},
+                            {"maf": [str(m) for m in mafs], "hotspots": str(hotspots),
+                             "exons": str(shared / EXONS)},
                             reference=sim.reference, panels=sim.panels, relaxed_rules=sim.relaxed_rules)
     text = format_simulated(table, prov)
     sha = hashlib.sha256(text.encode()).hexdigest()
@@ -159,8 +181,9 @@ def main() -> int:
     res = calibrate_fit(table, prov, options=opts, table_name="fit_calibration.simulated.tsv.gz (not stored; "
                         "sha256 of its uncompressed text)", table_sha256=sha)
     ref_rows = table[table["panel"] == sim.reference["name"]]
-    info = {"n_tumours": len(ref_rows), "n_cohorts": ref_rows["cohort"].nunique(), "dropped": dropped // (len(panels) + 1),
-            "reference": sim.reference["name"], "reference_mb": sim.reference["mb"]}
+    info = {"n_tumours": len(ref_rows), "n_cohorts": ref_rows["cohort"].nunique(),
+            "dropped": dropped // (len(panels) + 1), "reference": sim.reference["name"],
+            "reference_mb": sim.reference["mb"]}
     out = Path(args.out)
     with OutputSet(str(out) + os.sep) as outs:
         for m in res.models:

@@ -212,3 +212,24 @@ def test_bad_inputs_one_line_errors_no_outputs(shared, panels_dir, tmp_path):
     assert r.returncode == 1 and "lacks column" in r.stderr
     r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path / "nodir"))
     assert r.returncode == 2
+
+
+def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitted, tmp_path):
+    """`tmbcalc tmb --calibration-model` adds calibrated values (model prediction) beside raw TMB."""
+    out, _ = fitted
+    model = out / "t-impact468__to__exome-wes-merino__deming__v1.json"
+    d = json.loads(model.read_text())
+    maf = shared / "somatic/tcga_mc3/TCGA_MC3_CHOL.maf.tsv.gz"
+    bed = shared / BEDS["t-impact468"][0]
+    r = run_cli("tmb", str(maf), "--bed", str(bed), "--profile", "msk-impact-like", "--quiet",
+                "--calibration-model", str(model), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "t"))
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "t.tmb.json").read_text())
+    cal = res["provenance"]["calibration"]
+    assert cal["model"] == d["id"] and len(cal["samples"]) == len(res["samples"])
+    a, b = d["parameters"]["intercept"], d["parameters"]["slope"]
+    for s, c in zip(res["samples"], cal["samples"]):
+        assert c["sample"] == s["sample"] and c["tmb"] == s["tmb"]
+        assert c["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+    r = run_cli("tmb", str(maf), "--bed", str(bed), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "u"))
+    assert r.returncode == 2 and "--panel" in r.stderr and not list(tmp_path.glob("u.*"))

@@ -645,3 +645,112 @@ def test_allele_key_matches_python(tmp_path, pairs):
     assert t["allele_key"].tolist() == [allele_key(r, a) for r, a in pairs]
     assert t["vtype"].tolist() == [ref_vtype(r, a) for r, a in pairs]
     assert [t.alleles(i) for i in range(len(t))] == pairs
+
+
+field_text = st.text(alphabet="abcXYZ019_.-:/>&", min_size=0, max_size=20)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n_fields=st.integers(3, 70), data=st.data())
+def test_csq_sub_field_layouts(tmp_path, n_fields, data):
+    """Consequence / CANONICAL / population-AF sub-fields at random positions among random text."""
+    pos = data.draw(st.permutations(range(n_fields)))[:3]
+    names = [f"F{i}" for i in range(n_fields)]
+    names[pos[0]], names[pos[1]], names[pos[2]] = "Consequence", "CANONICAL", "gnomADe_AF"
+    n_tx = data.draw(st.integers(1, 4))
+    entries, expect_terms, afs, canon = [], [], [], None
+    for t in range(n_tx):
+        vals = [data.draw(field_text) for _ in range(n_fields)]
+        terms = data.draw(st.lists(st.sampled_from(TERMS), min_size=1, max_size=3))
+        vals[pos[0]] = "&".join(terms)
+        is_can = data.draw(st.booleans())
+        vals[pos[1]] = "YES" if is_can else ""
+        af = data.draw(st.one_of(st.none(), st.floats(0, 1, allow_nan=False, width=32)))
+        vals[pos[2]] = "" if af is None else repr(float(af))
+        entries.append("|".join(vals))
+        expect_terms.append("&".join(terms))
+        if af is not None:
+            afs.append(float(af))
+        if is_can and canon is None:
+            canon = "&".join(terms)
+    header = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n"
+              f'##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP. Format: {"|".join(names)}">\n'
+              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    p = tmp_path / "layout.vcf"
+    p.write_text(header + f"1\t5\t.\tC\tT\t.\tPASS\tCSQ={','.join(entries)}\n")
+    t = read_vcf(p, pop_af_fields=("gnomADe_AF",))
+    assert t["csq"][0] == annotation.most_severe(expect_terms)
+    if afs:
+        assert t["pop_af"][0] == np.float32(max(afs))
+    else:
+        assert np.isnan(t["pop_af"][0])
+    c = read_vcf(p, csq_pick="canonical", pop_af_fields=())["csq"][0]
+    assert c == (annotation.most_severe([canon]) if canon is not None
+                 else annotation.most_severe(expect_terms))
+
+
+def test_number_parsing_matches_python(tmp_path):
+    """INFO numbers in many spellings parse like Python's float()."""
+    values = ["0.5", "1e-05", "3.2E-7", "0.000123456789012", "12", "-0.25", "+0.125", "7.", ".5",
+              "1.23456789012345678", "5e-30", "0.1234567890123456789"]
+    lines = ["##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n",
+             '##INFO=<ID=MAX_AF,Number=1,Type=Float,Description="x">\n',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"]
+    lines += [f"1\t{i + 1}\t.\tA\tC\t.\tPASS\tMAX_AF={v}\n" for i, v in enumerate(values)]
+    p = tmp_path / "nums.vcf"
+    p.write_text("".join(lines))
+    got = read_vcf(p)["pop_af"]
+    np.testing.assert_array_equal(got, np.array([float(v) for v in values], dtype=np.float32))
+    gz, bcf = bgzip_and_bcf(p)
+    np.testing.assert_array_equal(read_vcf(bcf)["pop_af"], got)
+
+
+SITES_ONLY = """##fileformat=VCFv4.2
+##INFO=<ID=TVAF,Number=.,Type=Float,Description="tumor VAF">
+##INFO=<ID=TDP,Number=.,Type=Integer,Description="tumor depth">
+##contig=<ID=chr17,length=83257441>
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
+chr17\t7675088\t.\tC\tT\t.\tPASS\tTVAF=0.31;TDP=120
+chr17\t7675100\t.\tG\tA\t.\tPASS\tTDP=80
+"""
+
+
+def test_sites_only_info_tumor_fields(tmp_path):
+    p = tmp_path / "sites.vcf"
+    p.write_text(SITES_ONLY)
+    t = read_vcf(p)
+    assert t["t_depth"].tolist() == [120, 80]
+    np.testing.assert_allclose(t["t_vaf"], [0.31, NAN], rtol=1e-6)
+    assert (t["t_alt"] == -1).all()
+    assert t.meta["fields"]["t_vaf"] == "INFO/TVAF" and "t_alt" in t.meta["missing_fields"]
+
+
+DRAGEN = """##fileformat=VCFv4.2
+##DRAGENVersion=<ID=dragen,Version="SW: 07.021.624.3.10.4">
+##DRAGENCommandLine=<ID=dragen,Version="SW: 07.021.624.3.10.4",CommandLineOptions="--tumor-fastq1 t.fq">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
+##contig=<ID=chr1,length=248956422>
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tN1\tT1
+chr1\t100\t.\tA\tG\t.\tPASS\t.\tGT:AD:AF:DP\t0/0:30,0:0:30\t0/1:20,5:0.2:25
+chr1\t200\t.\tA\tG\t.\tPASS\t.\tGT:AD\t0/0:30,1\t0/1:20,6
+"""
+
+
+def test_dragen_and_missing_trailing_format(tmp_path):
+    p = tmp_path / "dragen.vcf"
+    p.write_text(DRAGEN)
+    assert inspect_vcf(p).caller == "dragen"
+    with pytest.raises(InputError, match="--tumor-sample"):
+        read_vcf(p)
+    t = read_vcf(p, tumor_sample="T1")
+    assert t.meta["normal_sample"] == "N1"   # two-sample somatic caller: the other one
+    assert t["t_depth"].tolist() == [25, 26]          # second record: no DP -> sum of AD
+    assert t["t_alt"].tolist() == [5, 6] and t["n_alt"].tolist() == [0, 1]
+    np.testing.assert_allclose(t["t_vaf"], [0.2, 6 / 26], rtol=1e-6)  # no AF -> AD ratio
+    gz, bcf = bgzip_and_bcf(p)
+    b = read_vcf(bcf, tumor_sample="T1")
+    for col in COLUMNS:
+        np.testing.assert_array_equal(t[col], b[col], err_msg=col)

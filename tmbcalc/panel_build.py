@@ -7,7 +7,8 @@ Exon tables differ in what they can give:
 * CDS-only tables: BEDs whose names mark the feature (``GENE:CDS`` / ``GENE:exon`` as in the UCLA
   pancan targets, ``SYMBOL;HGNC;ENSG;ENST;CDS|stop_codon`` as in the UMCCR cancer-gene BED; rows
   marked CDS/stop_codon/start_codon are kept, others such as non-coding genes' ``exon`` rows are
-  dropped) and ExomeDepth ``exons.hg19`` (1-based inclusive, ``GENE_N`` names; the coding parts of
+  dropped) and ExomeDepth ``exons.hg19`` (1-based inclusive, ``GENE_N[,OTHER_GENE...]`` names, an
+  exon listed under every gene that shares it; the coding parts of
   exons, stop codon included, for protein-coding genes - non-coding genes appear as whole exons)
   give only the coding footprint (``cds_only=True``);
 * exon-only tables - the SpliceAI GENCODE canonical-transcript table (comma lists of 0-based exon
@@ -186,7 +187,9 @@ def read_exon_table(path: str | Path, fmt: str = "auto", *, cds_only: bool = Tru
             if fmt == "exomedepth":
                 if f[0] == "chromosome":
                     continue
-                add(f[0], int(f[1]) - 1, int(f[2]), _SUFFIX_N.sub("", f[3]))  # 1-based inclusive
+                # 1-based inclusive; 'GENE_N' or 'GENE_N,OTHER' (an exon shared by several genes)
+                for g in dict.fromkeys(_SUFFIX_N.sub("", x) for x in f[3].split(",") if x):
+                    add(f[0], int(f[1]) - 1, int(f[2]), g)
             elif fmt == "spliceai":
                 ex_s, ex_e = _ints(f[5]), _ints(f[6])
                 if len(ex_s) != len(ex_e):

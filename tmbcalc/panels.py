@@ -68,6 +68,7 @@ _BUILD_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "shipped": ((bool,), True),
     "sha256": ((str,), False),
     "content_sha256": ((str,), False),
+    "footprint_sha256": ((str,), False),
     "mb": ((int, float), False),
     "obtain": ((str,), False),
 }
@@ -82,6 +83,7 @@ class FootprintSpec:
     shipped: bool  # True: the BED is distributed with the definition
     sha256: str | None  # of the file's bytes as distributed
     content_sha256: str | None  # of the decompressed text (matches a gunzipped copy)
+    footprint_sha256: str | None  # of the merged footprint (see footprint_digest)
     mb: float | None  # merged footprint size recorded in the registry (Mb)
     obtain: str  # how to get the file when it is not shipped
 
@@ -152,7 +154,7 @@ class Panel:
     def missing_bed_message(self, build: str | None = None) -> str:
         """One-line instructions for supplying a BED that is not shipped."""
         spec = self._spec(build)
-        how = f" Obtain it: {spec.obtain}" if spec.obtain else ""
+        how = f" Obtain it: {spec.obtain.rstrip('.')}." if spec.obtain else ""
         return (f"panel '{self.id}' ({spec.build}): footprint BED '{spec.bed}' is not shipped "
                 f"(licence: {self.footprint_licence}).{how} Then pass it with --panel-bed PATH, "
                 f"set {self.bed_env_var(spec.build)}=PATH, or copy it as '{spec.bed}' into a "
@@ -175,9 +177,9 @@ class Panel:
             return self._cache[key]
         if not path.is_file():
             raise InputError(f"footprint BED for panel '{self.id}' ({spec.build}) does not exist", path)
-        if verify:
-            verify_bed_checksum(self, spec, path)
         regions = read_bed(path)
+        if verify:
+            verify_bed_checksum(self, spec, path, regions)
         check_regions_fit_build(regions, spec.build, path)
         self._cache[key] = regions
         return regions
@@ -224,17 +226,47 @@ def file_digests(path: Path) -> tuple[str, str]:
     return raw.hexdigest(), content.hexdigest()
 
 
-def verify_bed_checksum(panel: Panel, spec: FootprintSpec, path: Path) -> None:
-    """Raise InputError unless the BED matches the sha256 (or content_sha256) of the TOML."""
+def _contig_key(c: str) -> tuple[int, str]:
+    if c.isdigit():
+        return int(c), ""
+    return {"X": 23, "Y": 24, "MT": 25}.get(c, 26), c
+
+
+def sorted_intervals(regions: RegionSet):
+    """Merged intervals as (canonical contig, start, end) in karyotype order (1..22, X, Y, MT)."""
+    for c in sorted(regions.by_contig, key=_contig_key):
+        s, e = regions.by_contig[c]
+        for a, b in zip(s.tolist(), e.tolist()):
+            yield c, a, b
+
+
+def footprint_digest(regions: RegionSet) -> str:
+    """sha256 of the merged footprint written as 'contig\tstart\tend\n' lines (canonical
+    contig names, karyotype order, 0-based half-open): identical for any file spelling of the
+    same intervals (chr prefix, names, header lines, compression, order, overlaps)."""
+    h = hashlib.sha256()
+    for c, a, b in sorted_intervals(regions):
+        h.update(f"{c}\t{a}\t{b}\n".encode())
+    return h.hexdigest()
+
+
+def verify_bed_checksum(panel: Panel, spec: FootprintSpec, path: Path,
+                        regions: RegionSet | None = None) -> None:
+    """Raise InputError unless the BED matches the TOML: its bytes (``sha256``), its decompressed
+    text (``content_sha256``) or its merged footprint (``footprint_sha256``)."""
     declared = {x for x in (spec.sha256, spec.content_sha256) if x}
-    if not declared:
+    if not declared and not spec.footprint_sha256:
         return
     raw, content = file_digests(path)
     if raw in declared or content in declared:
         return
+    if spec.footprint_sha256:
+        regions = regions if regions is not None else read_bed(path)
+        if footprint_digest(regions) == spec.footprint_sha256:
+            return
     raise InputError(f"sha256 {raw} does not match panel '{panel.id}' ({spec.build}) in "
-                     f"{panel.path} (expected {spec.sha256 or spec.content_sha256}); this is not "
-                     f"the registered design - define an in-house panel for it instead", path)
+                     f"{panel.path} (neither the file nor its merged footprint matches the "
+                     f"registered design); define an in-house panel for a different design", path)
 
 
 def check_regions_fit_build(regions: RegionSet, build: str, path: Path) -> None:
@@ -363,7 +395,7 @@ def parse_panel(path: str | Path) -> Panel:
             raise InputError(f"table 'footprint.{b}' is not one of the panel's builds "
                              f"({', '.join(builds)})", p)
         _check_table(table, _BUILD_KEYS, f"footprint.{b}.", p)
-        for key in ("sha256", "content_sha256"):
+        for key in ("sha256", "content_sha256", "footprint_sha256"):
             if key in table and not _SHA_RE.match(table[key]):
                 raise InputError(f"key 'footprint.{b}.{key}' must be 64 lower-case hex digits", p)
         if table["shipped"] and "sha256" not in table:
@@ -373,7 +405,7 @@ def parse_panel(path: str | Path) -> Panel:
         if "/" in table["bed"] or "\\" in table["bed"]:
             raise InputError(f"key 'footprint.{b}.bed' must be a file name, not a path", p)
         specs[b] = FootprintSpec(b, table["bed"], table["shipped"], table.get("sha256"),
-                                 table.get("content_sha256"),
+                                 table.get("content_sha256"), table.get("footprint_sha256"),
                                  None if "mb" not in table else float(table["mb"]),
                                  table.get("obtain", ""))
     for b in builds:
@@ -393,9 +425,47 @@ def parse_panel(path: str | Path) -> Panel:
     )
 
 
+def validate_panel_file(path: str | Path) -> str:
+    """Full check of one panel TOML: schema (via :func:`parse_panel`), then per build that a
+    shipped BED exists beside it with the registered sha256, loads, fits the build, and that the
+    registered ``mb`` and ``footprint_sha256`` agree with the BED; a user-supplied BED of an
+    unshipped footprint is checked when one can be found.  Returns a one-line summary;
+    raises a one-line InputError naming the file and key on the first problem."""
+    panel = parse_panel(path)
+    parts = []
+    for b, spec in panel.footprints.items():
+        where = f"footprint.{b}"
+        if spec.shipped:
+            bed = panel.path.parent / spec.bed
+            if not bed.is_file():
+                raise InputError(f"key '{where}.bed': shipped BED '{spec.bed}' not found beside the TOML",
+                                 panel.path)
+            raw, _ = file_digests(bed)
+            if raw != spec.sha256:
+                raise InputError(f"key '{where}.sha256': {spec.bed} has sha256 {raw}, TOML says "
+                                 f"{spec.sha256}", panel.path)
+        else:
+            bed = panel.bed_path(b)
+            if bed is None:
+                parts.append(f"{b}: BED not supplied (set {panel.bed_env_var(b)})")
+                continue
+        regions = panel.footprint(b, bed=bed)
+        if spec.footprint_sha256 and footprint_digest(regions) != spec.footprint_sha256:
+            raise InputError(f"key '{where}.footprint_sha256' does not match the merged intervals "
+                             f"of {bed.name}", panel.path)
+        mb = regions.total_mb()
+        if spec.mb is not None and abs(mb - spec.mb) > 1e-6:
+            raise InputError(f"key '{where}.mb' = {spec.mb} but {bed.name} covers {mb:.6f} Mb",
+                             panel.path)
+        parts.append(f"{b}: {mb:.6f} Mb")
+    return f"{panel.id}: " + "; ".join(parts)
+
+
 # -- lookup -----------------------------------------------------------------------------------------
 def search_dirs(panels_dirs: Iterable[str | Path] | None = None) -> list[Path]:
     """Panel folders in lookup order: explicit, ``$TMBCALC_PANELS_DIR``, bundled."""
+    if isinstance(panels_dirs, (str, Path)):
+        panels_dirs = [panels_dirs]
     out: list[Path] = []
     seen: set[Path] = set()
     for d in [*(Path(x) for x in (panels_dirs or [])), *user_panels_dirs(), panels_dir()]:
@@ -444,4 +514,6 @@ def list_panels(panels_dirs: Sequence[str | Path] | None = None) -> list[Panel]:
 
 
 __all__ = ["Panel", "FootprintSpec", "load_panel", "list_panels", "parse_panel", "available_ids",
-           "known_profiles", "search_dirs", "file_digests", "BUILDS", "KNOWN_PROFILES"]
+           "known_profiles", "search_dirs", "file_digests", "footprint_digest", "sorted_intervals",
+           "verify_bed_checksum", "validate_panel_file", "check_regions_fit_build", "BUILDS",
+           "KNOWN_PROFILES"]

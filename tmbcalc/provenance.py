@@ -27,13 +27,19 @@ def describe_input(path: str | Path) -> dict[str, Any]:
 
 
 def software_versions() -> dict[str, str]:
+    from importlib import metadata
+
     import numpy
-    import pandas
     import pysam
+
+    try:  # version without importing pandas (its import costs ~1 s of start-up)
+        pandas_version = metadata.version("pandas")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        pandas_version = ""
 
     return {"tmbcalc": __version__, "python": platform.python_version(), "pysam": pysam.__version__,
             "htslib": pysam.__htslib_version__ if hasattr(pysam, "__htslib_version__") else "",
-            "numpy": numpy.__version__, "pandas": pandas.__version__}
+            "numpy": numpy.__version__, "pandas": pandas_version}
 
 
 def build_provenance(command: str, parameters: Mapping[str, Any],

@@ -6,7 +6,9 @@ count with mean ``lambda * mb``, ``lambda`` being the true TMB (mutations per Mb
 * Confidence interval: the exact (Garwood 1936) central interval for a Poisson mean,
   ``lower = chi2.ppf(alpha/2, 2k) / 2`` (0 when k = 0) and ``upper = chi2.ppf(1 - alpha/2, 2k + 2) / 2``,
   divided by ``mb`` (Garwood F. Fiducial limits for the Poisson distribution. Biometrika
-  1936;28:437-442).
+  1936;28:437-442).  Computed with the identity ``chi2.ppf(q, 2a) / 2 = gammaincinv(a, q)``
+  (scipy.special; the same function scipy.stats.chi2.ppf evaluates, without importing
+  scipy.stats, which costs seconds at start-up).
 * Cut-point probability: the posterior probability that ``lambda >= cut`` under the Jeffreys
   prior ``p(lambda) ~ lambda^(-1/2)``, for which ``lambda * mb | k ~ Gamma(k + 1/2, 1)``, so
   ``P(lambda >= cut | k) = Q(k + 1/2, cut * mb)`` (regularised upper incomplete gamma).  The
@@ -18,7 +20,7 @@ count with mean ``lambda * mb``, ``lambda`` being the true TMB (mutations per Mb
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 
 def garwood_interval(k: np.ndarray | int, mb: float, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -27,8 +29,8 @@ def garwood_interval(k: np.ndarray | int, mb: float, alpha: float = 0.05) -> tup
         raise ValueError("footprint must be > 0 Mb")
     k = np.asarray(k, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
-    high = stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+        low = np.where(k > 0, special.gammaincinv(np.maximum(k, 1e-300), alpha / 2), 0.0)
+    high = special.gammaincinv(k + 1, 1 - alpha / 2)
     return low / mb, high / mb
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import stats
-from .contigs import canonical, check_same_build, detect_build, shared_contigs
+from .contigs import check_same_build, detect_build, shared_contigs
 from .errors import InputError, UsageError, require_readable
 from .profiles import Profile, load_profile
 from .provenance import build_provenance
@@ -91,10 +91,10 @@ class TmbResult:
 def read_variants(path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,
                   profile: Profile, reference: str | Path | None = None, threads: int = 1) -> VariantTable:
     """Read VCF/BCF (htslib kernel) or MAF (detected by its header) into a VariantTable."""
-    from .io.maf import looks_like_maf, read_maf
-
     p = require_readable(path, "input")
-    if _is_text_table(p) and looks_like_maf(p):
+    if _is_text_table(p):           # not VCF/BCF: a MAF (read_maf names any missing column)
+        from .io.maf import read_maf
+
         table = read_maf(p, pop_af_fields=profile.pop_af_fields, reference=reference)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
@@ -115,7 +115,8 @@ def read_variants(path: str | Path, *, tumor_sample: str | None = None, normal_s
 
 
 def _is_text_table(p: Path) -> bool:
-    """Not VCF/BCF: first bytes (decompressed) do not start with ##fileformat / BCF magic."""
+    """Tab-separated text that is not VCF/BCF: first line neither ``##fileformat=VCF`` nor BCF
+    magic, and it contains a tab (a header row)."""
     import gzip
 
     with open(p, "rb") as fh:
@@ -123,10 +124,13 @@ def _is_text_table(p: Path) -> bool:
     try:
         opener = gzip.open if head == b"\x1f\x8b" else open
         with opener(p, "rb") as fh:
-            start = fh.read(16)
+            start = fh.read(4096)
     except (OSError, EOFError):
         return False
-    return not (start.startswith(b"##fileformat=VCF") or start.startswith(b"BCF"))
+    if start.startswith(b"##fileformat=VCF") or start.startswith(b"BCF") or start.startswith(b"#CHROM"):
+        return False
+    first = start.split(b"\n", 1)[0]
+    return b"\t" in first or first.startswith(b"#version")
 
 
 def _take_text(text, rows: np.ndarray):
@@ -238,45 +242,57 @@ def compute_tmb(
     hotspot_lists = [read_hotspots(h) for h in hot]
     check_requirements(VariantTable.empty(str(input)), prof, hotspots_given=bool(hotspot_lists))
 
-    # denominator (everything but the BAM-derived callable part, which needs the build check first)
-    stages: list[dict[str, Any]] = []
-    if panel_obj is not None:
-        footprint = panel_obj.footprint(bed=panel_bed)
-        fp_name = f"panel {panel_obj.id}"
-        kind = "panel_bed"
-        stages.append({"stage": "panel_footprint", "source": panel_obj.id, "bp": footprint.total_bp()})
-    else:
-        footprint = _read_beds(beds, "footprint BED")
-        fp_name = ", ".join(Path(b).name for b in beds)
-        kind = "panel_bed"
-        stages.append({"stage": "footprint", "source": [str(b) for b in beds], "bp": footprint.total_bp(),
-                       "note": "BEDs merged (overlaps counted once)"})
-    if footprint.is_empty():
-        raise InputError("footprint is empty (no intervals)", beds[0] if beds else panel)
-    if coding_bed:
-        coding = _read_beds([coding_bed], "coding BED")
-        shared_contigs(footprint.contigs, coding.contigs, fp_name, str(coding_bed))
-        footprint = footprint.intersect(coding)
-        kind += "∩coding"
-        stages.append({"stage": "intersect_coding", "source": str(coding_bed), "bp": footprint.total_bp()})
-    if excl:
-        ex = _read_beds(excl, "exclusion BED")
-        footprint = footprint.subtract(ex)
-        kind += "−excluded"
-        stages.append({"stage": "subtract_excluded", "source": [str(e) for e in excl], "bp": footprint.total_bp()})
-    if callable_bed:
-        cb = _read_beds([callable_bed], "callable BED")
-        shared_contigs(footprint.contigs, cb.contigs, fp_name, str(callable_bed))
-        footprint = footprint.intersect(cb)
-        kind = "callable_bed" if kind == "panel_bed" else kind + "∩callable_bed"
-        stages.append({"stage": "intersect_callable_bed", "source": str(callable_bed), "bp": footprint.total_bp()})
-    if footprint.is_empty():
-        raise InputError(f"footprint is empty after {stages[-1]['stage']}", stages[-1].get("source") if
-                         isinstance(stages[-1].get("source"), str) else None)
+    # denominator (everything but the BAM-derived callable part, which needs the build check first);
+    # built in a worker thread while the variant kernel (which releases the GIL) reads the input
+    def build_denominator():
+        stages: list[dict[str, Any]] = []
+        if panel_obj is not None:
+            footprint = panel_obj.footprint(bed=panel_bed)
+            fp_name = f"panel {panel_obj.id}"
+            kind = "panel_bed"
+            stages.append({"stage": "panel_footprint", "source": panel_obj.id, "bp": footprint.total_bp()})
+        else:
+            footprint = _read_beds(beds, "footprint BED")
+            fp_name = ", ".join(Path(b).name for b in beds)
+            kind = "panel_bed"
+            stages.append({"stage": "footprint", "source": [str(b) for b in beds], "bp": footprint.total_bp(),
+                           "note": "BEDs merged (overlaps counted once)"})
+        if footprint.is_empty():
+            raise InputError("footprint is empty (no intervals)", beds[0] if beds else panel)
+        if coding_bed:
+            coding = _read_beds([coding_bed], "coding BED")
+            shared_contigs(footprint.contigs, coding.contigs, fp_name, str(coding_bed))
+            footprint = footprint.intersect(coding)
+            kind += "∩coding"
+            stages.append({"stage": "intersect_coding", "source": str(coding_bed), "bp": footprint.total_bp()})
+        if excl:
+            ex = _read_beds(excl, "exclusion BED")
+            footprint = footprint.subtract(ex)
+            kind += "−excluded"
+            stages.append({"stage": "subtract_excluded", "source": [str(e) for e in excl], "bp": footprint.total_bp()})
+        if callable_bed:
+            cb = _read_beds([callable_bed], "callable BED")
+            shared_contigs(footprint.contigs, cb.contigs, fp_name, str(callable_bed))
+            footprint = footprint.intersect(cb)
+            kind = "callable_bed" if kind == "panel_bed" else kind + "∩callable_bed"
+            stages.append({"stage": "intersect_callable_bed", "source": str(callable_bed), "bp": footprint.total_bp()})
+        if footprint.is_empty():
+            raise InputError(f"footprint is empty after {stages[-1]['stage']}", stages[-1].get("source") if
+                             isinstance(stages[-1].get("source"), str) else None)
 
-    # variants
-    table = read_variants(input, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=prof,
-                          reference=reference, threads=threads)
+        return footprint, stages, kind, fp_name
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        denominator_job = pool.submit(build_denominator)
+        try:
+            table = read_variants(input, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=prof,
+                                  reference=reference, threads=threads)
+        except BaseException:
+            denominator_job.result()          # a footprint error is reported first (it is cheaper to fix)
+            raise
+        footprint, stages, kind, fp_name = denominator_job.result()
     in_build = _input_build(table)
     if panel_obj is not None:
         check_same_build((str(input), in_build), (f"panel {panel_obj.id}", panel_obj.build))
@@ -402,4 +418,3 @@ def _per_sample(table: VariantTable, outcome: RuleOutcome, fp_bp: int, cuts: lis
 
 
 __all__ = ["compute_tmb", "TmbResult", "SampleTmb", "read_variants", "DEFAULT_PROFILE"]
-_ = canonical

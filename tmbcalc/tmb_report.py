@@ -2,7 +2,7 @@
 
 All three are written through :class:`tmbcalc.output.OutputSet` (temporary files renamed only
 when every file is complete).  The variants report is formatted by a small Cython kernel
-(``tmbcalc/ext/_report.pyx``) in chunks and compressed as concatenated gzip members (level 2,
+(``tmbcalc/ext/_report.pyx``) in chunks and compressed as concatenated gzip members (level 1,
 valid gzip read by zcat/pandas/Python), so a million rows take about a second and little memory.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ VARIANT_COLUMNS = ("sample", "chrom", "pos", "ref", "alt", "type", "filter", "de
                    "first_failing_rule", "failing_rules", "record")
 FILTER_NAMES = ("PASS", ".", "FAIL")
 CHUNK = 1 << 16
-GZIP_LEVEL = 2
+GZIP_LEVEL = 1
 
 
 def summary_columns(cuts: list[float]) -> list[str]:

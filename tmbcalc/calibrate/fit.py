@@ -270,6 +270,13 @@ def calibrate_fit(table: pd.DataFrame, provenance: dict[str, Any] | None = None,
     table_info = {"table": {"name": table_name, "sha256": table_sha256}, "data_inputs": inputs,
                   "simulation_parameters": prov.get("parameters", {})}
 
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # thousands of tiny fits: BLAS threads only add overhead
+        return _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, table_info, table_name)
+
+
+def _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, table_info, table_name) -> FitResult:
     models: list[CalibrationModel] = []
     rows: list[dict[str, Any]] = []
     for pid in wanted:

@@ -24,7 +24,6 @@ recorded in the provenance (``relaxed_rules``); with ``"error"`` such a file is 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from ..io.bed import read_bed
 from ..io.maf import read_maf
 from ..profiles import Profile, load_profile
 from ..regions import RegionSet
-from ..rules import BIT, check_requirements, evaluate, in_footprint
+from ..rules import check_requirements, evaluate, in_footprint
 from ..variants import VariantTable
 
 _MAF_SUFFIXES = (".maf.tsv.gz", ".maf.txt.gz", ".maf.gz", ".tsv.gz", ".txt.gz", ".maf.tsv", ".maf.txt",
@@ -111,12 +110,13 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                        reference_bed: str | Path | None = None, reference_mb: float | None = None,
                        reference_name: str | None = None, cohorts: list[str] | None = None,
                        hotspots: str | Path | None = None, missing_fields: str = "relax",
-                       build: str = "GRCh37") -> SimulationResult:
+                       build: str = "GRCh37", reference_label: str | None = None) -> SimulationResult:
     """Simulate panel and reference TMB for every tumour of the given exome MAFs.
 
     ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
     Reference footprint: ``reference_regions``, or ``reference_bed``, or the registry panel
-    ``reference_panel`` (default ``exome-sureselect-v4-grch37``).  Returns the tidy table.
+    ``reference_panel`` (default ``exome-sureselect-v4-grch37``); ``reference_label`` describes
+    given regions in the provenance.  Returns the tidy table.
     """
     from ..hotspots import match_hotspots, read_hotspots
 
@@ -132,7 +132,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     ref_info: dict[str, Any] = {}
     if reference_regions is not None:
         ref_regions = reference_regions
-        ref_info["footprint"] = "regions given"
+        ref_info["footprint"] = reference_label or "regions given"
     elif reference_bed is not None:
         ref_regions = read_bed(reference_bed)
         ref_info["footprint"] = str(reference_bed)

@@ -70,6 +70,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--min-coverage", type=int, default=DEFAULT_MIN_COVERAGE, metavar="N",
                    help=f"a normal supports a locus when >= N reads are measured there "
                         f"(default {DEFAULT_MIN_COVERAGE})")
+    b.add_argument("--min-support", type=int, default=d.MIN_SUPPORT, metavar="N",
+                   help=f"tumor-only scoring uses loci supported by >= N normals (default {d.MIN_SUPPORT})")
     _add_profile_options(b)
     b.add_argument("-o", "--output", required=True, metavar="BASELINE", help="output baseline file (.tsv[.gz])")
     b.set_defaults(func=_run_baseline)
@@ -90,9 +92,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--msi-h-cutoff", type=float, metavar="PCT",
                    help="MSI-H when the score (%% unstable loci) is >= PCT (default: paired "
                         f"{DEFAULT_CUTOFFS['paired']}, tumor-only {DEFAULT_CUTOFFS['tumor-only']})")
-    c.add_argument("--indeterminate-band", type=float, default=DEFAULT_INDETERMINATE_BAND, metavar="PCT",
-                   help=f"scores within +/-PCT of the cut-off are 'indeterminate' "
-                        f"(default {DEFAULT_INDETERMINATE_BAND})")
+    c.add_argument("--indeterminate-band", type=float, metavar="PCT",
+                   help="scores within +/-PCT of the cut-off are 'indeterminate' (default: paired "
+                        f"{DEFAULT_INDETERMINATE_BAND['paired']}, tumor-only {DEFAULT_INDETERMINATE_BAND['tumor-only']})")
+    c.add_argument("--test", choices=("excess", "chisq"), default="excess",
+                   help="paired per-locus test driving 'unstable': one-sided Fisher test on reads at "
+                        "non-germline lengths (excess, default) or chi-square on the whole distribution")
     c.add_argument("--min-evaluable", type=int, default=DEFAULT_MIN_EVALUABLE, metavar="N",
                    help=f"fewer evaluable loci give 'indeterminate' (default {DEFAULT_MIN_EVALUABLE})")
     _add_profile_options(c)
@@ -134,7 +139,8 @@ def _run_scan(args: argparse.Namespace) -> int:
 def _run_baseline(args: argparse.Namespace) -> int:
     from ..msi.baseline import msi_baseline
 
-    res = msi_baseline(args.loci, args.normal_bams, min_coverage=args.min_coverage, output=args.output,
+    res = msi_baseline(args.loci, args.normal_bams, min_coverage=args.min_coverage,
+                       min_support=args.min_support, output=args.output,
                        **_profile_kwargs(args))
     print(f"baseline of {len(args.normal_bams)} normals: {res.n_supported} of {len(res.loci)} loci "
           f"supported by >= {res.min_support} normals -> {args.output}", file=sys.stderr)
@@ -147,7 +153,7 @@ def _run_score(args: argparse.Namespace) -> int:
     res = msi_score(args.tumor_bam, args.loci, normal_bam=args.normal_bam, baseline=args.baseline,
                     sample=args.sample, min_coverage=args.min_coverage, alpha=args.alpha,
                     msi_h_cutoff=args.msi_h_cutoff, indeterminate_band=args.indeterminate_band,
-                    min_evaluable=args.min_evaluable, write_dis=args.write_dis, output=args.output,
+                    min_evaluable=args.min_evaluable, test=args.test, write_dis=args.write_dis, output=args.output,
                     **_profile_kwargs(args))
     print(json.dumps({"sample": res.sample, "mode": res.mode, "msi_score": res.msi_score,
                       "status": res.status, "evaluable_loci": res.evaluable_loci,

@@ -8,7 +8,7 @@ only executes the plan.  Conventions of the output columns are those of
 """
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free, strtod
-from libc.string cimport memcpy, memcmp, strlen
+from libc.string cimport memcpy, memcmp, memchr, strlen, strcmp
 from libc.math cimport NAN, isnan
 from cython.view cimport array as cvarray
 
@@ -42,6 +42,7 @@ cdef extern from "htslib/hts.h":
     int hts_close(htsFile *fp) nogil
     const htsFormat *hts_get_format(htsFile *fp) nogil
     int hts_set_threads(htsFile *fp, int n) nogil
+    int hts_getline(htsFile *fp, int delimiter, kstring_t *str) nogil
 
 cdef extern from "htslib/vcf.h":
     ctypedef struct bcf_hrec_t:
@@ -148,7 +149,9 @@ DEF N_ALTERN = 3
 
 DEF MAX_POPAF = 16
 DEF MAX_CSQ_SUB = 16
-DEF MAX_SLOTS = 32      # distinct INFO (or FORMAT) tags a plan may read
+DEF MAX_SLOTS = 32
+DEF TERM_TAB = 1024     # SO term hash table size (power of two, > 4x the vocabulary)
+DEF MAX_FIELDS = 512    # CSQ/ANN sub-fields addressable per entry      # distinct INFO (or FORMAT) tags a plan may read
 
 ctypedef struct Val:
     # one INFO value or one sample's FORMAT value: a typed BCF vector, or text (BCF_BT_CHAR,
@@ -235,6 +238,23 @@ ctypedef struct Plan:
     char **terms
     int *term_len
     int8_t *term_code
+    int16_t term_tab[TERM_TAB]
+    int f_max           # highest sub-field index the plan reads
+
+ctypedef struct CtgCache:
+    char *name
+    int n
+    int32_t rid
+    int n_hdr
+    int n_extra
+    char **extra
+    int undefined
+
+ctypedef struct FmtCache:
+    char *text
+    int n
+    int nkeys
+    int slot[64]
 
 ctypedef struct Counts:
     int64_t records, rows, symbolic, no_alt, csq_unmatched, canonical_fallback, annotated_records
@@ -244,15 +264,17 @@ ctypedef struct Counts:
 # ---------------------------------------------------------------------------------------------
 # numeric helpers
 # ---------------------------------------------------------------------------------------------
-cdef inline double parse_num(const char *p, int n) noexcept nogil:
-    """Parse a decimal/float text field of length n ('.' or empty -> NaN)."""
+cdef double POW10[23]
+cdef int _k
+for _k in range(23):
+    POW10[_k] = 10.0 ** _k
+
+
+cdef double slow_num(const char *p, int n) noexcept nogil:
     cdef char buf[64]
     cdef char *end
     cdef double v
-    while n > 0 and (p[0] == b' '):
-        p += 1
-        n -= 1
-    if n <= 0 or n >= 63 or (n == 1 and p[0] == b'.'):
+    if n >= 63:
         return NAN
     memcpy(buf, p, n)
     buf[n] = 0
@@ -262,6 +284,70 @@ cdef inline double parse_num(const char *p, int n) noexcept nogil:
     if end[0] == b'%':      # VarScan-style FREQ "12.5%"
         v = v / 100.0
     return v
+
+
+cdef inline double parse_num(const char *p, int n) noexcept nogil:
+    """Parse a decimal/float text field of length n ('.' or empty -> NaN).
+
+    Plain decimals with up to 15 significant digits and a small exponent are converted with
+    one exact-operand multiplication/division (correctly rounded, same result as strtod);
+    anything else goes to strtod.
+    """
+    cdef int i = 0, sig = 0, frac = 0, ex = 0, e10
+    cdef bint neg = False, dot = False, anyd = False, eneg = False
+    cdef uint64_t m = 0
+    cdef char ch
+    cdef double v
+    while n > 0 and p[0] == b' ':
+        p += 1
+        n -= 1
+    if n <= 0 or (n == 1 and p[0] == b'.'):
+        return NAN
+    if p[0] == b'-' or p[0] == b'+':
+        neg = p[0] == b'-'
+        i = 1
+    while i < n:
+        ch = p[i]
+        if ch >= b'0' and ch <= b'9':
+            anyd = True
+            if m != 0 or ch != b'0':
+                sig += 1
+                if sig > 15:
+                    return slow_num(p, n)
+            m = m * 10 + <uint64_t> (ch - 48)
+            if dot:
+                frac += 1
+        elif ch == b'.' and not dot:
+            dot = True
+        elif (ch == b'e' or ch == b'E') and anyd:
+            i += 1
+            if i < n and (p[i] == b'-' or p[i] == b'+'):
+                eneg = p[i] == b'-'
+                i += 1
+            if i >= n:
+                return slow_num(p, n)
+            while i < n:
+                ch = p[i]
+                if ch < b'0' or ch > b'9' or ex > 1000:
+                    return slow_num(p, n)
+                ex = ex * 10 + (ch - 48)
+                i += 1
+            break
+        else:
+            return slow_num(p, n)
+        i += 1
+    if not anyd:
+        return slow_num(p, n)
+    e10 = (-ex if eneg else ex) - frac
+    if e10 == 0:
+        v = <double> m
+    elif e10 > 0 and e10 <= 22:
+        v = <double> m * POW10[e10]
+    elif e10 < 0 and e10 >= -22:
+        v = <double> m / POW10[-e10]
+    else:
+        return slow_num(p, n)
+    return -v if neg else v
 
 
 cdef inline double char_elem(const char *s, int len, int k, int *count) noexcept nogil:
@@ -464,39 +550,46 @@ cdef inline int32_t to_i32(double v) noexcept nogil:
 # ---------------------------------------------------------------------------------------------
 # consequence annotation (VEP CSQ / SnpEff ANN)
 # ---------------------------------------------------------------------------------------------
+cdef inline uint32_t term_hash(const char *p, int n) noexcept nogil:
+    cdef uint32_t h = 2166136261u
+    cdef int i
+    for i in range(n):
+        h = (h ^ <uint8_t> p[i]) * 16777619u
+    return h
+
+
 cdef int term_lookup(Plan *pl, const char *p, int n) noexcept nogil:
-    cdef int lo = 0, hi = pl.n_terms - 1, mid, c, m
+    """Class code of one SO term (open-addressing hash table built from the sorted list)."""
+    cdef uint32_t h
+    cdef int slot, idx
     while n > 0 and p[0] == b' ':
         p += 1
         n -= 1
     while n > 0 and p[n - 1] == b' ':
         n -= 1
-    while lo <= hi:
-        mid = (lo + hi) >> 1
-        m = pl.term_len[mid]
-        c = memcmp(pl.terms[mid], p, m if m < n else n)
-        if c == 0:
-            c = m - n
-        if c == 0:
-            return pl.term_code[mid]
-        if c < 0:
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    return -1
+    h = term_hash(p, n)
+    slot = <int> (h & (TERM_TAB - 1))
+    while True:
+        idx = pl.term_tab[slot]
+        if idx < 0:
+            return -1
+        if pl.term_len[idx] == n and memcmp(pl.terms[idx], p, n) == 0:
+            return pl.term_code[idx]
+        slot = (slot + 1) & (TERM_TAB - 1)
 
 
 cdef int terms_code(Plan *pl, const char *p, int n) noexcept nogil:
     """Most severe class among '&'-joined SO terms (-1 if none known)."""
     cdef int i = 0, start = 0, c, best = -1
-    while i <= n:
-        if i == n or p[i] == b'&':
-            if i > start:
-                c = term_lookup(pl, p + start, i - start)
-                if c >= 0 and (best < 0 or c < best):
-                    best = c
-            start = i + 1
-        i += 1
+    cdef const char *q
+    while start <= n:
+        q = <const char *> memchr(p + start, b'&', n - start)
+        i = n if q == NULL else <int> (q - p)
+        if i > start:
+            c = term_lookup(pl, p + start, i - start)
+            if c >= 0 and (best < 0 or c < best):
+                best = c
+        start = i + 1
     return best
 
 
@@ -542,65 +635,124 @@ cdef void apply_entry(AltInfo *alt, int code, bint canonical, double af) noexcep
         alt.popaf = af
 
 
+cdef extern from *:
+    """
+    static inline int vcfscan_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
+    """
+    int vcfscan_ctz64(unsigned long long x) nogil
+
+
+cdef inline int find_pipe(const char *s, int j, int e) noexcept nogil:
+    """Index of the first '|' in s[j:e] (or e), eight bytes at a time (SWAR zero-byte test)."""
+    cdef uint64_t w, x, t
+    while j + 8 <= e:
+        memcpy(&w, s + j, 8)
+        x = w ^ <uint64_t> 0x7C7C7C7C7C7C7C7C
+        t = (x - <uint64_t> 0x0101010101010101) & ~x & <uint64_t> 0x8080808080808080
+        if t != 0:
+            return j + (vcfscan_ctz64(t) >> 3)
+        j += 8
+    while j < e and s[j] != b'|':
+        j += 1
+    return j
+
+
+cdef inline bint fld(const char **fs, int *fl, int idx) noexcept nogil:
+    return idx >= 0 and fl[idx] >= 0
+
+
 cdef void scan_csq(Plan *pl, const char *s, int len, AltInfo *alts, int n_alts, Counts *cnt) noexcept nogil:
-    """Walk transcripts (',') and fields ('|') of one CSQ/ANN value, updating per-ALT results."""
-    cdef int i = 0, start = 0, field = 0, k, a, target, code
-    cdef const char *fs[64]
-    cdef int fl[64]
+    """Walk entries (',') and sub-fields ('|') of one CSQ/ANN value, updating per-ALT results.
+
+    Only sub-fields up to the highest one the plan reads are located; the rest of an entry is
+    skipped with memchr.
+    """
+    cdef int i = 0, field, k, a, target, code, fmax = pl.f_max, nf, e, j, b
+    cdef uint64_t w, x, t
+    cdef bint done
+    cdef const char *fs[MAX_FIELDS]
+    cdef int fl[MAX_FIELDS]
     cdef double af, v
-    cdef bint canonical, matched
+    cdef bint canonical
+    cdef const char *q
     cdef const char *ap
     cdef int an
     while len > 0 and s[len - 1] == 0:
         len -= 1
-    for k in range(64):
-        fl[k] = -1
-    while i <= len:
-        if i == len or s[i] == b',' or s[i] == b'|':
-            if field < 64:
-                fs[field] = s + start
-                fl[field] = i - start
-            field += 1
-            start = i + 1
-            if i == len or s[i] == b',':
-                # one transcript / annotation entry complete
-                code = -1
-                if pl.f_conseq >= 0 and pl.f_conseq < 64 and fl[pl.f_conseq] >= 0:
-                    code = terms_code(pl, fs[pl.f_conseq], fl[pl.f_conseq])
-                canonical = False
-                if pl.f_canonical >= 0 and pl.f_canonical < 64 and fl[pl.f_canonical] == 3:
-                    canonical = same_ci(fs[pl.f_canonical], 3, b"YES", 3)
-                af = NAN
-                for k in range(pl.n_sub):
-                    if pl.f_sub[k] < 64 and fl[pl.f_sub[k]] > 0:
-                        v = amp_max(fs[pl.f_sub[k]], fl[pl.f_sub[k]])
-                        if not isnan(v) and (isnan(af) or v > af):
-                            af = v
-                target = -1
-                if n_alts == 1:
-                    target = 0
-                elif pl.f_allele_num >= 0 and pl.f_allele_num < 64 and fl[pl.f_allele_num] > 0:
-                    v = parse_num(fs[pl.f_allele_num], fl[pl.f_allele_num])
-                    if not isnan(v) and v >= 1 and v <= n_alts:
-                        target = <int> v - 1
-                elif pl.f_allele >= 0 and pl.f_allele < 64 and fl[pl.f_allele] >= 0:
-                    ap = fs[pl.f_allele]
-                    an = fl[pl.f_allele]
-                    for a in range(n_alts):
-                        if same_ci(ap, an, alts[a].s, alts[a].n) or \
-                                (alts[a].vep != NULL and same_ci(ap, an, alts[a].vep, alts[a].vep_n)):
-                            target = a
-                            break
-                if target >= 0:
-                    apply_entry(&alts[target], code, canonical, af)
-                elif field > 1:
-                    cnt.csq_unmatched += 1
-                    for a in range(n_alts):
-                        apply_entry(&alts[a], code, canonical, af)
-                field = 0
-                for k in range(64):
-                    fl[k] = -1
-        i += 1
+    while i < len:
+        # entry = [i, e); locate its sub-fields 0..fmax
+        q = <const char *> memchr(s + i, b',', len - i)
+        e = len if q == NULL else <int> (q - s)
+        for k in range(fmax + 1):
+            fl[k] = -1
+        field = 0
+        fs[0] = s + i
+        j = i
+        done = False
+        # eight bytes at a time: exact per-byte '|' mask, one field boundary per set bit
+        while not done and j + 8 <= e:
+            memcpy(&w, s + j, 8)
+            x = w ^ <uint64_t> 0x7C7C7C7C7C7C7C7C
+            t = ~(((x & <uint64_t> 0x7F7F7F7F7F7F7F7F) + <uint64_t> 0x7F7F7F7F7F7F7F7F) | x) & \
+                <uint64_t> 0x8080808080808080
+            while t != 0:
+                b = j + (vcfscan_ctz64(t) >> 3)
+                fl[field] = <int> (s + b - fs[field])
+                if field == fmax:
+                    done = True
+                    break
+                field += 1
+                fs[field] = s + b + 1
+                t &= t - 1
+            j += 8
+        if not done:
+            while j < e:
+                if s[j] == b'|':
+                    fl[field] = <int> (s + j - fs[field])
+                    if field == fmax:
+                        done = True
+                        break
+                    field += 1
+                    fs[field] = s + j + 1
+                j += 1
+            if not done:
+                fl[field] = <int> (s + e - fs[field])
+        nf = field + 1
+        i = e + 1
+        code = -1
+        if fld(fs, fl, pl.f_conseq):
+            code = terms_code(pl, fs[pl.f_conseq], fl[pl.f_conseq])
+        canonical = False
+        if fld(fs, fl, pl.f_canonical) and fl[pl.f_canonical] == 3:
+            canonical = same_ci(fs[pl.f_canonical], 3, b"YES", 3)
+        af = NAN
+        for k in range(pl.n_sub):
+            if fld(fs, fl, pl.f_sub[k]) and fl[pl.f_sub[k]] > 0:
+                v = amp_max(fs[pl.f_sub[k]], fl[pl.f_sub[k]])
+                if not isnan(v) and (isnan(af) or v > af):
+                    af = v
+        target = -1
+        if n_alts == 1:
+            target = 0
+        else:
+            if fld(fs, fl, pl.f_allele_num) and fl[pl.f_allele_num] > 0:
+                v = parse_num(fs[pl.f_allele_num], fl[pl.f_allele_num])
+                if not isnan(v) and v >= 1 and v <= n_alts:
+                    target = <int> v - 1
+            if target < 0 and fld(fs, fl, pl.f_allele):
+                ap = fs[pl.f_allele]
+                an = fl[pl.f_allele]
+                for a in range(n_alts):
+                    if same_ci(ap, an, alts[a].s, alts[a].n) or \
+                            (alts[a].vep != NULL and same_ci(ap, an, alts[a].vep, alts[a].vep_n)):
+                        target = a
+                        break
+        if target >= 0:
+            apply_entry(&alts[target], code, canonical, af)
+        elif nf > 1:
+            cnt.csq_unmatched += 1
+            for a in range(n_alts):
+                apply_entry(&alts[a], code, canonical, af)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -687,25 +839,253 @@ cdef inline char up(char c) noexcept nogil:
 # ---------------------------------------------------------------------------------------------
 # the record loop
 # ---------------------------------------------------------------------------------------------
-cdef int process(Plan *pl, bcf1_t *rec, Cols *c, Counts *cnt, AltInfo **altbuf, int *altcap,
+cdef int view_alleles(View *vw, int n) noexcept nogil:
+    if n > vw.al_cap:
+        if grow(<void **> &vw.al, n * sizeof(char *)) < 0 or grow(<void **> &vw.al_n, n * sizeof(int)) < 0:
+            return -1
+        vw.al_cap = n
+    return 0
+
+
+cdef int fill_view_bcf(Plan *pl, bcf1_t *rec, View *vw) noexcept nogil:
+    """Point the view at an unpacked BCF/htslib record."""
+    cdef int i, s, unpack = BCF_UN_STR | BCF_UN_FLT | BCF_UN_INFO
+    cdef bcf_info_t *inf
+    cdef bcf_fmt_t *f
+    if pl.need_fmt:
+        unpack = unpack | BCF_UN_FMT
+    bcf_unpack(rec, unpack)
+    vw.pos = rec.pos
+    vw.rid = rec.rid
+    vw.n_allele = <int> rec.n_allele
+    if view_alleles(vw, vw.n_allele) < 0:
+        return -2
+    for i in range(vw.n_allele):
+        vw.al[i] = rec.d.allele[i]
+        vw.al_n[i] = <int> strlen(rec.d.allele[i])
+    if rec.d.n_flt == 0:
+        vw.fcode = 1
+    elif rec.d.n_flt == 1 and rec.d.flt[0] == pl.pass_id:
+        vw.fcode = 0
+    else:
+        vw.fcode = 2
+    for i in range(pl.n_islot):
+        vw.info[i].p = NULL
+        if pl.islot_hid[i] >= 0:
+            inf = bcf_get_info_id(rec, pl.islot_hid[i])
+            if inf != NULL and inf.vptr != NULL:
+                vw.info[i].p = inf.vptr
+                vw.info[i].type = inf.type
+                vw.info[i].n = inf.len
+    for i in range(pl.n_fslot):
+        vw.fmt[i][0].p = NULL
+        vw.fmt[i][1].p = NULL
+        if pl.fslot_hid[i] < 0 or not pl.need_fmt:
+            continue
+        f = bcf_get_fmt_id(rec, pl.fslot_hid[i])
+        if f == NULL or f.p == NULL:
+            continue
+        for s in range(2):
+            if pl.sample_index[s] >= 0 and pl.sample_index[s] < <int> rec.n_sample:
+                vw.fmt[i][s].p = f.p + pl.sample_index[s] * f.size
+                vw.fmt[i][s].type = f.type
+                vw.fmt[i][s].n = f.n
+    return 0
+
+
+cdef inline int find_char(const char *s, int start, int end, char ch) noexcept nogil:
+    cdef const char *q = <const char *> memchr(s + start, ch, end - start)
+    return end if q == NULL else <int> (q - s)
+
+
+cdef int parse_line(Plan *pl, char *s, int len, View *vw, bcf_hdr_t *hdr, CtgCache *cc,
+                    FmtCache *fc) noexcept nogil:
+    """Parse one VCF text line into the view (fields the plan needs only).
+
+    Returns 0, 1 for a line to skip (empty), -1 if malformed, -2 on allocation failure.
+    """
+    cdef int tabs[10]
+    cdef int ntab = 0, i = 0, j, k, st, en, ks, ke, na, col, want, s_i, fi, slot
+    cdef int64_t pos = 0
+    cdef char saved
+    while len > 0 and (s[len - 1] == b'\r' or s[len - 1] == b'\n'):
+        len -= 1
+    if len == 0:
+        return 1
+    # column boundaries: CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT]
+    want = 9 if pl.need_fmt else 8
+    while ntab < want:
+        j = find_char(s, i, len, b'\t')
+        if j >= len:
+            break
+        tabs[ntab] = j
+        ntab += 1
+        i = j + 1
+    if ntab < 7:
+        return -1
+    if ntab == 7:
+        tabs[7] = len          # INFO is the last column
+        ntab = 8
+    # CHROM -> rid (cached: records of one contig are contiguous)
+    en = tabs[0]
+    if en == 0:
+        return -1
+    if not (cc.n == en and memcmp(cc.name, s, en) == 0):
+        if grow(<void **> &cc.name, en + 1) < 0:
+            return -2
+        memcpy(cc.name, s, en)
+        cc.name[en] = 0
+        cc.n = en
+        cc.rid = bcf_hdr_id2int(hdr, BCF_DT_CTG, cc.name)
+        if cc.rid < 0:
+            cc.rid = extra_contig(cc)
+            if cc.rid == -2:
+                return -2
+            cc.undefined = 1
+    vw.rid = cc.rid
+    # POS
+    st = tabs[0] + 1
+    en = tabs[1]
+    if en <= st:
+        return -1
+    for k in range(st, en):
+        if s[k] < b'0' or s[k] > b'9':
+            return -1
+        pos = pos * 10 + (s[k] - 48)
+    vw.pos = pos - 1
+    # REF, ALT
+    st = tabs[2] + 1
+    en = tabs[3]
+    if en <= st:
+        return -1
+    na = 1
+    for k in range(tabs[3] + 1, tabs[4]):
+        if s[k] == b',':
+            na += 1
+    if tabs[4] <= tabs[3] + 1:
+        return -1
+    if view_alleles(vw, na + 1) < 0:
+        return -2
+    vw.al[0] = s + st
+    vw.al_n[0] = en - st
+    k = tabs[3] + 1
+    for i in range(1, na + 1):
+        j = find_char(s, k, tabs[4], b',')
+        vw.al[i] = s + k
+        vw.al_n[i] = j - k
+        k = j + 1
+    vw.n_allele = na + 1
+    # FILTER
+    st = tabs[5] + 1
+    en = tabs[6]
+    if en - st == 4 and memcmp(s + st, b"PASS", 4) == 0:
+        vw.fcode = 0
+    elif en - st == 1 and s[st] == b'.':
+        vw.fcode = 1
+    elif en <= st:
+        return -1
+    else:
+        vw.fcode = 2
+    # INFO key=value pairs the plan reads
+    for i in range(pl.n_islot):
+        vw.info[i].p = NULL
+    st = tabs[6] + 1
+    en = tabs[7]
+    if pl.n_islot > 0 and not (en - st == 1 and s[st] == b'.'):
+        k = st
+        while k < en:
+            j = find_char(s, k, en, b';')
+            ke = find_char(s, k, j, b'=')
+            for slot in range(pl.n_islot):
+                if pl.islot_len[slot] == ke - k and memcmp(pl.islot_name[slot], s + k, ke - k) == 0:
+                    if ke < j:
+                        vw.info[slot].p = <const uint8_t *> (s + ke + 1)
+                        vw.info[slot].n = j - ke - 1
+                        vw.info[slot].type = BCF_BT_CHAR
+                    break
+            k = j + 1
+    # FORMAT and the (at most two) sample columns the plan reads
+    for i in range(pl.n_fslot):
+        vw.fmt[i][0].p = NULL
+        vw.fmt[i][1].p = NULL
+    if not pl.need_fmt or ntab < 9:
+        return 0
+    st = tabs[7] + 1
+    en = tabs[8]
+    if not (fc.n == en - st and memcmp(fc.text, s + st, en - st) == 0):
+        if grow(<void **> &fc.text, en - st + 1) < 0:
+            return -2
+        memcpy(fc.text, s + st, en - st)
+        fc.n = en - st
+        fc.nkeys = 0
+        k = st
+        while k <= en and fc.nkeys < 64:
+            j = find_char(s, k, en, b':')
+            fc.slot[fc.nkeys] = -1
+            for slot in range(pl.n_fslot):
+                if pl.fslot_len[slot] == j - k and memcmp(pl.fslot_name[slot], s + k, j - k) == 0:
+                    fc.slot[fc.nkeys] = slot
+                    break
+            fc.nkeys += 1
+            k = j + 1
+    # walk the sample columns up to the last one needed
+    col = 0
+    k = en + 1
+    while k <= len:
+        j = find_char(s, k, len, b'\t')
+        for s_i in range(2):
+            if pl.sample_index[s_i] == col:
+                fi = 0
+                st = k
+                while st <= j and fi < fc.nkeys:
+                    ke = find_char(s, st, j, b':')
+                    slot = fc.slot[fi]
+                    if slot >= 0:
+                        vw.fmt[slot][s_i].p = <const uint8_t *> (s + st)
+                        vw.fmt[slot][s_i].n = ke - st
+                        vw.fmt[slot][s_i].type = BCF_BT_CHAR
+                    fi += 1
+                    st = ke + 1
+        col += 1
+        if col > pl.sample_index[0] and col > pl.sample_index[1]:
+            break
+        k = j + 1
+    return 0
+
+
+cdef int extra_contig(CtgCache *cc) noexcept nogil:
+    """Index for a contig missing from the header: n_header + position among extras."""
+    cdef int i
+    cdef char *copy
+    for i in range(cc.n_extra):
+        if strcmp(cc.extra[i], cc.name) == 0:
+            return cc.n_hdr + i
+    if grow(<void **> &cc.extra, (cc.n_extra + 1) * sizeof(char *)) < 0:
+        return -2
+    copy = <char *> malloc(cc.n + 1)
+    if copy == NULL:
+        return -2
+    memcpy(copy, cc.name, cc.n + 1)
+    cc.extra[cc.n_extra] = copy
+    cc.n_extra += 1
+    return cc.n_hdr + cc.n_extra - 1
+
+
+cdef int process(Plan *pl, View *vw, Cols *c, Counts *cnt, AltInfo **altbuf, int *altcap,
                  int64_t ordinal) noexcept nogil:
     """Append the rows of one record; returns 0, or -1 on allocation failure."""
-    cdef int n_alts = <int> rec.n_allele - 1
+    cdef int n_alts = vw.n_allele - 1
     cdef int a, ai, i, ref_n, alt_n, code
     cdef const char *ref
     cdef const char *alt
     cdef int8_t fcode, vt
     cdef bint trim, symb
-    cdef bcf_info_t *inf
+    cdef Val *x
     cdef double v, den, talt
     cdef int64_t row
     cdef uint64_t h
     cdef AltInfo *alts
-    cdef int unpack = BCF_UN_STR | BCF_UN_FLT | BCF_UN_INFO
-    if pl.need_fmt:
-        unpack = unpack | BCF_UN_FMT
-    bcf_unpack(rec, unpack)
-    if n_alts < 1 or (n_alts == 1 and rec.d.allele[1][0] == b'.' and rec.d.allele[1][1] == 0):
+    if n_alts < 1 or (n_alts == 1 and vw.al_n[1] == 1 and vw.al[1][0] == b'.'):
         cnt.no_alt += 1
         return 0
     if cols_reserve(c, c.n + n_alts) < 0:
@@ -715,21 +1095,15 @@ cdef int process(Plan *pl, bcf1_t *rec, Cols *c, Counts *cnt, AltInfo **altbuf, 
             return -1
         altcap[0] = n_alts
     alts = altbuf[0]
-    # FILTER
-    if rec.d.n_flt == 0:
-        fcode = 1
-    elif rec.d.n_flt == 1 and rec.d.flt[0] == pl.pass_id:
-        fcode = 0
-    else:
-        fcode = 2
-    ref = rec.d.allele[0]
-    ref_n = <int> strlen(ref)
+    fcode = vw.fcode
+    ref = vw.al[0]
+    ref_n = vw.al_n[0]
     # VEP trims the shared first base when every allele starts with the same base
     trim = ref_n > 0
     for a in range(n_alts):
-        alt = rec.d.allele[a + 1]
+        alt = vw.al[a + 1]
         alts[a].s = alt
-        alts[a].n = <int> strlen(alt)
+        alts[a].n = vw.al_n[a + 1]
         alts[a].best = -1
         alts[a].canon = -2
         alts[a].first = -2
@@ -749,19 +1123,19 @@ cdef int process(Plan *pl, bcf1_t *rec, Cols *c, Counts *cnt, AltInfo **altbuf, 
             alts[a].vep_n = 0
     # INFO population AF
     for i in range(pl.n_popaf):
-        inf = bcf_get_info_id(rec, pl.popaf_id[i])
-        if inf == NULL or inf.vptr == NULL:
+        x = &vw.info[pl.popaf_id[i]]
+        if x.p == NULL:
             continue
         for a in range(n_alts):
-            v = vec_pick(inf.vptr, inf.type, inf.len, pl.popaf_mode[i], a + 1, n_alts)
+            v = vec_pick(x.p, x.type, x.n, pl.popaf_mode[i], a + 1, n_alts)
             if not isnan(v) and (isnan(alts[a].popaf) or v > alts[a].popaf):
                 alts[a].popaf = v
     # consequences
     if pl.csq_id >= 0:
-        inf = bcf_get_info_id(rec, pl.csq_id)
-        if inf != NULL and inf.vptr != NULL and inf.type == BCF_BT_CHAR and inf.len > 0:
+        x = &vw.info[pl.csq_id]
+        if x.p != NULL and x.type == BCF_BT_CHAR and x.n > 0:
             cnt.annotated_records += 1
-            scan_csq(pl, <const char *> inf.vptr, inf.len, alts, n_alts, cnt)
+            scan_csq(pl, <const char *> x.p, x.n, alts, n_alts, cnt)
     for a in range(n_alts):
         ai = a + 1
         row = c.n
@@ -782,32 +1156,32 @@ cdef int process(Plan *pl, bcf1_t *rec, Cols *c, Counts *cnt, AltInfo **altbuf, 
         else:
             vt = 3
         c.record[row] = ordinal
-        c.contig[row] = rec.rid
-        c.pos[row] = rec.pos
+        c.contig[row] = vw.rid
+        c.pos[row] = vw.pos
         c.ref_len[row] = ref_n
         c.alt_len[row] = alt_n
         c.vtype[row] = vt
         c.allele_index[row] = <int16_t> ai
         c.n_alts[row] = <int16_t> n_alts
         c.filter[row] = fcode
-        talt = eval_target(pl, T_ALT, rec, ai, n_alts)
+        talt = eval_target(pl, T_ALT, vw, ai, n_alts)
         c.t_alt[row] = to_i32(talt)
-        c.t_depth[row] = to_i32(eval_target(pl, T_DEPTH, rec, ai, n_alts))
+        c.t_depth[row] = to_i32(eval_target(pl, T_DEPTH, vw, ai, n_alts))
         v = NAN
         for i in range(N_ALTERN):
             if pl.spec[T_VAF][i].kind == K_NONE:
                 break
             if pl.spec[T_VAF][i].kind == K_RATIO:
-                den = eval_target(pl, T_VAF_DEN, rec, ai, n_alts)
+                den = eval_target(pl, T_VAF_DEN, vw, ai, n_alts)
                 if not isnan(talt) and not isnan(den) and den > 0:
                     v = talt / den
             else:
-                v = eval_spec(&pl.spec[T_VAF][i], rec, ai, n_alts)
+                v = eval_spec(&pl.spec[T_VAF][i], vw, ai, n_alts)
             if not isnan(v):
                 break
         c.t_vaf[row] = <float> v
-        c.n_depth[row] = to_i32(eval_target(pl, N_DEPTH, rec, ai, n_alts))
-        c.n_alt[row] = to_i32(eval_target(pl, N_ALT, rec, ai, n_alts))
+        c.n_depth[row] = to_i32(eval_target(pl, N_DEPTH, vw, ai, n_alts))
+        c.n_alt[row] = to_i32(eval_target(pl, N_ALT, vw, ai, n_alts))
         c.pop_af[row] = <float> alts[a].popaf
         if pl.pick_canonical:
             if alts[a].canon != -2:
@@ -926,15 +1300,33 @@ def read_header(bytes path):
         hts_set_log_level(lvl)
 
 
-cdef int tag_id(bcf_hdr_t *hdr, dict ids, str name) except? -2:
-    """Header id of an INFO/FORMAT tag (-1 if undefined), cached in ``ids``."""
-    if name not in ids:
-        ids[name] = bcf_hdr_id2int(hdr, BCF_DT_ID, name.encode())
-    return ids[name]
+cdef int add_slot(bcf_hdr_t *hdr, Plan *pl, list keep, dict slots, str name, bint is_fmt) except -2:
+    """Slot number of an INFO (or FORMAT) tag for this plan, created on first use."""
+    key = ("F:" if is_fmt else "I:") + name
+    if key in slots:
+        return slots[key]
+    cdef int n = pl.n_fslot if is_fmt else pl.n_islot
+    if n >= MAX_SLOTS:
+        raise ValueError("too many INFO/FORMAT tags in the read plan")
+    cdef bytes b = name.encode()
+    keep.append(b)
+    cdef int hid = bcf_hdr_id2int(hdr, BCF_DT_ID, b)
+    if is_fmt:
+        pl.fslot_hid[n] = hid
+        pl.fslot_name[n] = <const char *> b
+        pl.fslot_len[n] = len(b)
+        pl.n_fslot += 1
+    else:
+        pl.islot_hid[n] = hid
+        pl.islot_name[n] = <const char *> b
+        pl.islot_len[n] = len(b)
+        pl.n_islot += 1
+    slots[key] = n
+    return n
 
 
-cdef void set_spec(Spec *sp, tuple t, dict ids) except *:
-    """t = (kind, mode, sample, tag names...)"""
+cdef void set_spec(bcf_hdr_t *hdr, Plan *pl, list keep, dict slots, Spec *sp, tuple t) except *:
+    """t = (kind, mode, sample slot, tag names...): tag names become INFO/FORMAT slots."""
     cdef int k
     sp.kind = t[0]
     sp.mode = t[1]
@@ -942,16 +1334,18 @@ cdef void set_spec(Spec *sp, tuple t, dict ids) except *:
     for k in range(4):
         sp.ids[k] = -1
     for k, name in enumerate(t[3:7]):
-        sp.ids[k] = ids.get(name, -1)
+        sp.ids[k] = add_slot(hdr, pl, keep, slots, name, sp.kind != K_INFO)
 
 
 def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
     """Stream every record of ``path`` through ``plan``; returns dict of columns and counters.
 
-    ``plan`` keys: ``samples`` (names to keep, or None), ``targets`` {target index: [spec
-    tuples]}, ``need_fmt``, ``popaf`` [(tag, mode)], ``csq`` None or dict(tag, kind, conseq,
-    allele, allele_num, canonical, sub [indices]), ``pick_canonical``, ``terms`` [(bytes, code)]
-    sorted by bytes.  Spec tuples are ``(kind, mode, sample, tag, ...)``.
+    ``plan`` keys: ``sample_index`` [original column of sample slot 0, of slot 1 (-1)],
+    ``targets`` {target index: [spec tuples]}, ``need_fmt``, ``popaf`` [(tag, mode)], ``csq``
+    None or dict(tag, kind, conseq, allele, allele_num, canonical, sub [indices]),
+    ``pick_canonical``, ``terms`` [(bytes, code)] sorted by bytes.  Spec tuples are
+    ``(kind, mode, sample slot, tag, ...)``.  Text VCF lines are parsed here (only the needed
+    fields); BCF records go through htslib's decoder.
     """
     cdef htsFile *fp = NULL
     cdef bcf_hdr_t *hdr = NULL
@@ -959,17 +1353,37 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
     cdef Plan pl
     cdef Cols c
     cdef Counts cnt
+    cdef View vw
+    cdef CtgCache cc
+    cdef FmtCache fc
+    cdef kstring_t line
     cdef AltInfo *altbuf = NULL
-    cdef int altcap = 0, ret = 0, t, j, k, perr = 0
+    cdef int altcap = 0, ret = 0, t, j, k, perr = 0, is_text
     cdef int64_t ordinal = 0
     cdef int64_t last_pos = -1
     cdef int32_t last_rid = -1
     cdef htsLogLevel lvl = hts_get_log_level()
     cdef list term_bytes
-    cdef bytes sample_list
+    cdef list keep = []
+    cdef dict slots = {}
     memset_plan(&pl)
     memset_cols(&c)
     memset_counts(&cnt)
+    vw.al = NULL
+    vw.al_n = NULL
+    vw.al_cap = 0
+    cc.name = NULL
+    cc.n = -1
+    cc.rid = -1
+    cc.n_extra = 0
+    cc.extra = NULL
+    cc.undefined = 0
+    fc.text = NULL
+    fc.n = -1
+    fc.nkeys = 0
+    line.l = 0
+    line.m = 0
+    line.s = NULL
     hts_set_log_level(HTS_LOG_OFF)
     try:
         fp = open_checked(path)
@@ -978,36 +1392,38 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
         hdr = bcf_hdr_read(fp)
         if hdr == NULL:
             raise VcfScanError("header", "cannot parse the VCF/BCF header")
-        if plan.get("samples") is not None:
-            sample_list = ",".join(plan["samples"]).encode() if plan["samples"] else b"-"
-            if bcf_hdr_set_samples(hdr, sample_list, 0) != 0:
-                raise VcfScanError("header", "cannot select samples " + sample_list.decode())
-        ids = {}
+        is_text = hts_get_format(fp).format == vcf
+        cc.n_hdr = hdr.n[BCF_DT_CTG]
+        sidx = list(plan.get("sample_index", [-1, -1])) + [-1, -1]
+        for k in range(2):
+            pl.sample_index[k] = sidx[k] if sidx[k] is not None else -1
         for t, specs in plan["targets"].items():
             for j, sp in enumerate(specs[:N_ALTERN]):
-                for name in sp[3:]:
-                    tag_id(hdr, ids, name)
-                set_spec(&pl.spec[t][j], tuple(sp), ids)
+                set_spec(hdr, &pl, keep, slots, &pl.spec[t][j], tuple(sp))
         pl.need_fmt = 1 if plan.get("need_fmt") else 0
         pl.pass_id = bcf_hdr_id2int(hdr, BCF_DT_ID, b"PASS")
         popaf = plan.get("popaf", [])[:MAX_POPAF]
         pl.n_popaf = len(popaf)
         for k, (name, mode) in enumerate(popaf):
-            pl.popaf_id[k] = tag_id(hdr, ids, name)
+            pl.popaf_id[k] = add_slot(hdr, &pl, keep, slots, name, False)
             pl.popaf_mode[k] = mode
         csq = plan.get("csq")
         pl.csq_id = -1
         if csq:
-            pl.csq_id = tag_id(hdr, ids, csq["tag"])
+            pl.csq_id = add_slot(hdr, &pl, keep, slots, csq["tag"], False)
             pl.csq_kind = csq["kind"]
             pl.f_conseq = csq["conseq"]
             pl.f_allele = csq["allele"]
             pl.f_allele_num = csq["allele_num"]
             pl.f_canonical = csq["canonical"]
-            sub = list(csq["sub"])[:MAX_CSQ_SUB]
+            sub = [x for x in csq["sub"] if 0 <= x < MAX_FIELDS][:MAX_CSQ_SUB]
             pl.n_sub = len(sub)
             for k, v in enumerate(sub):
                 pl.f_sub[k] = v
+            for fname in ("conseq", "allele", "allele_num", "canonical"):
+                if csq[fname] >= MAX_FIELDS:
+                    raise ValueError(f"{csq['tag']} sub-field {fname} beyond index {MAX_FIELDS}")
+            pl.f_max = max([0] + [csq[f] for f in ("conseq", "allele", "allele_num", "canonical")] + sub)
         pl.pick_canonical = 1 if plan.get("pick_canonical") else 0
         pl.keep_text = 1 if keep_alleles else 0
         term_bytes = [bytes(x[0]) for x in plan.get("terms", [])]
@@ -1015,44 +1431,74 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
         pl.terms = <char **> malloc(max(1, pl.n_terms) * sizeof(char *))
         pl.term_len = <int *> malloc(max(1, pl.n_terms) * sizeof(int))
         pl.term_code = <int8_t *> malloc(max(1, pl.n_terms))
+        if pl.n_terms * 4 > TERM_TAB:
+            raise ValueError("consequence vocabulary too large for the term table")
+        for k in range(TERM_TAB):
+            pl.term_tab[k] = -1
         for k, (term, code) in enumerate(plan.get("terms", [])):
             pl.terms[k] = <char *> term_bytes[k]
             pl.term_len[k] = len(term_bytes[k])
             pl.term_code[k] = code
+            j = <int> (term_hash(pl.terms[k], pl.term_len[k]) & (TERM_TAB - 1))
+            while pl.term_tab[j] >= 0:
+                j = (j + 1) & (TERM_TAB - 1)
+            pl.term_tab[j] = k
         rec = bcf_init()
         if not pl.need_fmt:
             rec.max_unpack = BCF_UN_INFO
         with nogil:
             while True:
-                ret = bcf_read(fp, hdr, rec)
-                if ret < 0:
-                    break
-                if rec.errcode != 0:
-                    if rec.errcode & (1 | 2):   # undefined contig / tag: htslib added it, keep going
-                        if rec.errcode & 1:
-                            cnt.undefined_contig += 1
-                        if rec.errcode & 2:
-                            cnt.undefined_tag += 1
-                        rec.errcode = 0
-                    else:
+                if is_text:
+                    ret = hts_getline(fp, 2, &line)     # 2 = KS_SEP_LINE
+                    if ret < 0:
+                        break
+                    ret = parse_line(&pl, line.s, <int> line.l, &vw, hdr, &cc, &fc)
+                    if ret == 1:
+                        continue
+                    if ret == -2:
+                        perr = 1
+                        break
+                    if ret == -1:
                         ret = -3
                         break
-                last_rid = rec.rid
-                last_pos = rec.pos
-                if process(&pl, rec, &c, &cnt, &altbuf, &altcap, ordinal) < 0:
+                    if vw.rid >= cc.n_hdr:
+                        cnt.undefined_contig += 1
+                else:
+                    ret = bcf_read(fp, hdr, rec)
+                    if ret < 0:
+                        break
+                    if rec.errcode != 0:
+                        if rec.errcode & (1 | 2):   # undefined contig / tag: htslib added it
+                            if rec.errcode & 1:
+                                cnt.undefined_contig += 1
+                            if rec.errcode & 2:
+                                cnt.undefined_tag += 1
+                            rec.errcode = 0
+                        else:
+                            ret = -3
+                            break
+                    if fill_view_bcf(&pl, rec, &vw) < 0:
+                        perr = 1
+                        break
+                last_rid = vw.rid
+                last_pos = vw.pos
+                if process(&pl, &vw, &c, &cnt, &altbuf, &altcap, ordinal) < 0:
                     perr = 1
                     break
                 ordinal += 1
         cnt.records = ordinal
         if perr:
             raise VcfScanError("memory", "out of memory while reading records", ordinal)
-        if ret < -1 or ret == -3:
+        if ret < -1:
             chrom = None
             if last_rid >= 0 and last_rid < hdr.n[BCF_DT_CTG]:
                 chrom = hdr.id[BCF_DT_CTG][last_rid].key.decode()
-            kind = "record" if ret == -3 or (ret == -2 and hts_get_format(fp).format == vcf) else "read"
-            raise VcfScanError(kind, "read error", ordinal, chrom, last_pos)
+            elif last_rid >= cc.n_hdr and last_rid - cc.n_hdr < cc.n_extra:
+                chrom = cc.extra[last_rid - cc.n_hdr].decode()
+            raise VcfScanError("record" if ret == -3 else "read", "read error", ordinal, chrom, last_pos)
         contig_names = [hdr.id[BCF_DT_CTG][k].key.decode() for k in range(hdr.n[BCF_DT_CTG])]
+        if is_text:
+            contig_names += [cc.extra[k].decode() for k in range(cc.n_extra)]
         if c.n > 0:
             c.text_off[c.n] = c.text_n
         n = c.n
@@ -1100,6 +1546,14 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
         hts_set_log_level(lvl)
         cols_free(&c)
         free(altbuf)
+        free(vw.al)
+        free(vw.al_n)
+        free(cc.name)
+        for k in range(cc.n_extra):
+            free(cc.extra[k])
+        free(cc.extra)
+        free(fc.text)
+        free(line.s)
         free(pl.terms)
         free(pl.term_len)
         free(pl.term_code)
@@ -1123,6 +1577,10 @@ cdef void memset_plan(Plan *pl) noexcept:
     pl.need_fmt = 0
     pl.pass_id = 0
     pl.n_popaf = 0
+    pl.n_islot = 0
+    pl.n_fslot = 0
+    pl.sample_index[0] = -1
+    pl.sample_index[1] = -1
     pl.csq_id = -1
     pl.csq_kind = 0
     pl.f_conseq = -1
@@ -1130,6 +1588,7 @@ cdef void memset_plan(Plan *pl) noexcept:
     pl.f_allele_num = -1
     pl.f_canonical = -1
     pl.n_sub = 0
+    pl.f_max = 0
     pl.pick_canonical = 0
     pl.keep_text = 1
     pl.n_terms = 0

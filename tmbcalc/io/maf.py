@@ -30,7 +30,7 @@ import pandas as pd
 from .. import annotation
 from ..contigs import canonical
 from ..errors import InputError, require_readable
-from ..variants import FILTER_FAIL, FILTER_MISSING, FILTER_PASS, VariantTable, classify
+from ..variants import FILTER_FAIL, FILTER_MISSING, FILTER_PASS, VariantTable, allele_key, classify
 from .textfile import open_text
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -126,10 +126,16 @@ def _numeric(series: pd.Series | None, n: int, dtype, fill) -> np.ndarray:
 
 def _pop_af(series: pd.Series) -> np.ndarray:
     """Numeric AF; ``GMAF``-style ``A:0.0012`` values keep the number after the colon."""
-    s = series.astype(str)
-    if s.str.contains(":", regex=False).any():
-        s = s.str.rsplit(":", n=1).str[-1]
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype.kind in "fiu":
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, uniq = pd.factorize(series.to_numpy(dtype=object), sort=False)
+    vals = np.full(len(uniq) + 1, np.nan)
+    for i, u in enumerate(uniq):
+        try:
+            vals[i] = float(str(u).rsplit(":", 1)[-1])
+        except ValueError:
+            pass
+    return vals[np.where(codes < 0, len(uniq), codes)]
 
 
 def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = DEFAULT_POP_AF_COLUMNS,
@@ -148,7 +154,7 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
                                    "consequence", "filter", "build") if found[r]}
     try:
         df = pd.read_csv(p, sep="\t", skiprows=skip, usecols=wanted, low_memory=False, quoting=3,
-                         dtype={c: str for c in str_cols}, keep_default_na=False, na_values=[""],
+                         dtype={c: object for c in str_cols}, keep_default_na=False, na_values=[""],
                          engine="c")
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as exc:
         raise InputError(f"malformed MAF ({str(exc).splitlines()[0]})", p) from None
@@ -162,72 +168,73 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
         raise InputError(f"line {skip + bad + 2}: {found['start']} is not an integer "
                          f"({df[found['start']].iloc[bad]!r})", p)
     start = start.to_numpy(dtype=np.int64)
-    ref = df[found["ref"]].fillna("-").str.upper()
-    alt = df[found["alt"]].fillna("-").str.upper()
-    if found["alt1"]:
-        a1 = df[found["alt1"]].fillna("-").str.upper()
-        same = (alt == ref) & (a1 != ref)
-        alt = alt.where(~same, a1)
-    ref = ref.replace(".", "-")
-    alt = alt.replace(".", "-")
-    if (ref == alt).any():
-        bad = int(np.flatnonzero((ref == alt).to_numpy())[0])
-        raise InputError(f"line {skip + bad + 2}: tumor allele equals the reference allele "
-                         f"({ref.iloc[bad]})", p)
-    ins = (ref == "-").to_numpy()
-    dele = (alt == "-").to_numpy()
-    rlen = ref.str.len().to_numpy(dtype=np.int64)
-    alen = alt.str.len().to_numpy(dtype=np.int64)
-
-    pos0 = start - 1
-    pos0[dele] -= 1                       # anchor = base before the first deleted base
-    ref_len = np.where(ins, 1, np.where(dele, rlen + 1, rlen)).astype(np.int32)
-    alt_len = np.where(dele, 1, np.where(ins, alen + 1, alen)).astype(np.int32)
-    if (pos0 < 0).any():
-        bad = int(np.flatnonzero(pos0 < 0)[0])
-        raise InputError(f"line {skip + bad + 2}: position {start[bad]} is invalid", p)
 
     # contigs (canonical) and samples
-    ccodes, cuniq = pd.factorize(df[found["contig"]].astype(str), sort=False)
-    canon = [canonical(c) for c in cuniq]
+    ccodes, cuniq = pd.factorize(df[found["contig"]].to_numpy(dtype=object), sort=False)
+    canon = [canonical(str(c)) for c in cuniq]
     cnames = list(dict.fromkeys(canon))
     remap = np.array([cnames.index(c) for c in canon], dtype=np.int32)
     contig = remap[ccodes]
-    scodes, suniq = pd.factorize(df[found["sample"]].astype(str), sort=False)
+    scodes, suniq = pd.factorize(df[found["sample"]].to_numpy(dtype=object), sort=False)
+    for codes, role in ((ccodes, "contig"), (scodes, "sample")):
+        if (codes < 0).any():
+            bad = int(np.flatnonzero(codes < 0)[0])
+            raise InputError(f"line {skip + bad + 2}: empty {found[role]}", p)
 
-    # VCF-style alleles (anchor N or from the reference)
+    # alleles: computed once per distinct (REF, ALT) pair, then broadcast to rows
+    ref_id, alt_id, texts = _allele_ids(df, found)
+    pairs = ref_id.astype(np.int64) * np.int64(len(texts)) + alt_id
+    upairs, inv = np.unique(pairs, return_inverse=True)
+    inv = inv.reshape(-1)
+    u_ref = [texts[int(x) // len(texts)] for x in upairs]
+    u_alt = [texts[int(x) % len(texts)] for x in upairs]
+    bad = [i for i, (r, a) in enumerate(zip(u_ref, u_alt)) if r == a]
+    if bad:
+        row = int(np.flatnonzero(inv == bad[0])[0])
+        raise InputError(f"line {skip + row + 2}: tumor allele equals the reference allele ({u_ref[bad[0]]})", p)
+    u_ins = np.array([r == "-" for r in u_ref], dtype=bool)
+    u_del = np.array([a == "-" for a in u_alt], dtype=bool)
+    u_rlen = np.array([len(r) for r in u_ref], dtype=np.int64)
+    u_alen = np.array([len(a) for a in u_alt], dtype=np.int64)
+    u_ref_len = np.where(u_ins, 1, np.where(u_del, u_rlen + 1, u_rlen)).astype(np.int32)
+    u_alt_len = np.where(u_del, 1, np.where(u_ins, u_alen + 1, u_alen)).astype(np.int32)
+    u_same = np.array([(r[:1] == a[:1]) or ins or dl for r, a, ins, dl in zip(u_ref, u_alt, u_ins, u_del)],
+                      dtype=bool)
+    u_vref = ["N" if ins else ("N" + r if dl else r) for r, ins, dl in zip(u_ref, u_ins, u_del)]
+    u_valt = ["N" + a if ins else ("N" if dl else a) for a, ins, dl in zip(u_alt, u_ins, u_del)]
+    u_key = fnv1a_many([f"{r}>{a}".encode("ascii", errors="replace") for r, a in zip(u_vref, u_valt)])
+
+    ins, dele = u_ins[inv], u_del[inv]
+    ref_len, alt_len = u_ref_len[inv], u_alt_len[inv]
+    pos0 = start - 1
+    pos0[dele] -= 1                       # anchor = base before the first deleted base
+    if (pos0 < 0).any():
+        bad_row = int(np.flatnonzero(pos0 < 0)[0])
+        raise InputError(f"line {skip + bad_row + 2}: position {start[bad_row]} is invalid", p)
+    vtype = classify(ref_len, alt_len, u_same[inv])
+    akey = u_key[inv]
     indel = ins | dele
-    anchors = np.full(n, "N", dtype=object)
+    row_text = None
     if reference is not None and indel.any():
-        anchors[indel] = _anchor_bases(reference, np.asarray(cnames, dtype=object)[contig[indel]], pos0[indel])
-    ref_v = ref.to_numpy(dtype=object).copy()
-    alt_v = alt.to_numpy(dtype=object).copy()
-    if indel.any():
-        idx = np.flatnonzero(ins)
-        ref_v[idx] = anchors[idx]
-        alt_v[idx] = anchors[idx] + alt_v[idx]
-        idx = np.flatnonzero(dele)
-        ref_v[idx] = anchors[idx] + ref_v[idx]
-        alt_v[idx] = anchors[idx]
-    same_first = np.ones(n, dtype=bool)
-    neq = (ref_len != alt_len) & ~indel
-    if neq.any():
-        idx = np.flatnonzero(neq)
-        same_first[idx] = [r[:1] == a[:1] for r, a in zip(ref_v[idx], alt_v[idx])]
-    vtype = classify(ref_len, alt_len, same_first)
-    keys_text = (pd.Series(ref_v) + ">" + pd.Series(alt_v)).str.encode("ascii", errors="replace")
-    akey = fnv1a_many(keys_text.to_numpy(dtype=object))
+        # real anchor bases: keys and texts of indel rows are per row
+        rows = np.flatnonzero(indel)
+        anchors = _anchor_bases(reference, np.asarray(cnames, dtype=object)[contig[rows]], pos0[rows])
+        row_text = {}
+        for r, anc in zip(rows.tolist(), anchors.tolist()):
+            u = int(inv[r])
+            vr = anc + u_ref[u] if u_del[u] else anc
+            va = anc if u_del[u] else anc + u_alt[u]
+            akey[r] = allele_key(vr, va)
+            row_text[r] = f"{vr}\t{va}".encode()
 
     # consequences
     has_csq = True
     if found["classification"]:
-        cls = df[found["classification"]].fillna("")
-        codes, uniq = pd.factorize(cls, sort=False)
+        codes, uniq = pd.factorize(df[found["classification"]].fillna("").to_numpy(dtype=object), sort=False)
         lut = np.array([annotation.maf_class_code(u) for u in uniq] or [-1], dtype=np.int8)
         csq = lut[codes]
     elif found["consequence"]:
-        cls = df[found["consequence"]].fillna("")
-        codes, uniq = pd.factorize(cls, sort=False)
+        codes, uniq = pd.factorize(df[found["consequence"]].fillna("").to_numpy(dtype=object), sort=False)
         lut = np.array([annotation.most_severe(re.split("[,&;]", u)) for u in uniq] or [-1], dtype=np.int8)
         csq = lut[codes]
     else:
@@ -236,10 +243,12 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
 
     # filter
     if found["filter"]:
-        f = df[found["filter"]].fillna(".").str.strip()
-        filt = np.full(n, FILTER_FAIL, dtype=np.int8)
-        filt[(f == "PASS").to_numpy()] = FILTER_PASS
-        filt[((f == ".") | (f == "")).to_numpy()] = FILTER_MISSING
+        codes, uniq = pd.factorize(df[found["filter"]].to_numpy(dtype=object), sort=False)
+        lut = np.full(len(uniq) + 1, FILTER_MISSING, dtype=np.int8)   # last slot: empty cell
+        for i, u in enumerate(uniq):
+            u = str(u).strip()
+            lut[i] = FILTER_PASS if u == "PASS" else (FILTER_MISSING if u in ("", ".") else FILTER_FAIL)
+        filt = lut[np.where(codes < 0, len(uniq), codes)]
     else:
         filt = np.full(n, FILTER_MISSING, dtype=np.int8)
 
@@ -275,11 +284,8 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
     }
     allele_text = None
     if keep_alleles:
-        joined = (pd.Series(ref_v) + "\t" + pd.Series(alt_v)).str.encode("ascii", errors="replace")
-        lens = joined.str.len().to_numpy(dtype=np.int64)
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        allele_text = (np.frombuffer(b"".join(joined.tolist()), dtype=np.uint8), offsets)
+        u_text = [f"{r}\t{a}".encode("ascii", errors="replace") for r, a in zip(u_vref, u_valt)]
+        allele_text = _gather_text(u_text, inv, row_text)
     build = None
     if found["build"]:
         vals = df[found["build"]].dropna().astype(str).unique().tolist()
@@ -295,6 +301,56 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
         "indel_anchor": "reference" if reference is not None else "N", "caller": "maf",
     }
     return VariantTable(columns, cnames, [str(s) for s in suniq], str(p), meta, allele_text)
+
+
+def _allele_ids(df: pd.DataFrame, found: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Row ids into one list of distinct upper-case allele strings ('-' for empty) for REF and the
+    tumor allele (Tumor_Seq_Allele2, or Tumor_Seq_Allele1 where Allele2 equals REF)."""
+    ids: dict[str, int] = {}
+    texts: list[str] = []
+
+    def encode(col: str) -> np.ndarray:
+        codes, uniq = pd.factorize(df[col].to_numpy(dtype=object), sort=False, use_na_sentinel=True)
+        lut = np.empty(len(uniq) + 1, dtype=np.int64)
+        for i, u in enumerate(list(uniq) + ["-"]):
+            t = str(u).strip().upper()
+            t = "-" if t in ("", ".", "NAN") else t
+            if t not in ids:
+                ids[t] = len(texts)
+                texts.append(t)
+            lut[i] = ids[t]
+        return lut[np.where(codes < 0, len(uniq), codes)]
+
+    ref_id = encode(found["ref"])
+    alt_id = encode(found["alt"])
+    if found["alt1"]:
+        same = alt_id == ref_id
+        if same.any():
+            alt1 = encode(found["alt1"])
+            use = same & (alt1 != ref_id)
+            alt_id = np.where(use, alt1, alt_id)
+    return ref_id, alt_id, texts
+
+
+def _gather_text(u_text: list[bytes], inv: np.ndarray, row_text: dict[int, bytes] | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row 'REF\tALT' buffer + offsets from per-pair texts (and per-row overrides)."""
+    if row_text:
+        texts = list(u_text)
+        inv = inv.copy()
+        for r, t in row_text.items():
+            inv[r] = len(texts)
+            texts.append(t)
+        u_text = texts
+    u_len = np.array([len(t) for t in u_text], dtype=np.int64)
+    u_off = np.zeros(len(u_text) + 1, dtype=np.int64)
+    np.cumsum(u_len, out=u_off[1:])
+    u_buf = np.frombuffer(b"".join(u_text) or b"\0", dtype=np.uint8)
+    lens = u_len[inv]
+    offsets = np.zeros(inv.size + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    idx = np.repeat(u_off[:-1][inv] - offsets[:-1], lens) + np.arange(int(offsets[-1]), dtype=np.int64)
+    return u_buf[idx], offsets
 
 
 def _build_name(values: list[str]) -> str | None:

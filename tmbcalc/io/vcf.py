@@ -409,15 +409,16 @@ def _resolve_samples(vi: VcfInfo, tumor_sample: str | None, normal_sample: str |
 def _build_plan(vi: VcfInfo, tumor: str | None, normal: str | None, pop_af_fields: Sequence[str],
                 csq_pick: str) -> tuple[dict[str, Any], dict[str, Any]]:
     kern = _kernel()
-    keep = [s for s in vi.samples if s in (tumor, normal)]
-    idx = {s: i for i, s in enumerate(keep)}
+    # sample slot 0 = tumor, 1 = normal; the kernel maps slots to sample columns
+    sample_index = [vi.samples.index(tumor) if tumor is not None else -1,
+                    vi.samples.index(normal) if normal is not None else -1]
     targets = {name: _Target() for name in ("t_depth", "t_alt", "vaf_den", "t_vaf", "n_depth", "n_alt")}
     if tumor is not None:
-        _sample_targets(vi, idx[tumor], "t", targets)
+        _sample_targets(vi, 0, "t", targets)
         if normal is not None:
-            _sample_targets(vi, idx[normal], "n", targets)
+            _sample_targets(vi, 1, "n", targets)
         else:
-            _control_targets(vi, idx[tumor], targets)
+            _control_targets(vi, 0, targets)
     else:  # sites-only: INFO fields may still carry tumor values
         if "TDP" in vi.info:
             targets["t_depth"].add(("info", "first", -1, "TDP"), "INFO/TDP")
@@ -447,7 +448,7 @@ def _build_plan(vi: VcfInfo, tumor: str | None, normal: str | None, pop_af_field
         if csq["conseq"] < 0:
             raise InputError(f"the {vi.annotation} header has no Consequence sub-field "
                              f"(fields: {'|'.join(fields)})", vi.path)
-    plan = {"samples": keep if vi.samples else None, "targets": kt, "need_fmt": need_fmt,
+    plan = {"sample_index": sample_index, "targets": kt, "need_fmt": need_fmt,
             "popaf": popaf, "csq": csq, "pick_canonical": csq_pick == "canonical",
             "terms": list(_term_table())}
     pop_desc = [f"INFO/{f}" for f, _ in popaf] + [f"{vi.annotation}/{f}" for f in sub_names]
@@ -492,14 +493,16 @@ def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
         return InputError(_open_message(exc, path), path)
     if kind == "memory":
         return InputError(f"out of memory after {rec} records", path)
-    if vi.compression in ("gzip", "bgzf") and not _compressed_intact(path):
+    if kind == "read" and vi.compression in ("gzip", "bgzf") and not _compressed_intact(path):
         return InputError(f"compressed data is truncated or corrupt{after}; re-create the file "
                           f"(bgzip) or check the download", path)
+    if kind == "read":
+        return InputError(f"read error{after}: the file is truncated or corrupt", path)
     if vi.file_format == "vcf":
         return InputError(f"malformed VCF record at line {_count_header_lines(path) + rec + 1} (record "
-                          f"{rec + 1}): htslib could not parse it (wrong column count, bad POS, or "
-                          f"invalid value)", path)
-    return InputError(f"malformed or truncated BCF record {rec + 1}{after}", path)
+                          f"{rec + 1}): fewer than 8 tab-separated columns, non-numeric POS, or "
+                          f"empty REF/ALT/FILTER", path)
+    return InputError(f"malformed BCF record {rec + 1}{after}", path)
 
 
 def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,

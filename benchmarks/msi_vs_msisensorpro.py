@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Side by side: ``tmbcalc msi`` vs MSIsensor-pro on simulated BAMs with per-locus truth.
+
+    python benchmarks/msi_vs_msisensorpro.py --msisensor-pro /path/to/msisensor-pro \
+        [--outdir /tmp/msi_bench] [--loci 100] [--coverage 150] [--json results.json]
+
+The MSIsensor-pro binary is taken from ``--msisensor-pro`` or ``$MSISENSOR_PRO``; without one the
+script prints a message and exits 0 (it is never built or downloaded here: build it yourself
+from its public source).  Both tools get the same BAMs (``benchmarks/msi_simulate.py``) and the
+same loci (the simulated ones, written in each tool's format), one thread each:
+
+* paired: ``msisensor-pro msi -d SITES -n N -t T`` vs ``tmbcalc msi score T --normal-bam N``;
+* tumor-only: ``msisensor-pro pro`` on each of the 5 baseline normals + ``baseline -s 5`` +
+  ``pro -d BASELINE -t T`` vs ``tmbcalc msi baseline`` + ``tmbcalc msi score --baseline``.
+
+Reported: per-locus sensitivity/specificity against the truth at 50% purity (unstable = the
+MSI clone shifted the locus), the sample score and call in every scenario (MSIsensor-pro's
+score is called MSI-H at the same cut-offs tmbcalc uses by default: 3.5% paired, 20%
+tumor-only), and wall time / peak RSS of every scoring command (``/usr/bin/time -v``), summed
+over scenarios, with the tmbcalc / MSIsensor-pro ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import msi_simulate  # noqa: E402
+
+DEFAULT_REF = HERE.parent.parent / "shared/data/reference/dndscv_grch37_chr3_segment/chr3_segment.fa"
+CUTOFF = {"paired": 3.5, "tumor-only": 20.0}
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
+    """Run under /usr/bin/time -v: (wall seconds, max RSS kB, stdout)."""
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-1500:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", p.stderr).group(1)
+    parts = [float(x) for x in wall.split(":")]
+    secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    return secs, rss, p.stdout
+
+
+def write_msisensor_sites(sim: msi_simulate.Simulation, path: Path) -> None:
+    """The simulated loci in MSIsensor-pro's scan-list layout (0-based location, 5 bp flanks)."""
+    ref = msi_simulate.read_fasta(sim.reference)
+    with open(path, "w") as fh:
+        fh.write("chromosome\tlocation\trepeat_unit_length\trepeat_times\trepeat_unit_bases\t"
+                 "left_flank_bases\tright_flank_bases\tthreshold\tsupport_num\tfilter\n")
+        for lo in sim.loci:
+            seq = ref[lo.chrom]
+            fh.write(f"{lo.chrom}\t{lo.start}\t{len(lo.unit)}\t{lo.copies}\t{lo.unit}\t"
+                     f"{seq[lo.start - 5:lo.start]}\t{seq[lo.end:lo.end + 5]}\t-1\t-1\tPASS\n")
+
+
+def _tsv_rows(path: Path) -> list[dict[str, str]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as fh:
+        lines = [ln for ln in fh if not ln.startswith("#") and ln.strip()]
+    return list(csv.DictReader(io.StringIO("".join(lines)), delimiter="\t"))
+
+
+# ---------------------------------------------------------------------------------------------
+# MSIsensor-pro
+
+def mp_summary(prefix: Path) -> tuple[float, int, int]:
+    """(% unstable, total sites, unstable sites) from MSIsensor-pro's summary file."""
+    rows = _tsv_rows(prefix)
+    r = rows[0]
+    return float(r["%"]), int(r["Total_Number_of_Sites"]), int(r["Number_of_Unstable_Sites"])
+
+
+def mp_loci(prefix: Path) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """(evaluated sites, unstable sites) as (chrom, 0-based start)."""
+    evaluated = {(r["chromosome"], int(r["location"])) for r in _tsv_rows(Path(f"{prefix}_all"))}
+    unstable = {(r["chromosome"], int(r["location"])) for r in _tsv_rows(Path(f"{prefix}_unstable"))}
+    return evaluated, unstable
+
+
+# ---------------------------------------------------------------------------------------------
+# tmbcalc
+
+def tb_result(prefix: Path) -> tuple[dict, set[tuple[str, int]], set[tuple[str, int]]]:
+    d = json.loads(Path(f"{prefix}.msi.json").read_text())
+    rows = _tsv_rows(Path(f"{prefix}.msi_loci.tsv.gz"))
+    evaluated = {(r["chrom"], int(r["start"])) for r in rows if r.get("evaluable", "yes") in ("yes", "1", "True")}
+    unstable = {(r["chrom"], int(r["start"])) for r in rows if r["unstable"] in ("yes", "1", "True")}
+    return d, evaluated, unstable
+
+
+def tmbcalc_cmd() -> list[str]:
+    exe = shutil.which("tmbcalc")
+    return [exe] if exe else [sys.executable, "-m", "tmbcalc"]
+
+
+# ---------------------------------------------------------------------------------------------
+
+def locus_metrics(sim: msi_simulate.Simulation, tumor: str, evaluated: set, unstable: set) -> dict:
+    truth = msi_simulate.read_truth(sim.truth_tsv)[tumor]
+    tp = fp = fn = tn = 0
+    for row in truth.values():
+        key = (row["chrom"], row["start"])
+        if key not in evaluated:
+            continue
+        t, c = row["unstable"] == "yes", key in unstable
+        tp += t and c
+        fn += t and not c
+        fp += (not t) and c
+        tn += (not t) and not c
+    n_unst = sum(r["unstable"] == "yes" for r in truth.values())
+    return {"evaluable": len(evaluated & {(r["chrom"], r["start"]) for r in truth.values()}),
+            "truth_unstable": n_unst, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+            "sensitivity": tp / (tp + fn) if tp + fn else None,
+            "specificity": tn / (tn + fp) if tn + fp else None,
+            # sensitivity over all truly unstable loci (unevaluated ones count as missed)
+            "sensitivity_all": tp / n_unst if n_unst else None}
+
+
+def run(args: argparse.Namespace) -> dict:
+    mp = args.msisensor_pro
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    sim = msi_simulate.simulate(args.reference, out / "sim", n_loci=args.loci, coverage=args.coverage,
+                                seed=args.seed, threads=2)
+    work = out / "runs"
+    work.mkdir(exist_ok=True)
+    sites = work / "sites.list"
+    write_msisensor_sites(sim, sites)
+    tb = tmbcalc_cmd()
+    res: dict = {"params": sim.params, "scenarios": {}, "timing": {}}
+    tim = {k: {"wall": 0.0, "rss": 0} for k in ("mp_paired", "tb_paired", "mp_tonly", "tb_tonly",
+                                                 "mp_baseline", "tb_baseline")}
+
+    def acc(key: str, wall: float, rss: int) -> None:
+        tim[key]["wall"] += wall
+        tim[key]["rss"] = max(tim[key]["rss"], rss)
+
+    base_normals = next(iter(sim.scenarios.values()))["baseline"]
+    # --- baselines
+    cfg = work / "mp_baseline.cfg"
+    lines = []
+    for n in base_normals:
+        w, r, _ = timed([mp, "pro", "-d", str(sites), "-t", str(sim.bams[n]), "-o", str(work / f"mp_{n}"),
+                         "-c", str(args.min_coverage)])
+        acc("mp_baseline", w, r)
+        lines.append(f"{n}\t{work / f'mp_{n}'}_all\n")
+    cfg.write_text("".join(lines))
+    w, r, _ = timed([mp, "baseline", "-d", str(sites), "-i", str(cfg), "-o", str(work / "mp_baseline.tsv"),
+                     "-s", str(len(base_normals))])
+    acc("mp_baseline", w, r)
+    w, r, _ = timed([*tb, "msi", "baseline", "--loci", str(sim.loci_tsv), *[str(sim.bams[n]) for n in base_normals],
+                     "-o", str(work / "tb_baseline.tsv")])
+    acc("tb_baseline", w, r)
+
+    for name, sc in sim.scenarios.items():
+        t, n = sim.bams[sc["tumor"]], sim.bams[sc["normal"]]
+        row: dict = {"truth": sc["truth"], "purity": sc.get("purity")}
+        # paired
+        w, r, _ = timed([mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
+                         "-c", str(args.min_coverage)])
+        acc("mp_paired", w, r)
+        score, total, _ = mp_summary(work / f"mp_{name}")
+        ev, un = mp_loci(work / f"mp_{name}")
+        row["msisensor_pro_paired"] = {"score": score, "evaluable": total,
+                                       "status": "MSI-H" if score >= CUTOFF["paired"] else "MSS",
+                                       "loci": locus_metrics(sim, sc["tumor"], ev, un)}
+        w, r, _ = timed([*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(sim.loci_tsv),
+                         "-o", str(work / f"tb_{name}")])
+        acc("tb_paired", w, r)
+        d, ev, un = tb_result(work / f"tb_{name}")
+        row["tmbcalc_paired"] = {"score": d["msi_score"], "evaluable": d["evaluable_loci"], "status": d["status"],
+                                 "loci": locus_metrics(sim, sc["tumor"], ev, un)}
+        # tumor-only
+        w, r, _ = timed([mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t),
+                         "-o", str(work / f"mpto_{name}"), "-c", str(args.min_coverage)])
+        acc("mp_tonly", w, r)
+        score, total, _ = mp_summary(work / f"mpto_{name}")
+        ev, un = mp_loci(work / f"mpto_{name}")
+        row["msisensor_pro_tumor_only"] = {"score": score, "evaluable": total,
+                                           "status": "MSI-H" if score >= CUTOFF["tumor-only"] else "MSS",
+                                           "loci": locus_metrics(sim, sc["tumor"], ev, un)}
+        w, r, _ = timed([*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
+                         "--loci", str(sim.loci_tsv), "-o", str(work / f"tbto_{name}")])
+        acc("tb_tonly", w, r)
+        d, ev, un = tb_result(work / f"tbto_{name}")
+        row["tmbcalc_tumor_only"] = {"score": d["msi_score"], "evaluable": d["evaluable_loci"], "status": d["status"],
+                                     "loci": locus_metrics(sim, sc["tumor"], ev, un)}
+        res["scenarios"][name] = row
+    res["timing"] = tim
+    res["ratios"] = {
+        "paired_wall": tim["tb_paired"]["wall"] / tim["mp_paired"]["wall"],
+        "paired_rss": tim["tb_paired"]["rss"] / tim["mp_paired"]["rss"],
+        "tumor_only_wall": tim["tb_tonly"]["wall"] / tim["mp_tonly"]["wall"],
+        "tumor_only_rss": tim["tb_tonly"]["rss"] / tim["mp_tonly"]["rss"],
+        "baseline_wall": tim["tb_baseline"]["wall"] / tim["mp_baseline"]["wall"],
+        "baseline_rss": tim["tb_baseline"]["rss"] / tim["mp_baseline"]["rss"],
+    }
+    return res
+
+
+def report(res: dict) -> str:
+    out = []
+    p = res["params"]
+    out.append(f"simulation: {p['n_loci']} loci, {p['coverage']}x, seed {p['seed']}")
+    hdr = f"{'scenario':<20}{'truth':<7}" + "".join(f"{k:>26}" for k in
+                                                   ("tmbcalc paired", "MSIsensor-pro msi", "tmbcalc tumor-only",
+                                                    "MSIsensor-pro pro"))
+    out.append(hdr)
+    for name, r in res["scenarios"].items():
+        cells = []
+        for k in ("tmbcalc_paired", "msisensor_pro_paired", "tmbcalc_tumor_only", "msisensor_pro_tumor_only"):
+            v = r[k]
+            cells.append(f"{v['score']:6.2f}% {v['status']:<6}({v['evaluable']:>3} ev)")
+        out.append(f"{name:<20}{r['truth']:<7}" + "".join(f"{c:>26}" for c in cells))
+    out.append("per-locus calls vs truth (sens / spec over evaluable loci; sens_all over all unstable loci):")
+    for name, r in res["scenarios"].items():
+        if r["truth"] != "MSI-H":
+            continue
+        bits = []
+        for k in ("tmbcalc_paired", "msisensor_pro_paired", "tmbcalc_tumor_only", "msisensor_pro_tumor_only"):
+            m = r[k]["loci"]
+            f = lambda x: "  NA" if x is None else f"{x:.2f}"  # noqa: E731
+            bits.append(f"{k}: {f(m['sensitivity'])}/{f(m['specificity'])}/{f(m['sensitivity_all'])}")
+        out.append(f"  {name}: " + "; ".join(bits))
+    t = res["timing"]
+    out.append("timing (sum over scenarios, one thread each): wall s / peak RSS MB")
+    for a, b, lab in (("tb_paired", "mp_paired", "paired"), ("tb_tonly", "mp_tonly", "tumor-only"),
+                      ("tb_baseline", "mp_baseline", "baseline")):
+        out.append(f"  {lab:<11} tmbcalc {t[a]['wall']:7.2f} s {t[a]['rss'] / 1024:7.1f} MB | MSIsensor-pro "
+                   f"{t[b]['wall']:7.2f} s {t[b]['rss'] / 1024:7.1f} MB | ratio wall {t[a]['wall'] / t[b]['wall']:.2f}"
+                   f" rss {t[a]['rss'] / t[b]['rss']:.2f}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--msisensor-pro", default=os.environ.get("MSISENSOR_PRO"),
+                    help="path of the msisensor-pro binary (default $MSISENSOR_PRO)")
+    ap.add_argument("--reference", default=str(DEFAULT_REF))
+    ap.add_argument("--outdir", default="/tmp/tmbcalc_msi_vs_msisensorpro")
+    ap.add_argument("--loci", type=int, default=100)
+    ap.add_argument("--coverage", type=float, default=150.0)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--min-coverage", type=int, default=20, help="both tools' per-locus read minimum (20)")
+    ap.add_argument("--json", help="write all figures here")
+    a = ap.parse_args(argv)
+    if not a.msisensor_pro:
+        print("msi_vs_msisensorpro: skipped - no MSIsensor-pro binary given (--msisensor-pro PATH or "
+              "$MSISENSOR_PRO); build it from https://github.com/xjtu-omics/msisensor-pro yourself")
+        return 0
+    if not (Path(a.msisensor_pro).is_file() and os.access(a.msisensor_pro, os.X_OK)):
+        print(f"msi_vs_msisensorpro: '{a.msisensor_pro}' is not an executable file", file=sys.stderr)
+        return 1
+    res = run(a)
+    print(report(res))
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

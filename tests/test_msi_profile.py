@@ -1,0 +1,288 @@
+"""Profile kernel vs a pure-Python oracle (pysam, documented rules) and vs simulated truth."""
+from __future__ import annotations
+
+import numpy as np
+import pysam
+import pytest
+
+from tmbcalc.errors import ContigMismatchError, InputError, UsageError
+from tmbcalc.msi.loci import LociTable
+from tmbcalc.msi.profile import REASONS, profile_bam
+from tmbcalc.msi.scan import msi_scan
+
+EXCL = 0xF04
+
+
+def oracle_profile(bam, loci, k=5, mapq=20, flags=EXCL, window=30):
+    """Same rules as docs/msi.md, written independently with pysam objects."""
+    n = len(loci)
+    hist = np.zeros((n, 2 * window + 1), dtype=np.int64)
+    rej = np.zeros((n, 5), dtype=np.int64)
+    with pysam.AlignmentFile(str(bam)) as af:
+        names = set(af.references)
+        for i in range(n):
+            chrom = loci.chrom[i]
+            if chrom not in names:
+                continue
+            s, e = int(loci.start[i]), int(loci.end[i])
+            a_pos, b_pos = s - k, e + k - 1
+            left, right = loci.left_flank[i][-k:], loci.right_flank[i][:k]
+            for r in af.fetch(chrom, a_pos, b_pos + 1):
+                if r.flag & flags:
+                    rej[i, 0] += 1
+                    continue
+                if r.mapping_quality < mapq:
+                    rej[i, 1] += 1
+                    continue
+                ref2q = {rp: qp for qp, rp in r.get_aligned_pairs(matches_only=True)}
+                if a_pos not in ref2q or b_pos not in ref2q:
+                    rej[i, 2] += 1
+                    continue
+                qa, qb = ref2q[a_pos], ref2q[b_pos]
+                seq = r.query_sequence
+                length = qb - qa + 1 - 2 * k
+                if length < 0 or seq[qa:qa + k] != left or seq[qb - k + 1:qb + 1] != right:
+                    rej[i, 3] += 1
+                    continue
+                col = length - (e - s) + window
+                if not 0 <= col <= 2 * window:
+                    rej[i, 4] += 1
+                    continue
+                hist[i, col] += 1
+    return hist, rej
+
+
+# ---------------------------------------------------------------------------------------
+# Synthetic reference + BAM with known repeat lengths
+# ---------------------------------------------------------------------------------------
+RNG_SEED = 7
+READ_LEN = 100
+
+
+def _random_seq(rng, n):
+    return "".join(rng.choice(list("ACGT"), n))
+
+
+def build_reference(tmp_path):
+    rng = np.random.default_rng(RNG_SEED)
+    parts, loci = [], []
+    pos = 0
+    specs = [("A", 12), ("CA", 8), ("T", 15), ("AGC", 6), ("G", 9)]
+    for unit, copies in specs:
+        pad = _random_seq(rng, 150)
+        # make sure the flank bases beside the repeat do not continue it
+        while pad[-1] == unit[-1] or pad[-1] == unit[0]:
+            pad = _random_seq(rng, 150)
+        parts.append(pad)
+        pos += len(pad)
+        rep = unit * copies
+        parts.append(rep)
+        loci.append((pos, pos + len(rep), unit, copies))
+        pos += len(rep)
+    tail = _random_seq(rng, 150)
+    while tail[0] == specs[-1][0][0]:
+        tail = _random_seq(rng, 150)
+    parts.append(tail)
+    seq = "".join(parts)
+    fa = tmp_path / "ref.fa"
+    fa.write_text(">chrS\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n")
+    pysam.faidx(str(fa))
+    return fa, seq
+
+
+def make_bam(tmp_path, seq, loci, rng, *, n_per_locus=60, name="sim", clean=False):
+    """Reads with +/- unit changes placed at random points of the repeat (incl. its edges).
+
+    Returns (bam path, truth dict: read name -> (locus index, true repeat length in bp)).
+    """
+    header = {"HD": {"VN": "1.6", "SO": "unsorted"}, "SQ": [{"SN": "chrS", "LN": len(seq)}],
+              "RG": [{"ID": "rg1", "SM": name}]}
+    unsorted = tmp_path / f"{name}.unsorted.bam"
+    truth = {}
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        rid = 0
+        for li in range(len(loci)):
+            s, e, unit = int(loci.start[li]), int(loci.end[li]), loci.unit[li]
+            u = len(unit)
+            copies = (e - s) // u
+            for _ in range(n_per_locus):
+                delta = int(rng.integers(-3, 4))
+                if copies + delta < 1:
+                    delta = 0
+                # indel point inside or at either edge of the repeat (a deletion removes repeat units only)
+                off = int(rng.integers(0, copies + min(delta, 0) + 1)) * u
+                P = s + off
+                if delta >= 0:
+                    hap = seq[:P] + unit * delta + seq[P:]
+                else:
+                    hap = seq[:P] + seq[P - delta * u:]
+                rs = int(rng.integers(max(0, s - 70), s - 8))
+                read = hap[rs:rs + READ_LEN]
+                left = P - rs
+                if delta > 0:
+                    cig = [(0, left), (1, delta * u), (0, READ_LEN - left - delta * u)]
+                elif delta < 0:
+                    cig = [(0, left), (2, -delta * u), (0, READ_LEN - left)]
+                else:
+                    cig = [(0, READ_LEN)]
+                cig = [(op, ln) for op, ln in cig if ln > 0]
+                kind = 1.0 if clean else rng.random()
+                flag, mapq = 0, 60
+                true_len = e - s + delta * u
+                if kind < 0.06:
+                    flag = 1024
+                elif kind < 0.09:
+                    flag = 256
+                elif kind < 0.11:
+                    flag = 2048
+                elif kind < 0.13:
+                    flag = 512
+                elif kind < 0.18:
+                    mapq = 5
+                elif kind < 0.24:  # soft-clip the last 25 bases (right anchor lost)
+                    tot = 0
+                    new = []
+                    for op, ln in cig:
+                        new.append((op, ln))
+                    # trim 25 query bases off the end of the last M
+                    op, ln = new[-1]
+                    if op == 0 and ln > 25:
+                        new[-1] = (0, ln - 25)
+                        new.append((4, 25))
+                        cig = new
+                    true_len = None
+                elif kind < 0.29 and delta != 0:  # aligner wrote the indel as mismatches
+                    cig = [(0, READ_LEN)]
+                    true_len = None
+                elif kind < 0.33:  # sequencing error in the left anchor
+                    q = s - 2 - rs
+                    b = read[q]
+                    read = read[:q] + ("A" if b != "A" else "C") + read[q + 1:]
+                    true_len = None
+                a = pysam.AlignedSegment()
+                a.query_name = f"r{rid}"
+                a.query_sequence = read
+                a.flag = flag
+                a.reference_id = 0
+                a.reference_start = rs
+                a.mapping_quality = mapq
+                a.cigartuples = cig
+                a.query_qualities = pysam.qualitystring_to_array("I" * READ_LEN)
+                a.set_tag("RG", "rg1")
+                out.write(a)
+                ref_end = rs + sum(ln for op, ln in cig if op in (0, 2))
+                spans = rs <= s - 5 and ref_end >= e + 5
+                if true_len is not None and not flag and mapq >= 20 and spans:
+                    truth[f"r{rid}"] = (li, true_len)
+                rid += 1
+    bam = tmp_path / f"{name}.bam"
+    pysam.sort("-o", str(bam), str(unsorted))
+    pysam.index(str(bam))
+    return bam, truth
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("msiprof")
+    fa, seq = build_reference(tmp)
+    loci = msi_scan(fa, min_copies=5, min_homopolymer=8).loci
+    assert len(loci) == 5
+    rng = np.random.default_rng(11)
+    bam, _ = make_bam(tmp, seq, loci, rng)
+    clean, truth = make_bam(tmp, seq, loci, rng, name="clean", clean=True, n_per_locus=80)
+    return fa, seq, loci, bam, (clean, truth)
+
+
+def test_kernel_matches_oracle_on_synthetic(synthetic):
+    fa, seq, loci, bam, _ = synthetic
+    prof = profile_bam(bam, loci)
+    hist, rej = oracle_profile(bam, loci)
+    assert np.array_equal(prof.hist, hist)
+    assert np.array_equal(prof.rejected, rej)
+    assert rej[:, 0].sum() > 0 and rej[:, 1].sum() > 0 and rej[:, 2].sum() > 0 and rej[:, 3].sum() > 0
+    assert prof.sample == "sim"
+
+
+def test_measured_lengths_equal_simulated_truth(synthetic):
+    fa, seq, loci, _, (bam, truth) = synthetic
+    prof = profile_bam(bam, loci)
+    assert len(truth) > 300
+    want = np.zeros_like(prof.hist)
+    for li, length in truth.values():
+        want[li, length - int(loci.end[li] - loci.start[li]) + prof.window] += 1
+    # every clean read is measured at its true length, wherever the aligner put the indel
+    assert np.array_equal(prof.hist, want)
+    assert len({d for _, d in truth.values()}) > 5
+
+
+def test_threads_do_not_change_results(synthetic):
+    _, _, loci, bam, _ = synthetic
+    one = profile_bam(bam, loci)
+    for t in (2, 3, 8):
+        other = profile_bam(bam, loci, threads=t)
+        assert np.array_equal(one.hist, other.hist) and np.array_equal(one.rejected, other.rejected)
+
+
+def test_filters_are_configurable(synthetic):
+    _, _, loci, bam, _ = synthetic
+    lax = profile_bam(bam, loci, mapq=0, exclude_flags=0x4)
+    hist, rej = oracle_profile(bam, loci, mapq=0, flags=0x4)
+    assert np.array_equal(lax.hist, hist) and np.array_equal(lax.rejected, rej)
+    assert lax.reads.sum() > profile_bam(bam, loci).reads.sum()
+    k3 = profile_bam(bam, loci, anchor=3)
+    assert np.array_equal(k3.hist, oracle_profile(bam, loci, k=3)[0])
+
+
+def test_cram_needs_reference_and_matches_bam(synthetic, tmp_path):
+    fa, _, loci, bam, _ = synthetic
+    cram = tmp_path / "sim.cram"
+    pysam.view("-C", "-T", str(fa), "-o", str(cram), str(bam), catch_stdout=False)
+    pysam.index(str(cram))
+    with pytest.raises(InputError, match="CRAM"):
+        profile_bam(cram, loci)
+    c = profile_bam(cram, loci, reference=fa)
+    assert np.array_equal(c.hist, profile_bam(bam, loci).hist)
+
+
+def test_missing_index_and_contig_mismatch(synthetic, tmp_path):
+    _, seq, loci, bam, _ = synthetic
+    noidx = tmp_path / "noidx.bam"
+    noidx.write_bytes(bam.read_bytes())
+    with pytest.raises(InputError, match="samtools index"):
+        profile_bam(noidx, loci)
+    other = LociTable.from_rows([("chr9", 100, 112, "A", 12, "ACGTACGTAC", "GTCAGTCAGT", "")])
+    with pytest.raises(ContigMismatchError, match="chr9"):
+        profile_bam(bam, other)
+    beyond = LociTable.from_rows([("chrS", len(seq) + 100, len(seq) + 112, "A", 12, "ACGTACGTAC",
+                                   "GTCAGTCAGT", "")])
+    with pytest.raises(ContigMismatchError, match="beyond the end"):
+        profile_bam(bam, beyond)
+    with pytest.raises(UsageError):
+        profile_bam(bam, loci, anchor=11)
+
+
+def test_no_reads_at_any_locus_is_an_error(synthetic, tmp_path):
+    _, seq, loci, _, _ = synthetic
+    header = {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chrS", "LN": len(seq)}]}
+    empty = tmp_path / "empty.bam"
+    with pysam.AlignmentFile(str(empty), "wb", header=header):
+        pass
+    pysam.index(str(empty))
+    with pytest.raises(InputError, match="no read spans"):
+        profile_bam(empty, loci)
+
+
+def test_real_bam_matches_oracle(shared, tmp_path):
+    """NA12878 reads on the hg19 chr20 piece: loci scanned in the BAM's region (low thresholds)."""
+    bam = shared / "bam/nucleus/NA12878_small.bam"
+    bed = tmp_path / "region.bed"
+    bed.write_text("chr20\t9999900\t10002100\n")
+    loci = msi_scan(shared / "reference/nucleus_hg19_chr20/ucsc.hg19.chr20.unittest.fasta.gz",
+                    footprint=bed, min_homopolymer=5, min_copies=3).loci
+    assert len(loci) >= 10
+    prof = profile_bam(bam, loci)
+    hist, rej = oracle_profile(bam, loci)
+    assert np.array_equal(prof.hist, hist)
+    assert np.array_equal(prof.rejected, rej)
+    assert prof.reads.sum() > 300
+    assert REASONS[3] == "anchor_mismatch"

@@ -1,0 +1,234 @@
+"""Scorers: statistics vs hand calculations / scipy, and calls on small simulated BAM pairs."""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from tests._msi_reads import build_reference, mix, write_bam
+from tmbcalc.errors import InputError, UsageError
+from tmbcalc.msi.baseline import msi_baseline, read_baseline
+from tmbcalc.msi.score import aggregate_excess, call_status, msi_score, paired_tests
+from tmbcalc.msi.scan import msi_scan
+from tmbcalc.msi.stats import (adjacent_mask, bh_qvalues, chisq_pooled, cmh_greater, core_mask, distant_mask,
+                               fisher_greater, total_variation)
+
+
+# --------------------------------------------------------------------------------- statistics
+def test_bh_by_hand():
+    p = np.array([0.01, 0.04, 0.03, 0.20, np.nan])
+    # sorted 0.01, 0.03, 0.04, 0.20 with m = 4: 0.04, 0.06, 0.0533.., 0.20 -> step-up minimum
+    q = bh_qvalues(p)
+    assert q[0] == pytest.approx(0.04)
+    assert q[2] == pytest.approx(0.04 * 4 / 3)
+    assert q[1] == pytest.approx(0.04 * 4 / 3)  # min(0.0533, 0.06...) carried down
+    assert q[3] == pytest.approx(0.20)
+    assert math.isnan(q[4])
+    assert bh_qvalues(np.array([0.9, 0.8])).tolist() == [0.9, 0.9]
+
+
+def test_fisher_matches_scipy():
+    cases = [(8, 100, 1, 100), (0, 50, 0, 60), (30, 40, 2, 80), (5, 20, 5, 20)]
+    got = fisher_greater(*map(np.array, zip(*cases)))
+    for (xt, nt, xn, nn), g in zip(cases, got):
+        want = st.fisher_exact([[xt, nt - xt], [xn, nn - xn]], alternative="greater")[1]
+        assert g == pytest.approx(want, rel=1e-9)
+
+
+def test_chisq_without_pooling_matches_scipy():
+    t = np.array([30, 50, 20])
+    n = np.array([40, 45, 15])
+    stat, dof, p = chisq_pooled(t, n)
+    chi2, pv, d, _ = st.chi2_contingency(np.array([t, n]), correction=False)
+    assert (stat, dof) == (pytest.approx(chi2), d) and p == pytest.approx(pv)
+
+
+def test_chisq_pools_small_columns_by_hand():
+    # expected share of each row is 1/2; columns (1,0) and (2,1) are pooled with their
+    # neighbour until (col total)/2 >= 5
+    t = np.array([1, 2, 40, 3, 0])
+    n = np.array([0, 1, 50, 2, 1])
+    stat, dof, p = chisq_pooled(t, n)
+    # walk: [1,0] tot 1 -> [3,1] tot 4 -> [43,51] tot 94 (close) -> [3,2] 5 -> <5? 5*0.5=2.5 no
+    # -> [3,3] tot 6 -> 3 >= ... no, 6*0.5 = 3 < 5 -> leftover merged into the last group
+    pooled = np.array([[43 + 3 + 0, ], [51 + 2 + 1, ]])
+    assert dof == 0 and p == 1.0 and stat == 0.0 and pooled.sum() == 100
+    t2 = np.array([1, 9, 40, 10, 1])
+    n2 = np.array([0, 11, 50, 9, 2])
+    stat2, dof2, p2 = chisq_pooled(t2, n2)
+    table = np.array([[10, 40, 11], [11, 50, 11]])  # [1+9], [40], [10+1] ; [0+11], [50], [9+2]
+    chi2, pv, d, _ = st.chi2_contingency(table, correction=False)
+    assert dof2 == d == 2 and stat2 == pytest.approx(chi2) and p2 == pytest.approx(pv)
+
+
+def test_total_variation_by_hand():
+    t = np.array([[0, 5, 5, 0], [0, 0, 0, 0]])
+    n = np.array([[0, 10, 0, 0], [1, 1, 0, 0]])
+    d = total_variation(t, n)
+    assert d[0] == pytest.approx(0.5)  # |0.5-1| + |0.5-0| = 1 -> /2
+    assert math.isnan(d[1])
+
+
+def test_core_distant_adjacent_masks_by_hand():
+    # one homopolymer row: normal alleles at columns 5 (60%) and 9 (30%), stutter at 4
+    normal = np.array([[0, 0, 0, 0, 10, 60, 0, 0, 0, 30, 0, 0, 0]])
+    core = core_mask(normal, 0.2)
+    assert np.nonzero(core[0])[0].tolist() == [5, 9]
+    far = distant_mask(core, np.array([1]), 2)
+    assert np.nonzero(far[0])[0].tolist() == [0, 1, 2, 3, 7, 11, 12]
+    adj = adjacent_mask(core, np.array([1]), 2)
+    assert np.nonzero(adj[0])[0].tolist() == [4, 6, 8, 10]
+    # a dinucleotide (unit 2): distant needs >= 4 bp
+    far2 = distant_mask(core_mask(np.array([[0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0]]), 0.2), np.array([2]), 2)
+    assert np.nonzero(far2[0])[0].tolist() == [0, 1, 9, 10]
+
+
+def test_cmh_by_hand():
+    # stratum 1: [[6, 4], [2, 8]]: N=20, K=8, n_t=10 -> E=4, V=10*10*8*12/(400*19)
+    # stratum 2: [[3, 7], [3, 7]]: E=3, V=10*10*6*14/(400*19)
+    z, p = cmh_greater(np.array([6, 3]), np.array([10, 10]), np.array([2, 3]), np.array([10, 10]))
+    v = (10 * 10 * 8 * 12 + 10 * 10 * 6 * 14) / (400 * 19)
+    assert z == pytest.approx((6 - 4 + 3 - 3) / math.sqrt(v))
+    assert p == pytest.approx(st.norm.sf(z))
+
+
+def test_aggregate_excess_by_hand():
+    xt, nt, fn, nn = np.array([10, 4]), np.array([100, 100]), np.array([0.02, 0.04]), np.array([50, 50])
+    excess, z, p = aggregate_excess(xt, nt, fn, nn, inflation=1.0)
+    E = 100 * 0.02 + 100 * 0.04
+    V = (100 * 0.02 * 0.98 + 100 ** 2 * 0.02 * 0.98 / 50) + (100 * 0.04 * 0.96 + 100 ** 2 * 0.04 * 0.96 / 50)
+    assert excess == pytest.approx((14 - E) / 200)
+    assert z == pytest.approx((14 - E) / math.sqrt(V))
+    e2, z2, _ = aggregate_excess(xt, nt, fn, nn, inflation=2.0)
+    assert e2 == pytest.approx((14 - 2 * E) / 200)
+
+
+def test_call_status_rules():
+    assert call_status(None, 0, 6.5, 3.5, 30)[0] == "indeterminate"
+    assert call_status(50.0, 29, 6.5, 3.5, 30)[0] == "indeterminate"
+    assert call_status(10.0, 100, 6.5, 3.5, 30)[0] == "MSI-H"
+    assert call_status(9.99, 100, 6.5, 3.5, 30)[0] == "indeterminate"
+    assert call_status(3.0, 100, 6.5, 3.5, 30)[0] == "indeterminate"
+    assert call_status(2.99, 100, 6.5, 3.5, 30)[0] == "MSS"
+    assert call_status(0.0, 100, 6.5, 3.5, 30, aggregate_positive=True)[0] == "MSI-H"
+
+
+def test_paired_tests_on_hand_histograms():
+    # normal: 90 at ref (col 3), 10 at -1; tumor: 70 at ref, 10 at -1, 20 at -4 (distant)
+    normal = np.array([[0, 0, 10, 90, 0, 0, 0]])
+    tumor = np.array([[20, 0, 10, 70, 0, 0, 0]])  # col 0 is 3 bp shorter... (distant)
+    r = paired_tests(tumor, normal, np.array([1]), min_coverage=20)
+    assert r["tumor_distant"][0] == 20 and r["normal_distant"][0] == 0
+    assert r["stutter_ratio"] == pytest.approx(1.0) and r["stutter_inflation"] == 1.0
+    assert r["excess_fraction"][0] == pytest.approx(0.2)
+    assert r["fisher_p"][0] == pytest.approx(st.fisher_exact([[20, 80], [0, 100]], alternative="greater")[1])
+    assert r["mantis_difference"][0] == pytest.approx(0.2)
+
+
+# --------------------------------------------------------------------------- simulated BAMs
+STUTTER = {0: 0.86, -1: 0.09, 1: 0.04, -2: 0.01}
+STRONG = {0: 0.72, -1: 0.16, 1: 0.08, -2: 0.03, 2: 0.01}
+MSI_SHIFT = {-3: 0.3, -4: 0.3, -5: 0.2, -6: 0.2}
+DEPTH = 80
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("msiscore")
+    seq = build_reference(tmp / "ref.fa", 60)
+    loci = msi_scan(tmp / "ref.fa").loci
+    n = len(loci)
+    rng = np.random.default_rng(5)
+    het = rng.random(n) < 0.15  # germline length polymorphism (-3 units) on one allele
+    germ = [mix(STUTTER, {k - 3: v for k, v in STUTTER.items()}, 0.5) if h else STUTTER for h in het]
+    normal = write_bam(tmp / "normal.bam", seq, loci, germ, DEPTH, 1, "N1")
+    unstable = rng.random(n) < 0.8
+
+    def tumor(name, purity, base=None, loh=False, seed=2):
+        dists = []
+        for i in range(n):
+            g = base or germ[i]
+            if loh and het[i]:
+                g = {k - 3: v for k, v in STUTTER.items()}  # only the polymorphic allele remains
+            if purity and unstable[i]:
+                g = mix(g, mix(g, MSI_SHIFT, 0.5), purity)
+            dists.append(g)
+        return write_bam(tmp / f"{name}.bam", seq, loci, dists, DEPTH, seed, name)
+
+    return {"tmp": tmp, "seq": seq, "loci": loci, "normal": normal, "germ": germ, "het": het,
+            "mss": tumor("mss", 0.0, loh=True, seed=3), "strong": tumor("strong", 0.0, base=None, seed=4),
+            "msi100": tumor("msi100", 1.0, seed=5), "msi10": tumor("msi10", 0.1, seed=6),
+            "fa": tmp / "ref.fa"}
+
+
+def test_paired_mss_with_germline_het_and_loh_is_mss(sim):
+    r = msi_score(sim["mss"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20)
+    assert r.status == "MSS" and r.unstable_loci == 0 and r.evaluable_loci == len(sim["loci"])
+    assert sim["het"].sum() >= 3  # the scenario is really there
+
+
+def test_paired_msi_high_and_low_purity(sim):
+    hi = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20)
+    assert hi.status == "MSI-H" and hi.msi_score > 50
+    lo = msi_score(sim["msi10"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20)
+    assert lo.status == "MSI-H"
+    assert lo.summary["sample_level"]["p_value"] < 1e-6
+
+
+def test_paired_chisq_test_option(sim):
+    r = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20, test="chisq")
+    assert r.status == "MSI-H" and r.summary["test"] == "chisq"
+
+
+def test_outputs_and_json(sim, tmp_path):
+    prefix = tmp_path / "T1"
+    r = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20, output=prefix,
+                  write_dis=True)
+    doc = json.loads((tmp_path / "T1.msi.json").read_text())
+    for key in ("sample", "msi_score", "status", "evaluable_loci", "unstable_loci", "mode", "cutoff",
+                "provenance"):
+        assert key in doc
+    assert doc["sample"] == "msi100" and doc["mode"] == "paired" and doc["status"] == r.status
+    with gzip.open(tmp_path / "T1.msi_loci.tsv.gz", "rt") as fh:
+        lines = [x for x in fh if not x.startswith("#")]
+    header = lines[0].rstrip("\n").split("\t")
+    assert header[:6] == ["chrom", "start", "end", "unit", "ref_copies", "name"]
+    rows = [dict(zip(header, x.rstrip("\n").split("\t"))) for x in lines[1:]]
+    assert len(rows) == len(sim["loci"])
+    assert sum(int(x["unstable"]) for x in rows) == r.unstable_loci
+    assert all(int(x["tumor_reads"]) == DEPTH for x in rows)
+    dis = (tmp_path / "T1.msi_dis").read_text().splitlines()
+    assert len(dis) == 3 * len(sim["loci"]) and dis[1].startswith("N: ") and dis[2].startswith("T: ")
+    # the T: line counts, by copies, the reads of the first locus
+    assert sum(map(int, dis[2][3:].split())) == DEPTH
+
+
+def test_tumor_only_with_baseline(sim, tmp_path):
+    normals = [write_bam(tmp_path / f"n{i}.bam", sim["seq"], sim["loci"], sim["germ"], DEPTH, 100 + i, f"n{i}")
+               for i in range(5)]
+    base = msi_baseline(sim["loci"], normals, output=tmp_path / "base.tsv.gz")
+    assert base.support.tolist() == [5] * len(sim["loci"])
+    back = read_baseline(tmp_path / "base.tsv.gz")
+    assert np.allclose(back.mean, base.mean, atol=1e-6) and back.min_support == 5
+    hi = msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)
+    assert hi.mode == "tumor-only" and hi.status == "MSI-H"
+    ok = msi_score(sim["strong"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)
+    assert ok.status == "MSS"
+    # support threshold: a baseline from 2 normals with min_support 5 scores nothing
+    small = msi_baseline(sim["loci"], normals[:2], output=tmp_path / "small.tsv")
+    assert small.n_supported == 0
+    r = msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "small.tsv", min_evaluable=20)
+    assert r.evaluable_loci == 0 and r.status == "indeterminate" and r.msi_score is None
+
+
+def test_usage_errors(sim):
+    with pytest.raises(UsageError):
+        msi_score(sim["mss"], sim["loci"])
+    with pytest.raises(UsageError):
+        msi_score(sim["mss"], sim["loci"], normal_bam=sim["normal"], baseline="x")
+    with pytest.raises(InputError):
+        msi_score(sim["mss"], sim["loci"], baseline=sim["fa"])  # not a baseline file

@@ -1,0 +1,95 @@
+"""``tmbcalc callable``: the callable part of a footprint from tumor (and normal) read depth.
+
+Writes PREFIX.callable.bed.gz (+ .tbi), PREFIX.callable.json and PREFIX.coverage.tsv, all or
+nothing.  See docs/callable.md.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+NAME = "callable"
+HELP = "callable footprint (bases with enough read depth) from a tumor BAM/CRAM and optional normal"
+
+
+def _flags(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer flag mask (e.g. 1796 or 0x704), got {text!r}") from None
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    from ..coverage import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES
+
+    p.add_argument("bam", metavar="BAM", help="tumor BAM or CRAM (coordinate-sorted and indexed)")
+    p.add_argument("-o", "--output", metavar="PREFIX", required=True,
+                   help="output prefix: PREFIX.callable.bed.gz(.tbi), PREFIX.callable.json, PREFIX.coverage.tsv")
+    p.add_argument("--normal-bam", metavar="BAM", help="matched-normal BAM/CRAM; a base is callable only if "
+                   "the normal also reaches --min-normal-depth")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--panel", metavar="ID", help="footprint of a registered panel (tmbcalc panels list)")
+    g.add_argument("--bed", metavar="BED", help="footprint BED/interval_list (its records are the targets "
+                   "of PREFIX.coverage.tsv)")
+    p.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    p.add_argument("--min-depth", metavar="N", type=int, required=True,
+                   help="tumor depth a base needs to be callable (reads per base)")
+    p.add_argument("--min-normal-depth", metavar="M", type=int,
+                   help="normal depth a base needs (default: --min-depth)")
+    p.add_argument("--mapq", metavar="Q", type=int, default=DEFAULT_MAPQ,
+                   help=f"skip reads with mapping quality < Q (default {DEFAULT_MAPQ}; mosdepth -Q)")
+    p.add_argument("--exclude-flags", metavar="FLAGS", type=_flags, default=DEFAULT_EXCLUDE_FLAGS,
+                   help=f"skip reads with any of these SAM flag bits (default {DEFAULT_EXCLUDE_FLAGS} = "
+                        "unmapped, secondary, QC-fail, duplicate; mosdepth -F)")
+    p.add_argument("--count-deletions", action="store_true",
+                   help="count CIGAR deletions (D) as covered (default: not, as mosdepth)")
+    p.add_argument("--mate-overlap", choices=list(MATE_OVERLAP_MODES), default="fragment",
+                   help="overlapping mates: 'fragment' counts a base once per fragment (default), "
+                        "'mosdepth' reproduces mosdepth 0.3 exactly, 'none' counts both mates")
+    p.add_argument("--reference", metavar="FASTA", help="reference FASTA (required for CRAM)")
+    p.add_argument("--threads", metavar="N", type=int, default=1,
+                   help="worker threads (contigs in parallel, or BGZF decoding); results do not depend on N")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..coverage import compute_callable, write_outputs
+    from ..io.bed import read_bed_records
+    from ..provenance import build_provenance
+
+    if not Path(args.output).parent.is_dir():
+        raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
+    extra = {}
+    targets = None
+    if args.panel:
+        from ..panels import load_panel
+
+        panel = load_panel(args.panel)
+        footprint = panel.footprint(bed=args.panel_bed)
+        fp_name = f"panel {panel.id}"
+        extra["panel"] = panel.to_dict() if hasattr(panel, "to_dict") else {"id": args.panel}
+        bed_path = args.panel_bed
+    else:
+        if args.panel_bed:
+            raise UsageError("--panel-bed needs --panel")
+        targets = read_bed_records(args.bed)
+        footprint = targets.regions()
+        fp_name = str(args.bed)
+        bed_path = args.bed
+    res = compute_callable(args.bam, footprint, normal_bam=args.normal_bam, min_depth=args.min_depth,
+                           min_normal_depth=args.min_normal_depth, mapq=args.mapq,
+                           exclude_flags=args.exclude_flags, reference=args.reference, threads=args.threads,
+                           targets=targets, count_deletions=args.count_deletions,
+                           mate_overlap=args.mate_overlap, footprint_name=fp_name)
+    prov = build_provenance("callable", res.parameters,
+                            {"tumor_bam": args.bam, "normal_bam": args.normal_bam, "bed": bed_path,
+                             "reference": args.reference}, **extra)
+    write_outputs(res, Path(args.output), prov)
+    frac = res.callable_fraction
+    print(f"callable {res.callable_bp} of {res.footprint_bp} bp ({100 * frac:.2f}%) at tumor depth >= "
+          f"{args.min_depth}" + (f", normal depth >= {res.parameters['min_normal_depth']}"
+                                 if args.normal_bam else "") + f"; wrote {args.output}.callable.*",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,199 @@
+"""``msi baseline``: per-locus behaviour of normal samples, for tumor-only scoring.
+
+Per normal and locus the statistic is the *distant fraction*: the share of measured reads whose
+repeat length is at least ``min_shift_units`` repeat units away from the reference length
+(stutter of +/-1 unit is not counted).  The baseline keeps, per locus, the number of normals
+with >= ``min_coverage`` measured reads (support) and the mean and sample SD of their distant
+fractions.  Loci supported by fewer than ``min_support`` normals are not scored tumor-only.
+
+File format (TSV, plain or gzip)::
+
+    ##tmbcalc-msi-baseline v1
+    # provenance: {...}
+    # parameters: {"min_coverage": 20, "min_support": 5, "min_shift_units": 2, "mapq": 20, ...}
+    chrom start end unit ref_copies support mean_distant_fraction sd_distant_fraction mean_reads
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, UsageError
+from ..io.textfile import iter_lines
+from .defaults import ANCHOR, EXCLUDE_FLAGS, MAPQ, MIN_COVERAGE, MIN_SUPPORT
+from .loci import LociTable, read_loci
+from .profile import DEFAULT_WINDOW, Profile, profile_bam
+
+MAGIC = "##tmbcalc-msi-baseline v1"
+COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
+           "sd_distant_fraction", "mean_reads")
+MIN_SHIFT_UNITS = 2
+
+
+def distant_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
+    """Per locus: share of measured reads >= min_shift_units units away from the reference
+    length (NaN without reads)."""
+    w = prof.window
+    cols = np.arange(prof.hist.shape[1]) - w  # deviation from reference length, bp
+    need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
+    far = np.abs(cols)[None, :] >= need
+    reads = prof.hist.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(reads > 0, (prof.hist * far).sum(axis=1) / np.maximum(reads, 1), np.nan)
+
+
+@dataclass
+class Baseline:
+    """Per-locus normal statistics (arrays aligned with ``loci``)."""
+
+    loci: LociTable
+    support: np.ndarray  # int32: normals with >= min_coverage reads
+    mean: np.ndarray  # float: mean distant fraction over supporting normals (NaN if none)
+    sd: np.ndarray  # float: sample SD (ddof=1; 0 with one normal; NaN if none)
+    mean_reads: np.ndarray  # float: mean measured reads over supporting normals
+    parameters: dict[str, Any] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+    output: Path | None = None
+
+    @property
+    def min_support(self) -> int:
+        return int(self.parameters.get("min_support", MIN_SUPPORT))
+
+    @property
+    def n_supported(self) -> int:
+        return int((self.support >= self.min_support).sum())
+
+    def keys(self) -> list[tuple[str, int, int, str]]:
+        return [(str(c), int(s), int(e), str(u)) for c, s, e, u in
+                zip(self.loci.canonical_chroms(), self.loci.start, self.loci.end, self.loci.unit)]
+
+
+def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
+                 reference: str | Path | None = None, min_coverage: int = MIN_COVERAGE,
+                 min_support: int = MIN_SUPPORT, min_shift_units: int = MIN_SHIFT_UNITS,
+                 mapq: int = MAPQ, exclude_flags: int = EXCLUDE_FLAGS, anchor: int = ANCHOR,
+                 threads: int = 1, output: str | Path | None = None) -> Baseline:
+    """Profile each normal at ``loci`` and summarise per locus; optionally write ``output``."""
+    if not normal_bams:
+        raise UsageError("msi baseline needs at least one normal BAM/CRAM")
+    if min_coverage < 1 or min_support < 1 or min_shift_units < 1:
+        raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
+    table = loci if isinstance(loci, LociTable) else read_loci(loci)
+    if reference is not None:
+        _check_reference(table, reference)
+    fracs, reads, samples = [], [], []
+    for bam in normal_bams:
+        prof = profile_bam(bam, table, reference=reference, mapq=mapq, exclude_flags=exclude_flags,
+                           anchor=anchor, threads=threads)
+        fracs.append(distant_fraction_vs_reference(prof, min_shift_units))
+        reads.append(prof.reads)
+        samples.append(prof.sample)
+    F = np.array(fracs)
+    R = np.array(reads)
+    ok = R >= min_coverage
+    support = ok.sum(axis=0).astype(np.int32)
+    Fm = np.where(ok, F, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(Fm, axis=0)
+            sd = np.where(support >= 2, np.nanstd(Fm, axis=0, ddof=1), np.where(support == 1, 0.0, np.nan))
+            mean_reads = np.nanmean(np.where(ok, R, np.nan), axis=0)
+    params = {"min_coverage": min_coverage, "min_support": min_support, "min_shift_units": min_shift_units,
+              "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": DEFAULT_WINDOW,
+              "normals": len(normal_bams)}
+    base = Baseline(table, support, mean, sd, mean_reads, params, samples)
+    if output is not None:
+        base.output = _write(base, output, loci, normal_bams, reference)
+    return base
+
+
+def _check_reference(table: LociTable, reference: str | Path) -> None:
+    import pysam
+
+    from .loci import check_against_reference
+
+    try:
+        fa = pysam.FastaFile(str(reference))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot open reference FASTA ({exc}); index it with 'samtools faidx'",
+                         str(reference)) from None
+    with fa:
+        check_against_reference(table, fa, str(reference))
+
+
+def _fmt(x: float) -> str:
+    return "NA" if not np.isfinite(x) else f"{x:.6g}"
+
+
+def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference: Any) -> Path:
+    from ..output import OutputSet
+    from ..provenance import build_provenance
+
+    prov = build_provenance("msi baseline", base.parameters,
+                            {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(bams),
+                             "reference": reference}, samples=base.samples)
+    out = Path(output)
+    with OutputSet(str(out)) as outs:
+        with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
+            fh.write(MAGIC + "\n")
+            fh.write(f"# provenance: {json.dumps(prov, sort_keys=True)}\n")
+            fh.write(f"# parameters: {json.dumps(base.parameters, sort_keys=True)}\n")
+            fh.write("\t".join(COLUMNS) + "\n")
+            t = base.loci
+            for i in range(len(t)):
+                fh.write(f"{t.chrom[i]}\t{int(t.start[i])}\t{int(t.end[i])}\t{t.unit[i]}\t{int(t.ref_copies[i])}\t"
+                         f"{int(base.support[i])}\t{_fmt(base.mean[i])}\t{_fmt(base.sd[i])}\t"
+                         f"{_fmt(base.mean_reads[i])}\n")
+    return out
+
+
+def read_baseline(path: str | Path) -> Baseline:
+    """Read a baseline file written by :func:`msi_baseline` (errors name the line)."""
+    p = Path(path)
+    params: dict[str, Any] | None = None
+    rows: list[tuple] = []
+    header = False
+    for n, line in iter_lines(p):
+        if not line.strip():
+            continue
+        if not header:
+            if line.startswith("# parameters:"):
+                try:
+                    params = json.loads(line.split(":", 1)[1])
+                except json.JSONDecodeError:
+                    raise InputError(f"line {n}: unreadable parameters line", p) from None
+                continue
+            if line.startswith("#"):
+                continue
+            if tuple(line.split("\t")) != COLUMNS:
+                raise InputError(f"line {n}: not a tmbcalc MSI baseline (expected header "
+                                 f"'{' '.join(COLUMNS)}')", p)
+            header = True
+            continue
+        f = line.split("\t")
+        if len(f) != len(COLUMNS):
+            raise InputError(f"line {n}: expected {len(COLUMNS)} columns, found {len(f)}", p)
+        try:
+            rows.append((f[0], int(f[1]), int(f[2]), f[3], int(f[4]), int(f[5]),
+                         *(float("nan") if x == "NA" else float(x) for x in f[6:9])))
+        except ValueError:
+            raise InputError(f"line {n}: non-numeric value", p) from None
+    if not header or params is None:
+        raise InputError("not a tmbcalc MSI baseline (no '# parameters:' and header lines)", p)
+    if not rows:
+        raise InputError("baseline lists no loci", p)
+    cols = list(zip(*rows))
+    k = len(rows)
+    table = LociTable(np.array(cols[0], dtype=object), np.array(cols[1], dtype=np.int64),
+                      np.array(cols[2], dtype=np.int64), np.array(cols[3], dtype=object),
+                      np.array(cols[4], dtype=np.int32), np.array([""] * k, dtype=object),
+                      np.array([""] * k, dtype=object), np.array([""] * k, dtype=object), source=str(p))
+    return Baseline(table, np.array(cols[5], dtype=np.int32), np.array(cols[6], dtype=float),
+                    np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), params)

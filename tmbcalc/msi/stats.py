@@ -1,0 +1,163 @@
+"""Statistics on repeat-length histograms (vectorised over loci; no I/O).
+
+Histograms are rows of counts over repeat lengths (bp) on a common column grid: column ``j``
+of locus ``i`` is length ``ref_len[i] - W + j`` (see :mod:`tmbcalc.msi.profile`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as _st
+
+
+def bh_qvalues(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values); NaN entries are ignored and kept NaN.
+
+    q_(i) = min_{k >= i} (m / k) p_(k), capped at 1, with m = number of non-NaN p-values.
+    """
+    p = np.asarray(p, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    pv = p[ok]
+    order = np.argsort(pv, kind="stable")
+    ranked = pv[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(ranked, 1.0)
+    q[ok] = out
+    return q
+
+
+def core_mask(hist: np.ndarray, core_fraction: float) -> np.ndarray:
+    """Columns holding >= ``core_fraction`` of a row's reads (the germline alleles); the modal
+    column always counts.  Rows without reads have no core."""
+    tot = hist.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(tot > 0, hist / np.maximum(tot, 1), 0.0)
+    core = frac >= core_fraction
+    mode = hist.argmax(axis=1)
+    rows = np.nonzero(tot[:, 0] > 0)[0]
+    core[rows, mode[rows]] = True
+    core[tot[:, 0] == 0] = False
+    return core
+
+
+def core_distance(core: np.ndarray) -> np.ndarray:
+    """Per cell, the distance in columns (bp) to the nearest core column of its row
+    (a very large number for rows without a core)."""
+    n, w = core.shape
+    cols = np.arange(w)
+    big = np.iinfo(np.int64).max // 4
+    dist = np.full((n, w), big, dtype=np.int64)
+    for i in range(n):  # cores are few per row; a loop over loci is fine
+        c = np.nonzero(core[i])[0]
+        if c.size:
+            dist[i] = np.abs(cols[:, None] - c[None, :]).min(axis=1)
+    return dist
+
+
+def distant_mask(core: np.ndarray, unit_len: np.ndarray, min_shift_units: int) -> np.ndarray:
+    """Columns at least ``min_shift_units * unit_len`` bp away from every core column.
+
+    Rows without core columns get no distant columns.
+    """
+    need = (np.asarray(unit_len, dtype=np.int64) * min_shift_units)[:, None]
+    return (core_distance(core) >= need) & core.any(axis=1)[:, None]
+
+
+def adjacent_mask(core: np.ndarray, unit_len: np.ndarray, min_shift_units: int) -> np.ndarray:
+    """Columns 1 .. min_shift_units units (exclusive) away from the nearest core column: the
+    stutter bins (for the default of 2 units: exactly +/-1 unit, and partial-unit lengths
+    between)."""
+    u = np.asarray(unit_len, dtype=np.int64)[:, None]
+    d = core_distance(core)
+    return (d >= 1) & (d < u * min_shift_units) & core.any(axis=1)[:, None]
+
+
+def fisher_greater(x_t: np.ndarray, n_t: np.ndarray, x_n: np.ndarray, n_n: np.ndarray) -> np.ndarray:
+    """One-sided Fisher exact p that the tumor's share x_t/n_t exceeds the normal's x_n/n_n.
+
+    Equals ``scipy.stats.fisher_exact([[x_t, n_t-x_t], [x_n, n_n-x_n]], 'greater')``: the
+    hypergeometric upper tail P(X >= x_t), X ~ Hypergeom(N=n_t+n_n, K=x_t+x_n, draws=n_t).
+    """
+    x_t, n_t, x_n, n_n = (np.asarray(a, dtype=np.int64) for a in (x_t, n_t, x_n, n_n))
+    return _st.hypergeom.sf(x_t - 1, n_t + n_n, x_t + x_n, n_t)
+
+
+def chisq_pooled(t: np.ndarray, n: np.ndarray, min_expected: float = 5.0) -> tuple[float, int, float]:
+    """Pearson chi-square test of homogeneity of two length histograms (2 x k table).
+
+    Columns empty in both samples are dropped; then, walking from shorter to longer lengths,
+    adjacent columns are pooled until every pooled column has expected count >= ``min_expected``
+    in both rows (a leftover small tail is merged into the last pooled column).  Returns
+    (statistic, degrees of freedom, p); p = 1.0 with fewer than 2 pooled columns.
+    """
+    t = np.asarray(t, dtype=float)
+    n = np.asarray(n, dtype=float)
+    keep = (t + n) > 0
+    t, n = t[keep], n[keep]
+    T, N = t.sum(), n.sum()
+    if T == 0 or N == 0:
+        return 0.0, 0, 1.0
+    ft, fn = T / (T + N), N / (T + N)
+    groups_t: list[float] = []
+    groups_n: list[float] = []
+    at = an = 0.0
+    for a, b in zip(t, n):
+        at += a
+        an += b
+        if (at + an) * min(ft, fn) >= min_expected:
+            groups_t.append(at)
+            groups_n.append(an)
+            at = an = 0.0
+    if at + an > 0:
+        if groups_t:
+            groups_t[-1] += at
+            groups_n[-1] += an
+        else:
+            groups_t.append(at)
+            groups_n.append(an)
+    if len(groups_t) < 2:
+        return 0.0, 0, 1.0
+    obs = np.array([groups_t, groups_n])
+    col = obs.sum(axis=0)
+    exp = np.outer([T, N], col) / (T + N)
+    stat = float(((obs - exp) ** 2 / exp).sum())
+    dof = len(groups_t) - 1
+    return stat, dof, float(_st.chi2.sf(stat, dof))
+
+
+def total_variation(t: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Per-row sum |t_j - n_j| / 2 of the normalised histograms (0 = identical, 1 = disjoint);
+    NaN where a row has no reads in either sample.  (MANTIS-style stepwise difference.)"""
+    t = np.asarray(t, dtype=float)
+    n = np.asarray(n, dtype=float)
+    st = t.sum(axis=1, keepdims=True)
+    sn = n.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.abs(t / st - n / sn).sum(axis=1) / 2
+    d[(st[:, 0] == 0) | (sn[:, 0] == 0)] = np.nan
+    return d
+
+
+def cmh_greater(x_t: np.ndarray, n_t: np.ndarray, x_n: np.ndarray, n_n: np.ndarray) -> tuple[float, float]:
+    """Cochran-Mantel-Haenszel one-sided test over loci (strata) of 2x2 tables
+    [[x_t, n_t - x_t], [x_n, n_n - x_n]]: is the tumor's share consistently higher?
+
+    Uses the hypergeometric mean and variance of x_t per stratum, no continuity correction:
+    Z = sum(x_t - E) / sqrt(sum V); returns (Z, upper-tail normal p).  Strata with a zero
+    margin carry no information and are skipped.
+    """
+    x_t, n_t, x_n, n_n = (np.asarray(a, dtype=float) for a in (x_t, n_t, x_n, n_n))
+    N = n_t + n_n
+    K = x_t + x_n
+    ok = (N > 1) & (K > 0) & (K < N) & (n_t > 0) & (n_n > 0)
+    if not ok.any():
+        return 0.0, 1.0
+    x_t, n_t, n_n, N, K = x_t[ok], n_t[ok], n_n[ok], N[ok], K[ok]
+    E = n_t * K / N
+    V = n_t * n_n * K * (N - K) / (N * N * (N - 1))
+    z = float((x_t - E).sum() / np.sqrt(V.sum()))
+    return z, float(_st.norm.sf(z))
