@@ -134,8 +134,15 @@ def run(args: argparse.Namespace) -> dict:
     mp = args.msisensor_pro
     out = Path(args.outdir)
     out.mkdir(parents=True, exist_ok=True)
+    specs, scen = msi_simulate.default_samples([1.0, 0.5, 0.2, 0.1])
+    names = list(scen) if not args.scenarios else args.scenarios.split(",")
+    unknown = [n for n in names if n not in scen]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scen)})")
+    wanted = sorted({x for n in names for x in (scen[n]["tumor"], scen[n]["normal"], *scen[n]["baseline"])})
     sim = msi_simulate.simulate(args.reference, out / "sim", n_loci=args.loci, coverage=args.coverage,
-                                seed=args.seed, threads=2)
+                                seed=args.seed, threads=2, samples=wanted)
+    sim.scenarios = {n: sim.scenarios[n] for n in names}
     work = out / "runs"
     work.mkdir(exist_ok=True)
     sites = work / "sites.list"
@@ -256,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--coverage", type=float, default=150.0)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--min-coverage", type=int, default=20, help="both tools' per-locus read minimum (20)")
+    ap.add_argument("--scenarios", help="comma-separated subset of the scenarios (default: all)")
     ap.add_argument("--json", help="write all figures here")
     a = ap.parse_args(argv)
     if not a.msisensor_pro:

@@ -199,7 +199,8 @@ def main() -> int:
             "vendor": "Memorial Sloan Kettering Cancer Center", "builds": ["GRCh37"],
             "profile": "msk-impact-like", "declared_tmb_mb": mb,
             "declared_tmb_mb_source": ("exonic coverage of the panel used by MSK to normalise TMB "
-                                       "(Samstein et al. 2019; cBioPortal MSK-IMPACT TMB)"),
+                                       "(Samstein et al. 2019: mutations normalised to the exonic "
+                                       "coverage of the respective MSK-IMPACT panel)"),
             "cutpoints": [10.0], "cutpoint_sources": [MSK_CUT], "citation": MSK_CITE,
             "notes": MSK_NOTE + (" The cBioPortal IMPACT468 list has 469 symbols."
                                  if len(cbio[f"IMPACT{n}"]) != n else ""),
@@ -267,8 +268,8 @@ def main() -> int:
         "id": "tso500", "name": "TruSight Oncology 500", "version": "TSO500 (523 genes)",
         "vendor": "Illumina, Inc.", "builds": ["GRCh37", "GRCh38"], "profile": "tso500-like",
         "declared_tmb_mb": 1.33,
-        "declared_tmb_mb_source": ("Illumina TruSight Oncology 500 documentation: TMB is computed "
-                                   "over ~1.33 Mb of the panel's coding region"),
+        "declared_tmb_mb_source": ("TMB region size reported for TSO500 in the Friends of Cancer "
+                                   "Research TMB harmonization project (Vega et al. 2021)"),
         "cutpoints": [10.0],
         "cutpoint_sources": ["TMB-high >= 10 mut/Mb (FDA 2020 KEYNOTE-158 threshold, applied to "
                              "TSO500 TMB in harmonization studies, e.g. Vega et al. Ann Oncol 2021)"],
@@ -319,9 +320,10 @@ def main() -> int:
         "profile": "wes-merino", "cutpoints": [10.0], "cutpoint_sources": [EXOME_CUT],
         "citation": "Agilent SureSelect Human All Exon V4 design S03723314",
         "notes": ("Exome reference footprint for in-silico panel subsetting. The registered "
-                  "checksums are of the 3-column hg19 copy distributed with PSiTE; Agilent's own "
-                  "S03723314_Covered.bed (with header and name columns) is accepted through its "
-                  "footprint digest (same merged intervals)."),
+                  "checksums are of the 3-column hg19 copy distributed with PSiTE; another copy, "
+                  "e.g. Agilent's own S03723314_Covered.bed with header and name columns, is "
+                  "accepted when its merged intervals equal the registered footprint "
+                  "(footprint_sha256)."),
         "footprint": {
             "source": "Agilent SureDesign design S03723314 'Covered' BED (hg19)",
             "licence": "Agilent design files are distributed by Agilent under its terms; not redistributed here",

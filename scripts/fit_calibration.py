@@ -159,8 +159,10 @@ def main() -> int:
     ref_regions = reference_footprint(ref, shared / EXONS)
     sim = calibrate_simulate([str(m) for m in mafs], panels, reference_profile=REFERENCE_PROFILE,
                              reference_regions=ref_regions, hotspots=str(hotspots),
-                             reference_label=f"panel {ref.id} {ref.version} (GRCh37) ∩ exons of {EXONS} "
-                                             f"(sha256 {sha256_file(shared / EXONS)})")
+                             reference_label=f"panel {ref.id} {ref.version} (GRCh37) ∩ exons of {EXONS}")
+    kit = ref.bed_path("GRCh37")
+    sim.reference.update({"panel": ref.id, "bed": {"name": kit.name, "sha256": sha256_file(kit)},
+                          "exons": {"name": Path(EXONS).name, "sha256": sha256_file(shared / EXONS)}})
     table, dropped = dedupe_patients(sim.table)
     print(f"simulated {len(table)} rows in {time.time() - t0:.1f} s ({dropped} duplicate-patient rows dropped)",
           file=sys.stderr)

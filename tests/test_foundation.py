@@ -62,3 +62,17 @@ def test_cli_version_and_bad_arguments():
     assert r.returncode == 0 and r.stdout.startswith("tmbcalc ")
     r = run_cli("no-such-command")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_gzip_outputs_are_byte_reproducible(tmp_path):
+    import gzip
+    blobs = []
+    for run in ("a", "b"):
+        d = tmp_path / run
+        d.mkdir()
+        with OutputSet(d / "x") as outs:
+            with outs.open(".t.tsv.gz") as fh:
+                fh.write("col\n1\n")
+        blobs.append((d / "x.t.tsv.gz").read_bytes())
+    assert blobs[0] == blobs[1]
+    assert gzip.decompress(blobs[0]) == b"col\n1\n"

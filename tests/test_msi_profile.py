@@ -1,6 +1,8 @@
 """Profile kernel vs a pure-Python oracle (pysam, documented rules) and vs simulated truth."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pysam
 import pytest
@@ -13,11 +15,15 @@ from tmbcalc.msi.scan import msi_scan
 EXCL = 0xF04
 
 
-def oracle_profile(bam, loci, k=5, mapq=20, flags=EXCL, window=30):
+def _cigar_ref_len(cigar: str) -> int:
+    return sum(int(n) for n, op in re.findall(r"(\d+)([MIDNSHP=X])", cigar) if op in "MDN=X")
+
+
+def oracle_profile(bam, loci, k=5, mapq=20, flags=EXCL, window=30, mate_dedup=True):
     """Same rules as docs/msi.md, written independently with pysam objects."""
     n = len(loci)
     hist = np.zeros((n, 2 * window + 1), dtype=np.int64)
-    rej = np.zeros((n, 5), dtype=np.int64)
+    rej = np.zeros((n, 6), dtype=np.int64)
     with pysam.AlignmentFile(str(bam)) as af:
         names = set(af.references)
         for i in range(n):
@@ -33,6 +39,12 @@ def oracle_profile(bam, loci, k=5, mapq=20, flags=EXCL, window=30):
                     continue
                 if r.mapping_quality < mapq:
                     rej[i, 1] += 1
+                    continue
+                if (mate_dedup and r.is_paired and r.is_read2 and not r.mate_is_unmapped
+                        and r.next_reference_id == r.reference_id and r.next_reference_start <= a_pos
+                        and r.has_tag("MC")
+                        and r.next_reference_start + _cigar_ref_len(r.get_tag("MC")) - 1 >= b_pos):
+                    rej[i, 5] += 1
                     continue
                 ref2q = {rp: qp for qp, rp in r.get_aligned_pairs(matches_only=True)}
                 if a_pos not in ref2q or b_pos not in ref2q:
@@ -140,16 +152,9 @@ def make_bam(tmp_path, seq, loci, rng, *, n_per_locus=60, name="sim", clean=Fals
                 elif kind < 0.18:
                     mapq = 5
                 elif kind < 0.24:  # soft-clip the last 25 bases (right anchor lost)
-                    tot = 0
-                    new = []
-                    for op, ln in cig:
-                        new.append((op, ln))
-                    # trim 25 query bases off the end of the last M
-                    op, ln = new[-1]
+                    op, ln = cig[-1]  # trim 25 query bases off the end of the last M
                     if op == 0 and ln > 25:
-                        new[-1] = (0, ln - 25)
-                        new.append((4, 25))
-                        cig = new
+                        cig = [*cig[:-1], (0, ln - 25), (4, 25)]
                     true_len = None
                 elif kind < 0.29 and delta != 0:  # aligner wrote the indel as mismatches
                     cig = [(0, READ_LEN)]
@@ -169,11 +174,29 @@ def make_bam(tmp_path, seq, loci, rng, *, n_per_locus=60, name="sim", clean=Fals
                 a.cigartuples = cig
                 a.query_qualities = pysam.qualitystring_to_array("I" * READ_LEN)
                 a.set_tag("RG", "rg1")
+                mate = None
+                if rng.random() < 0.3:  # a fully overlapping mate (same bases), with or without MC
+                    a.flag |= 1 | 64
+                    a.next_reference_id, a.next_reference_start = 0, rs
+                    mate = pysam.AlignedSegment()
+                    mate.query_name, mate.query_sequence = a.query_name, read
+                    mate.flag = (a.flag & ~64) | 128
+                    mate.reference_id, mate.reference_start, mate.mapping_quality = 0, rs, mapq
+                    mate.cigartuples = a.cigartuples
+                    mate.query_qualities = a.query_qualities
+                    mate.next_reference_id, mate.next_reference_start = 0, rs
+                    with_mc = rng.random() < 0.8
+                    if with_mc:
+                        a.set_tag("MC", a.cigarstring)
+                        mate.set_tag("MC", a.cigarstring)
+                    out.write(mate)
                 out.write(a)
                 ref_end = rs + sum(ln for op, ln in cig if op in (0, 2))
                 spans = rs <= s - 5 and ref_end >= e + 5
                 if true_len is not None and not flag and mapq >= 20 and spans:
                     truth[f"r{rid}"] = (li, true_len)
+                    if mate is not None and not with_mc:
+                        truth[f"r{rid}/2"] = (li, true_len)
                 rid += 1
     bam = tmp_path / f"{name}.bam"
     pysam.sort("-o", str(bam), str(unsorted))
@@ -200,6 +223,7 @@ def test_kernel_matches_oracle_on_synthetic(synthetic):
     assert np.array_equal(prof.hist, hist)
     assert np.array_equal(prof.rejected, rej)
     assert rej[:, 0].sum() > 0 and rej[:, 1].sum() > 0 and rej[:, 2].sum() > 0 and rej[:, 3].sum() > 0
+    assert rej[:, 5].sum() > 0
     assert prof.sample == "sim"
 
 
@@ -229,6 +253,10 @@ def test_filters_are_configurable(synthetic):
     hist, rej = oracle_profile(bam, loci, mapq=0, flags=0x4)
     assert np.array_equal(lax.hist, hist) and np.array_equal(lax.rejected, rej)
     assert lax.reads.sum() > profile_bam(bam, loci).reads.sum()
+    both = profile_bam(bam, loci, mate_dedup=False)
+    hist2, rej2 = oracle_profile(bam, loci, mate_dedup=False)
+    assert np.array_equal(both.hist, hist2) and np.array_equal(both.rejected, rej2)
+    assert rej2[:, 5].sum() == 0 and profile_bam(bam, loci).rejected[:, 5].sum() > 0
     k3 = profile_bam(bam, loci, anchor=3)
     assert np.array_equal(k3.hist, oracle_profile(bam, loci, k=3)[0])
 

@@ -53,10 +53,9 @@ def test_chisq_pools_small_columns_by_hand():
     t = np.array([1, 2, 40, 3, 0])
     n = np.array([0, 1, 50, 2, 1])
     stat, dof, p = chisq_pooled(t, n)
-    # walk: [1,0] tot 1 -> [3,1] tot 4 -> [43,51] tot 94 (close) -> [3,2] 5 -> <5? 5*0.5=2.5 no
-    # -> [3,3] tot 6 -> 3 >= ... no, 6*0.5 = 3 < 5 -> leftover merged into the last group
-    pooled = np.array([[43 + 3 + 0, ], [51 + 2 + 1, ]])
-    assert dof == 0 and p == 1.0 and stat == 0.0 and pooled.sum() == 100
+    # smaller row share 46/100: [1,0] -> [3,1] (4 x 0.46 < 5) -> [43,51] closes a group;
+    # [3,2] -> [3,3] never reaches 5 expected and joins it: one group, no test
+    assert dof == 0 and p == 1.0 and stat == 0.0
     t2 = np.array([1, 9, 40, 10, 1])
     n2 = np.array([0, 11, 50, 9, 2])
     stat2, dof2, p2 = chisq_pooled(t2, n2)
@@ -232,3 +231,30 @@ def test_usage_errors(sim):
         msi_score(sim["mss"], sim["loci"], normal_bam=sim["normal"], baseline="x")
     with pytest.raises(InputError):
         msi_score(sim["mss"], sim["loci"], baseline=sim["fa"])  # not a baseline file
+
+
+def test_reference_relative_shares_by_hand():
+    from tmbcalc.msi.baseline import adjacent_fraction_vs_reference, distant_fraction_vs_reference
+    from tmbcalc.msi.loci import LociTable
+    from tmbcalc.msi.profile import Profile
+    loci = LociTable.from_rows([("c", 100, 112, "A", 12, "CCCCC", "GGGGG", ""),
+                                ("c", 200, 212, "CA", 6, "TTTTT", "GGGGG", "")])
+    w = 30
+    hist = np.zeros((2, 2 * w + 1), dtype=np.int32)
+    # homopolymer: 50 at ref, 10 at -1, 20 at -2, 10 at +2, 10 at -5
+    for dev, c in ((0, 50), (-1, 10), (-2, 20), (2, 10), (-5, 10)):
+        hist[0, w + dev] = c
+    # dinucleotide: 80 at ref, 10 at -2 (1 unit), 10 at -4 (2 units)
+    for dev, c in ((0, 80), (-2, 10), (-4, 10)):
+        hist[1, w + dev] = c
+    prof = Profile(loci, hist, np.zeros((2, 5), dtype=np.int32), w, "x.bam", "x")
+    assert distant_fraction_vs_reference(prof, 2, "shorter").tolist() == [0.3, 0.1]
+    assert distant_fraction_vs_reference(prof, 2, "both").tolist() == [0.4, 0.1]
+    assert adjacent_fraction_vs_reference(prof, 2).tolist() == [0.1, 0.1]
+
+
+def test_tumor_only_stutter_ratio_is_a_median():
+    from tmbcalc.msi.score import tumor_only_stutter
+    r, infl = tumor_only_stutter(np.array([0.2, 0.2, 0.9, np.nan]), np.array([0.1, 0.1, 0.1, 0.1]))
+    assert r == pytest.approx(2.0) and infl == pytest.approx(4.0)
+    assert tumor_only_stutter(np.array([0.05]), np.array([0.1])) == (0.5, 1.0)

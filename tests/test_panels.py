@@ -9,7 +9,6 @@ import gzip
 import importlib.util
 import json
 import random
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -120,11 +119,13 @@ def test_footprint_size_independent_and_plausible(pid, shared, tmp_path, capsys)
         else:
             src = shared / EXOME_SOURCES[pid]
             fp = p.footprint(b, bed=src)
-            if src.name.endswith(".interval_list.gz"):  # Picard: 1-based inclusive
-                rows = [(c, s - 1, e) for c, s, e in bed_rows(src)]
-            else:
-                rows = bed_rows(src)
-        rows = bed_rows(src) if spec.shipped else rows
+        # both exome sources are 3-column BEDs (0-based); the GRCh38 one only carries an
+        # '@track' header line despite its '.interval_list' name
+        rows = bed_rows(src)
+        if not spec.shipped:
+            with gzip.open(src, "rt") as fh:
+                head = [next(fh) for _ in range(1000)]
+            assert {len(x.split("\t")) for x in head if not x.startswith(("@", "track"))} == {3}
         merged = bedtools_merged(rows, tmp_path, f"{pid}.{b}")
         assert fp.total_bp() == total(merged)
         assert spec.mb == pytest.approx(total(merged) / 1e6, abs=1e-6)
@@ -254,6 +255,47 @@ def test_genepred_cds_clipping(tmp_path):
     assert utr.regions.total_bp() == (80 + 20) + (100 + 20) + (100 + 20) + (200 + 20)
 
 
+transcripts = st.lists(
+    st.tuples(st.sampled_from(["GA", "GB", "GC"]), st.sampled_from(["chr1", "chr2"]),
+              st.lists(st.tuples(st.integers(0, 400), st.integers(1, 60)), min_size=1, max_size=5),
+              st.integers(0, 500), st.integers(0, 200)),
+    min_size=1, max_size=6)
+
+
+@given(transcripts, st.integers(0, 5))
+@settings(max_examples=60, deadline=None)
+def test_genepred_matches_base_level_reference(tmp_path_factory, txs, pad):
+    """genePred -> CDS footprint equals a per-base reference computed here."""
+    lines, expected_cds, expected_exon = [], set(), set()
+    for i, (gene, chrom, exons, cds_s, cds_len) in enumerate(txs):
+        ex = sorted((s, s + n) for s, n in exons)
+        cds_e = cds_s + cds_len
+        lines.append("\t".join([f"NM_{i}", chrom, "+", str(ex[0][0]), str(max(e for _, e in ex)), str(cds_s),
+                                str(cds_e), str(len(ex)), ",".join(str(a) for a, _ in ex) + ",",
+                                ",".join(str(b) for _, b in ex) + ",", "0", gene]) + "\n")
+        for a, b in ex:
+            for pos in range(max(a, cds_s), min(b, cds_e)):
+                expected_cds.add((gene, chrom[3:], pos))
+            for pos in range(a, b):
+                expected_exon.add((gene, chrom[3:], pos))
+    f = tmp_path_factory.mktemp("gp") / "t.genepred"
+    f.write_text("".join(lines))
+
+    def padded(bases):
+        return {(c, q) for _, c, p in bases for q in range(max(p - pad, 0), p + pad + 1)}
+
+    genes = ["GA", "GB", "GC"]
+    for cds_only, exp in ((True, expected_cds), (False, expected_exon)):
+        if not exp:  # no coding base at all: the table offers nothing of the requested kind
+            with pytest.raises(InputError, match="no intervals"):
+                read_exon_table(f, "genepred", cds_only=cds_only)
+            continue
+        res = build_panel_bed(genes, read_exon_table(f, "genepred", cds_only=cds_only), pad=pad)
+        got = {(c, q) for c, s, e in res.regions for q in range(s, e)}
+        assert got == padded(exp)
+        assert res.missing == [g for g in genes if not any(b[0] == g for b in exp)]
+
+
 def test_gtf_cds_vs_exons(tmp_path):
     f = tmp_path / "a.gtf"
     f.write_text(GTF)
@@ -304,6 +346,16 @@ def test_inhouse_panel_via_option_and_env(tmp_path, monkeypatch):
     assert load_panel("lab-panel").footprint().total_bp() == 300
     r = run_cli("panels", "list", "--format", "tsv")
     assert r.returncode == 0 and "lab-panel" in r.stdout  # env var is inherited by the CLI
+
+
+def test_genes_file_and_toml_path(tmp_path):
+    d = _inhouse(tmp_path, genes_file='"lab.genes.txt"')
+    (d / "lab.genes.txt").write_text("# lab genes\nA\nB  extra-column\n\n")
+    p = load_panel(str(d / "lab-panel.toml"))
+    assert p.genes == ["A", "B"] and p.gene_count == 2
+    (d / "lab.genes.txt").write_text("A\nA\n")
+    with pytest.raises(InputError, match="duplicate gene symbols A"):
+        parse_panel(d / "lab-panel.toml")
 
 
 def test_duplicate_id_is_an_error(tmp_path):
@@ -477,4 +529,3 @@ def test_build_script_is_reproducible(shared, tmp_path):
                     "--out", str(out)], check=True, capture_output=True)
     for f in sorted(panels_dir().glob("*.toml")) + sorted(panels_dir().glob("*.bed.gz")):
         assert (out / f.name).read_bytes() == f.read_bytes(), f.name
-    assert shutil.which("bedtools")

@@ -96,3 +96,14 @@ def test_status_and_labels():
     assert status(3.0, 9.99, 10) == "low"
     assert status(8.0, 12.0, 10) == "equivocal"
     assert cut_label(10.0) == "10" and cut_label(7.5) == "7.5"
+
+
+def test_same_as_scipy_stats_chi2_formula():
+    # the formula of the issue: lower = chi2.ppf(a/2, 2k)/2, upper = chi2.ppf(1-a/2, 2k+2)/2
+    import numpy as np
+    from scipy.stats import chi2
+
+    k = np.arange(1, 500)
+    low, high = garwood_interval(k, 1.0)
+    assert np.allclose(low, chi2.ppf(0.025, 2 * k) / 2, rtol=1e-10)
+    assert np.allclose(high, chi2.ppf(0.975, 2 * k + 2) / 2, rtol=1e-10)

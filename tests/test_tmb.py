@@ -202,9 +202,15 @@ def test_maf_tumor_sample_and_no_filter_column(tmp_path, shared):
     assert doc["samples"][0]["eligible_variants"] == int(ok.sum())
 
 
-def _example_expected(vcf_path, bed_path) -> int:
-    """Pure-Python reading of the bundled example (no htslib): wes-merino rules, VEP most severe."""
-    from tmbcalc.annotation import CLASSES, GROUPS, most_severe
+MERINO_RULES = {"classes": {"missense", "nonsense", "stop_lost", "start_lost", "frameshift", "inframe"},
+                "min_depth": 25, "min_alt": 3, "min_vaf": 0.05, "max_normal_alt": None, "mnv": True}
+MSK_RULES = {"classes": {"splice_site", "nonsense", "frameshift", "stop_lost", "start_lost", "inframe", "missense"},
+             "min_depth": 20, "min_alt": 0, "min_vaf": 0.05, "max_normal_alt": 1, "mnv": True}
+
+
+def _example_expected(vcf_path, bed_path, rules=MERINO_RULES) -> int:
+    """Pure-Python reading of the bundled example (no htslib), VEP most severe term per allele."""
+    from tmbcalc.annotation import CLASSES, most_severe
 
     targets = []
     for line in open(bed_path):
@@ -212,8 +218,7 @@ def _example_expected(vcf_path, bed_path) -> int:
             continue
         c, s, e = line.split("\t")[:3]
         targets.append((c, int(s), int(e)))
-    wanted = {"missense", "nonsense", "stop_lost", "start_lost", "frameshift", "inframe"}
-    assert wanted < set(GROUPS["all"])
+    wanted = rules["classes"]
     n = 0
     for line in gzip.open(vcf_path, "rt"):
         if line.startswith("#"):
@@ -224,6 +229,8 @@ def _example_expected(vcf_path, bed_path) -> int:
             continue
         keys = f[8].split(":")
         tumor = dict(zip(keys, f[9].split(":")))
+        normal = dict(zip(keys, f[10].split(":")))
+        n_ad = [int(x) for x in normal["AD"].split(",")]
         ad = [int(x) for x in tumor["AD"].split(",")]
         afs = [float(x) for x in tumor["AF"].split(",")]
         depth = int(tumor["DP"])
@@ -242,7 +249,9 @@ def _example_expected(vcf_path, bed_path) -> int:
                 span = (pos - 1, pos - 1 + len(ref))
             if not any(c == chrom and s < span[1] and span[0] < e for c, s, e in targets):
                 continue
-            if depth >= 25 and ad[i + 1] >= 3 and afs[i] >= 0.05:
+            if rules["max_normal_alt"] is not None and n_ad[i + 1] > rules["max_normal_alt"]:
+                continue
+            if depth >= rules["min_depth"] and ad[i + 1] >= rules["min_alt"] and afs[i] >= rules["min_vaf"]:
                 n += 1
     return n
 
@@ -259,6 +268,23 @@ def test_bundled_example_quick_start(tmp_path):
     assert s["sample"] == "TUMOR"
     assert s["eligible_variants"] == _example_expected(vcf, bed)
     assert s["footprint_bp"] == round(bedtools_mb(bed) * 1e6)
+
+
+def test_example_msk_profile_and_bcf(tmp_path):
+    """Normal alt-read rule + nonsynonymous group on the example; BCF and plain VCF give the same."""
+    from tmbcalc.resources import examples_dir
+
+    vcf = examples_dir() / "example_tumor_normal.vcf.gz"
+    bed = examples_dir() / "example_panel.bed"
+    expected = _example_expected(vcf, bed, MSK_RULES)
+    res = compute_tmb(vcf, bed=bed, profile="msk-impact-like")
+    assert res.samples[0].eligible_variants == expected
+    bcf = tmp_path / "ex.bcf"
+    plain = tmp_path / "ex.vcf"
+    run_tool("bcftools", "view", "-Ob", "-o", str(bcf), str(vcf))
+    run_tool("bcftools", "view", "-Ov", "-o", str(plain), str(vcf))
+    for other in (bcf, plain):
+        assert compute_tmb(other, bed=bed, profile="msk-impact-like").samples[0].eligible_variants == expected
 
 
 def test_variants_report_content(tmp_path):
@@ -314,3 +340,107 @@ def test_overlapping_beds_are_merged(tmp_path):
 def test_python_module_entry(tmp_path):
     r = subprocess.run(["python", "-m", "tmbcalc", "tmb", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--min-coverage" in r.stdout and "--exclude-hotspots" in r.stdout
+
+
+def test_panel_registry(tmp_path, shared):
+    from tmbcalc.panels import load_panel
+
+    vcf = shared / "somatic/pcgr_examples/T001-COAD.grch37.vcf.gz"
+    panel = load_panel("msk-impact-468")
+    bed = panel.bed_path()
+    plain = tmp_path / "panel.bed"
+    plain.write_text(gzip.open(bed, "rt").read() if str(bed).endswith(".gz") else bed.read_text())
+    # msk-impact-like: depth >= 20, VAF >= 0.05 (PCGR has no normal alt counts: that rule is switched off)
+    text = run_tool("bash", "-c", f"bcftools view -f PASS -R {plain} --regions-overlap variant {vcf} | "
+                                  f"bcftools query -f '[%DPT]\\t%INFO/TVAF\\n'")
+    df = pd.read_csv(io.StringIO(text), sep="\t", header=None, names=["dpt", "tvaf"])
+    expected = int(((df.dpt >= 20) & (df.tvaf >= 0.05)).sum())
+    res = compute_tmb(vcf, panel="msk-impact-468", consequences=["all"], max_normal_alt_reads="off")
+    s = res.samples[0]
+    assert res.profile.name == "msk-impact-like" and s.eligible_variants == expected
+    assert s.footprint_bp == round(bedtools_mb(plain) * 1e6)
+    assert res.provenance["panel"]["id"] == "msk-impact-468" and res.cutpoints == [float(c) for c in panel.cutpoints]
+
+
+def test_pop_af_resource_vcf(tmp_path, shared):
+    d = shared / "popfreq_hotspots/vcfanno_exac_subset"
+    query = tmp_path / "bi.vcf.gz"
+    run_tool("bcftools", "view", "-M2", "-Oz", "-o", str(query), str(d / "query.vcf.gz"))
+    bed = tmp_path / "r.bed"
+    bed.write_text("1\t0\t1000000\n")
+    # the ExAC subset has some split records whose Number=A AF still lists two values: leave those out
+    import pysam
+
+    resource = tmp_path / "exac_clean.vcf"
+    with gzip.open(d / "exac.vcf.gz", "rt") as fh, open(resource, "w") as out:
+        for line in fh:
+            if not line.startswith("#"):
+                f = line.split("\t")
+                af = [x for x in f[7].split(";") if x.startswith("AF=")][0][3:]
+                if len(af.split(",")) != len(f[4].split(",")):
+                    continue
+            out.write(line)
+    pysam.tabix_index(str(resource), preset="vcf", force=True)
+    resource = tmp_path / "exac_clean.vcf.gz"
+    q = pd.read_csv(io.StringIO(run_tool("bcftools", "query", "-f", "%POS\t%REF\t%ALT\n", str(query))), sep="\t",
+                    header=None, names=["pos", "ref", "alt"])
+    ex = pd.read_csv(io.StringIO(run_tool("bcftools", "query", "-f", "%POS\t%REF\t%ALT\t%INFO/AF\n",
+                                          str(resource))), sep="\t", header=None,
+                     names=["pos", "ref", "alt", "af"])
+    ex = ex.assign(alt=ex.alt.str.split(","), af=ex.af.astype(str).str.split(",")).explode(["alt", "af"])
+    ex["af"] = ex.af.astype(float)
+    q = q[~q.alt.str.startswith("<")]                        # symbolic alleles are not variants
+    m = q.merge(ex, on=["pos", "ref", "alt"], how="left")
+    matched = np.sort(m.af.dropna().to_numpy())
+    assert matched.size >= 5                                  # the join really matches records
+    cut = float(matched[matched.size // 2]) * 0.999           # about half of the matched ones are common
+    expected = int((~(m.af > cut)).sum())
+    assert 0 < len(q) - expected < matched.size
+    res = compute_tmb(query, bed=bed, tumor_sample="NA12877", pop_af_vcf=resource,
+                      max_pop_af=cut, consequences=["all"], filter_missing_is_pass=True, min_depth="off",
+                      min_alt_reads="off", min_vaf="off")
+    assert res.samples[0].eligible_variants == expected
+    assert res.samples[0].excluded["max_pop_af"] == len(q) - expected
+
+
+def test_callable_from_bams(tmp_path, shared):
+    from tmbcalc.coverage import compute_callable
+    from tmbcalc.regions import RegionSet
+
+    sd = shared / "bam/strelka_demo"
+    length = int((sd / "demo20.fa.fai").read_text().split("\t")[1])
+    bed = tmp_path / "demo.bed"
+    bed.write_text(f"demo20\t0\t{length}\n")
+    res = compute_tmb(sd / "somatic.snvs.vcf.gz", bed=bed, tumor_bam=sd / "NA12891_demo20.bam",
+                      normal_bam=sd / "NA12892_demo20.bam", min_coverage=30, consequences=["all"],
+                      min_alt_reads="off", min_vaf="off", min_depth="off")
+    direct = compute_callable(sd / "NA12891_demo20.bam", RegionSet.from_tuples([("demo20", 0, length)]),
+                              normal_bam=sd / "NA12892_demo20.bam", min_depth=30)
+    assert res.denominator["kind"] == "callable_from_bams"
+    assert res.denominator["footprint_bp"] == direct.callable_bp < length
+    assert [s["stage"] for s in res.denominator["stages"]] == ["footprint", "intersect_callable_from_bams"]
+    # variants counted = PASS SNVs inside the callable regions (membership checked here by hand)
+    text = run_tool("bcftools", "query", "-i", 'FILTER="PASS"', "-f", "%POS\n", str(sd / "somatic.snvs.vcf.gz"))
+    expected = sum(bool(direct.callable.contains("demo20", [int(p) - 1])[0]) for p in text.split())
+    assert res.samples[0].eligible_variants == expected
+
+
+def test_report_long_names_and_many_samples(tmp_path):
+    # a 3,000-character sample name and 70,000 rows (more than one report chunk) survive the writer
+    long_name = "S" * 3000
+    lines = ["Chromosome\tStart_Position\tReference_Allele\tTumor_Seq_Allele2\tTumor_Sample_Barcode\t"
+             "Variant_Classification"]
+    for i in range(70_000):
+        lines.append(f"1\t{1000 + i}\tA\tG\t{long_name if i % 2 else 'short'}\tMissense_Mutation")
+    maf = tmp_path / "long.maf"
+    maf.write_text("\n".join(lines) + "\n")
+    bed = tmp_path / "b.bed"
+    bed.write_text("1\t0\t50000\n")
+    res = compute_tmb(maf, bed=bed, filter_missing_is_pass=True, min_depth="off", min_alt_reads="off",
+                      min_vaf="off")
+    res.write(tmp_path / "o")
+    rep = read_variants_report(tmp_path / "o.variants.tsv.gz")
+    assert len(rep) == 70_000 and set(rep["sample"]) == {long_name, "short"}
+    assert list(rep.pos[:3]) == [1000, 1001, 1002] and list(rep.record[-2:]) == [69_999, 70_000]
+    # positions 1000..50000 (1-based) are inside [0, 50000): 49,001 rows eligible
+    assert int((rep.eligible == "yes").sum()) == 49_001 == sum(s.eligible_variants for s in res.samples)

@@ -118,3 +118,11 @@ def test_bad_argument_combinations(tmp_path, args, frag):
 def test_output_directory_missing(tmp_path):
     r = run_cli("tmb", str(VCF), "--bed", str(BED), "-o", str(tmp_path / "no" / "dir" / "x"))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_build_mismatch_bed(tmp_path):
+    # the example VCF is GRCh38 by its header contig lengths; chr1 of GRCh37 is longer than GRCh38's
+    bed = tmp_path / "grch37.bed"
+    bed.write_text("chr1\t248956000\t249250000\n" + "".join(
+        l + "\n" for l in BED.read_text().splitlines() if not l.startswith("#")))
+    check_failure(tmp_path, [VCF, "--bed", bed], 1, "grch37.bed", "GRCh38", "wrong genome build")

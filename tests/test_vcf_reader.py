@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from tmbcalc.errors import InputError
 from tmbcalc.io.vcf import describe_missing, inspect_vcf, read_vcf
 from tmbcalc.variants import COLUMNS, allele_key
 
-from .conftest import need_tool, run_tool
+from .conftest import run_tool
 
 PCGR = "somatic/pcgr_examples"
 STRELKA = "bam/strelka_demo"
@@ -149,7 +147,8 @@ def pysam_rows(path: Path) -> list[dict]:
 # ------------------------------------------------------------------------------------------------
 # real data
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["T001-BRCA.grch37.vcf.gz", "T001-COAD.grch38.vcf.gz"])
+@pytest.mark.parametrize("name", ["T001-BRCA.grch37.vcf.gz", "T001-BRCA.grch38.vcf.gz",
+                                  "T001-COAD.grch37.vcf.gz", "T001-COAD.grch38.vcf.gz"])
 def test_pcgr_against_bcftools_query(shared, name):
     path = shared / PCGR / name
     out = run_tool("bcftools", "query", "-f",
@@ -237,6 +236,38 @@ def test_exac_vep_csq_and_info_af(shared, pick):
     assert len(set(table["csq"].tolist())) > 2  # the reference is not trivially constant
 
 
+# (file, tumor sample, convertible to BCF: needs ##contig lines and defined INFO tags)
+REAL_VCFS = [
+    (f"{PCGR}/T001-COAD.grch38.vcf.gz", None, False), (f"{STRELKA}/somatic.snvs.vcf.gz", None, True),
+    (f"{STRELKA}/somatic.indels.vcf.gz", None, True), (f"{EXAC}/exac.vcf.gz", None, True),
+    (f"{EXAC}/query.vcf.gz", "NA12877", False),
+    ("reference/nucleus_hg19_chr20/test_nist.b37_chr20_100kbp_at_10mb.vcf.gz", None, True),
+]
+
+
+@pytest.mark.parametrize("rel,tumor,bcf_ok", REAL_VCFS)
+def test_real_vcfs_record_columns_and_bcf(shared, tmp_path, rel, tumor, bcf_ok):
+    """Record-level columns of every staged VCF against pysam; the same content as BCF agrees."""
+    path = shared / rel
+    plain = tmp_path / "plain.vcf"
+    plain.write_bytes(gzip.decompress(path.read_bytes()))
+    rows = pysam_rows(plain)
+    table = read_vcf(path, tumor_sample=tumor)
+    assert_basic_columns(table, rows)
+    with pysam.VariantFile(str(plain)) as vf:
+        assert table.meta["records"] == sum(1 for _ in vf)
+    if "nucleus" in rel:   # generic single sample with FORMAT/DP only
+        assert_col(table, "t_depth", [r["rec"].samples[0]["DP"] for r in rows])
+        assert table.meta["build"] == "GRCh37" and table.contigs[table["contig"][0]] == "20"
+    if not bcf_ok:
+        return
+    bcf = tmp_path / "same.bcf"
+    run_tool("bcftools", "view", "-Ob", "-o", str(bcf), str(plain))
+    other = read_vcf(bcf, tumor_sample=tumor)
+    for col in COLUMNS:
+        np.testing.assert_array_equal(table[col], other[col], err_msg=col)
+
+
 def test_germline_multisample_needs_tumor_argument(shared):
     path = shared / EXAC / "query.vcf.gz"
     with pytest.raises(InputError, match=r"query.vcf.gz: has 3 samples .*--tumor-sample.*NA12889"):
@@ -261,6 +292,9 @@ def test_germline_multisample_needs_tumor_argument(shared):
     assert table.samples == ["NA12890"]
     with pytest.raises(InputError, match="tumor sample 'nobody' is not in the file"):
         read_vcf(path, tumor_sample="nobody")
+    sites = read_vcf(path, sites_only=True, pop_af_fields=("AF",))   # e.g. a population resource
+    assert sites.samples == [] and (sites["t_depth"] == -1).all()
+    assert_col(sites, "pop_af", [r["rec"].info["AF"][r["ai"] - 1] for r in rows])
 
 
 def test_truncated_real_vcf_gz(shared, tmp_path):
@@ -314,6 +348,13 @@ M2_RECORDS = [
      ([12, 0], [0.0], 12), ([8, 4], [0.33], 12)),
     ("chr2", 7000, "gA", ["tAA"], "PASS", None, [(1, "stop_gained", "", "", "")],
      ([12, 0], [0.0], 12), ([8, 4], [0.33], 12)),
+    ("chrX", 3500, "A", ["AT", "AGG"], "PASS", [0.01, 0.02],      # VEP alleles "T", "GG"
+     [(2, "frameshift_variant", "", "", ""), (1, "inframe_insertion", "YES", "", "0.3"),
+      (2, "synonymous_variant", "YES", "0.4", "")],
+     ([20, 0, 0], [0.0, 0.0], 20), ([10, 6, 4], [0.3, 0.2], 20)),
+    ("chrX", 3600, "ACG", ["A", "AC"], "PASS", None,                 # VEP alleles "-", "C"
+     [(1, "intron_variant", "", "", ""), (2, "stop_lost", "", "", ""), (1, "3_prime_UTR_variant", "YES", "", "")],
+     ([20, 0, 0], [0.0, 0.0], 20), ([10, 6, 4], [0.3, 0.2], 20)),
     ("chrX", 4000, "G", ["<DEL>"], "PASS", None, [], ([20, 0], [0.0], 20), ([15, 5], [0.25], 20)),
     ("chrM", 5000, "T", ["C", "*"], "PASS", None,
      [(1, "upstream_gene_variant", "", "", ""), (2, "missense_variant", "", "", "")],
@@ -575,6 +616,10 @@ def test_malformed_record_line_number(tmp_path):
     p.write_text("".join(bad))
     with pytest.raises(InputError, match=rf"bad.vcf: malformed VCF record at line {n_header + 2}"):
         read_vcf(p)
+    short = lines[:n_header + 2] + ["1\t400\t.\tA\tT\n"]          # 5 columns
+    p.write_text("".join(short))
+    with pytest.raises(InputError, match=rf"bad.vcf: malformed VCF record at line {n_header + 3}"):
+        read_vcf(p)
 
 
 def test_truncated_generated_bgzf(tmp_path):
@@ -589,6 +634,13 @@ def test_truncated_generated_bgzf(tmp_path):
     cut.write_bytes(data[: len(data) - 5000])
     with pytest.raises(InputError, match="cut.vcf.gz: compressed data is truncated or corrupt after record"):
         read_vcf(cut)
+    bcf = tmp_path / "big.bcf"
+    run_tool("bcftools", "view", "-Ob", "-o", str(bcf), str(vcf))
+    data = bcf.read_bytes()
+    cut_bcf = tmp_path / "cut.bcf"
+    cut_bcf.write_bytes(data[: len(data) - 3000])
+    with pytest.raises(InputError, match="cut.bcf: compressed data is truncated or corrupt after record"):
+        read_vcf(cut_bcf)
 
 
 def test_undefined_contig_is_kept(tmp_path):

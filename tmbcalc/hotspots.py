@@ -27,7 +27,7 @@ import numpy as np
 from .contigs import canonical
 from .errors import InputError
 from .io.textfile import iter_lines
-from .variants import COMPLEX, DEL, INS, VariantTable, allele_key
+from .variants import DEL, INS, VariantTable, allele_key
 
 KIND_EXACT, KIND_DEL, KIND_INS = 0, 1, 2
 _SHIFT = np.int64(1) << np.int64(36)  # contig index << 36 | event position (positions < 6.8e10)
@@ -129,7 +129,7 @@ def event_positions(table: VariantTable) -> tuple[np.ndarray, np.ndarray, np.nda
     kind[i] = KIND_INS
     ev[i] = pos[i] + rl[i] - 1
     key[i] = (al[i] - rl[i]).astype(np.uint64)
-    _ = COMPLEX  # complex alleles keep the exact key
+    # complex alleles (neither INS nor DEL) keep the exact key
     return ev, kind, key
 
 

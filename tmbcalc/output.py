@@ -42,10 +42,14 @@ class OutputSet:
 
     def open(self, suffix: str, *, gzip_level: int | None = None) -> IO[str]:
         """A text handle to a temporary file that becomes PREFIX+suffix on commit."""
-        tmp = self._temp_for(self.path(suffix))
+        final = self.path(suffix)
+        tmp = self._temp_for(final)
         if gzip_level is not None or suffix.endswith(".gz"):
-            raw = gzip.GzipFile(tmp, "wb", compresslevel=gzip_level or 6, mtime=0)
-            return io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            # The gzip header records the final name (not the temp name) and no time stamp, so
+            # identical content gives byte-identical files.
+            raw = gzip.GzipFile(filename=final.name.removesuffix(".gz"), mode="wb",
+                                compresslevel=gzip_level or 6, mtime=0, fileobj=open(tmp, "wb"))
+            return io.TextIOWrapper(_ClosingGzip(raw), encoding="utf-8", newline="\n")
         return open(tmp, "w", encoding="utf-8", newline="\n")
 
     def write_text(self, suffix: str, text: str) -> Path:
@@ -85,6 +89,27 @@ class OutputSet:
             self.commit()
         else:
             self.abort()
+
+
+class _ClosingGzip(io.RawIOBase):
+    """Gzip stream that also closes the underlying file object it was given."""
+
+    def __init__(self, gz: gzip.GzipFile) -> None:
+        self._gz = gz
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return self._gz.write(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            fileobj = self._gz.fileobj
+            self._gz.close()
+            if fileobj is not None:
+                fileobj.close()
+        super().close()
 
 
 def _json_default(obj: Any) -> Any:

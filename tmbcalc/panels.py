@@ -165,8 +165,9 @@ class Panel:
                   verify: bool = True) -> RegionSet:
         """Merged footprint (canonical contigs, 0-based half-open) for ``build``.
 
-        ``bed`` overrides the lookup of :meth:`bed_path`.  With ``verify`` a BED whose sha256
-        (of its bytes or of its decompressed text) does not match the TOML is refused.
+        ``bed`` overrides the lookup of :meth:`bed_path`.  With ``verify`` a BED is refused unless
+        its bytes, its decompressed text or its merged footprint match the TOML's checksums; a
+        BED reaching past the build's chromosome ends is refused too.
         """
         spec = self._spec(build)
         path = Path(bed) if bed is not None else self.bed_path(spec.build)
@@ -200,7 +201,8 @@ class Panel:
             "gene_count": self.gene_count, "citation": self.citation,
             "footprint_source": self.footprint_source, "footprint_method": self.footprint_method,
             "definition": str(self.path),
-            "footprints": {b: {"bed": s.bed, "shipped": s.shipped, "sha256": s.sha256, "mb": s.mb}
+            "footprints": {b: {"bed": s.bed, "shipped": s.shipped, "sha256": s.sha256,
+                               "footprint_sha256": s.footprint_sha256, "mb": s.mb}
                            for b, s in self.footprints.items()},
         }
 

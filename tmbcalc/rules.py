@@ -7,6 +7,8 @@ Conventions:
 
 * ``filter``: FILTER must be PASS; FILTER ``.`` (or a MAF without a FILTER column) passes only
   when the profile sets ``filter_missing_is_pass``.
+* ``symbolic_allele`` (always applied): symbolic ALTs (``<DEL>``, ``<INS>``...), breakends and
+  the spanning deletion ``*`` are not sequence-resolved small variants and never count.
 * ``multiallelic``: ``first`` keeps only the first ALT allele of a record, ``skip`` drops every
   allele of multi-allelic records, ``all`` keeps every allele.
 * ``outside_footprint``: the bases a variant changes must overlap the denominator footprint by
@@ -38,7 +40,7 @@ from .regions import RegionSet
 from .variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV, VariantTable
 
 RULES: tuple[str, ...] = (
-    "filter", "multiallelic", "variant_type", "outside_footprint", "consequence", "min_depth",
+    "filter", "multiallelic", "symbolic_allele", "variant_type", "outside_footprint", "consequence", "min_depth",
     "min_alt_reads", "min_vaf", "max_vaf", "min_normal_depth", "max_normal_alt_reads", "max_pop_af",
     "hotspot", "likely_germline",
 )
@@ -70,6 +72,7 @@ def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
     on = {
         "filter": profile.require_pass,
         "multiallelic": profile.multiallelic != "all",
+        "symbolic_allele": True,
         "variant_type": set(profile.type_names()) != set(_TYPE_CODE),
         "outside_footprint": True,
         "consequence": not profile.counts_all_consequences(),
@@ -92,6 +95,8 @@ _MAF_META = {"t_depth": "has_depth", "t_alt": "has_alt_reads", "t_vaf": "has_vaf
 
 def _has(table: VariantTable, column: str) -> bool:
     """Does the input provide ``column`` at all (reader metadata first, then the data)?"""
+    if column == "pop_af" and table.meta.get("pop_af_resource"):   # joined from a resource VCF
+        return True
     if "missing_fields" in table.meta:                       # VCF reader: fields it could not fill
         if column in table.meta["missing_fields"]:
             return False
@@ -162,6 +167,22 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
                                     f"'{profile.name}'; use an input that has it, or {fix}", src)
 
 
+def symbolic_alleles(table: VariantTable) -> np.ndarray:
+    """Rows whose ALT is not a sequence: ``<DEL>``-style symbolic alleles, breakends, ``*``.
+
+    Only rows of type COMPLEX can be symbolic (readers classify them so); their allele text is
+    inspected.  Without allele text nothing can be flagged.
+    """
+    out = np.zeros(len(table), dtype=bool)
+    if table.allele_text is None:
+        return out
+    buf, off = table.allele_text
+    for i in np.flatnonzero(table["vtype"] == COMPLEX).tolist():
+        alt = bytes(buf[off[i]:off[i + 1]]).partition(b"\t")[2]
+        out[i] = alt.startswith((b"<", b"*")) or b"[" in alt or b"]" in alt or alt in (b"", b".")
+    return out
+
+
 def variant_spans(table: VariantTable) -> tuple[np.ndarray, np.ndarray]:
     """[start, end) of the reference bases each row changes (see the footprint convention)."""
     pos = table["pos"].astype(np.int64)
@@ -210,6 +231,7 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
         fail("multiallelic", table["allele_index"] > 1)
     elif profile.multiallelic == "skip":
         fail("multiallelic", table["n_alts"] > 1)
+    fail("symbolic_allele", symbolic_alleles(table))
     allowed = np.array([_TYPE_CODE[t] for t in profile.type_names()], dtype=np.int8)
     fail("variant_type", ~np.isin(table["vtype"], allowed))
     inside = in_footprint(table, footprint)
@@ -260,4 +282,4 @@ def describe_bits(bits: int) -> list[str]:
 
 
 __all__ = ["RULES", "BIT", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
-           "active_rules", "describe_bits"]
+           "active_rules", "describe_bits", "symbolic_alleles"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import stats
 from .contigs import check_same_build, detect_build, shared_contigs
-from .errors import InputError, UsageError, require_readable
+from .errors import ContigMismatchError, InputError, UsageError, require_readable
 from .profiles import Profile, load_profile
 from .provenance import build_provenance
 from .regions import RegionSet
@@ -296,6 +296,14 @@ def compute_tmb(
     in_build = _input_build(table)
     if panel_obj is not None:
         check_same_build((str(input), in_build), (f"panel {panel_obj.id}", panel_obj.build))
+    elif in_build:
+        from .panels import check_regions_fit_build
+
+        try:
+            check_regions_fit_build(footprint, in_build, Path(beds[0]))
+        except InputError as exc:
+            raise ContigMismatchError(f"{exc.message} (the input {Path(str(input)).name} is {in_build} by its "
+                                      f"header)", exc.path) from None
     if len(table):
         present = [table.contigs[i] for i in np.unique(table["contig"]).tolist()]
         shared_contigs(present, footprint.contigs, str(input), fp_name)
@@ -380,7 +388,9 @@ def _add_resource_pop_af(table: VariantTable, resource: str | Path, prof: Profil
     from .hotspots import join_sites
     from .io.vcf import read_vcf
 
-    res = read_vcf(resource, pop_af_fields=tuple(prof.pop_af_fields), keep_alleles=False)
+    # in a population resource the plain INFO/AF is the population frequency: read it too
+    fields = tuple(dict.fromkeys([*prof.pop_af_fields, "AF"]))
+    res = read_vcf(resource, pop_af_fields=fields, keep_alleles=False)
     if len(table) and len(res):
         shared_contigs([table.contigs[i] for i in np.unique(table["contig"]).tolist()], res.contigs,
                        table.source, str(resource))

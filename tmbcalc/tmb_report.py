@@ -4,6 +4,8 @@ All three are written through :class:`tmbcalc.output.OutputSet` (temporary files
 when every file is complete).  The variants report is formatted by a small Cython kernel
 (``tmbcalc/ext/_report.pyx``) in chunks and compressed as concatenated gzip members (level 1,
 valid gzip read by zcat/pandas/Python), so a million rows take about a second and little memory.
+When the optional ``isal`` package (Intel ISA-L bindings) is installed its gzip compressor is used:
+about 3x faster than zlib at level 1 with the same format.
 """
 from __future__ import annotations
 
@@ -87,9 +89,21 @@ def _clean(name: str) -> str:
     return name.replace("\t", " ").replace("\n", " ")
 
 
+def _gzip_compressor():
+    """gzip-member compressor: ISA-L (optional ``isal`` package) if installed, else zlib."""
+    try:
+        from isal import igzip
+
+        return lambda data: igzip.compress(data, GZIP_LEVEL, mtime=0)
+    except ImportError:
+        import gzip
+
+        return lambda data: gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+
+
 def variant_lines(result: TmbResult, threads: int = 1):
     """Yield gzip members, one per chunk of rows (header first)."""
-    import gzip
+    compress = _gzip_compressor()
 
     from .ext import load_kernel
 
@@ -103,7 +117,7 @@ def variant_lines(result: TmbResult, threads: int = 1):
             f"{' (MAF indel anchor base N)' if t.meta.get('indel_anchor') == 'N' else ''}\n"
             "# parameters: " + json.dumps(prov["parameters"], sort_keys=True, default=str) + "\n"
             + "\t".join(VARIANT_COLUMNS) + "\n")
-    yield gzip.compress(head.encode(), compresslevel=GZIP_LEVEL, mtime=0)
+    yield compress(head.encode())
     if n == 0:
         return
     c = t.columns
@@ -128,10 +142,12 @@ def variant_lines(result: TmbResult, threads: int = 1):
             c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
             np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
     flat = [x for pair in tables for x in pair]
+    # bytes one line may need besides its alleles: longest string of each lookup table + numbers
+    reserve = sum(int(np.diff(off).max()) for _, off in tables) + 256
 
     def job(start: int) -> bytes:
-        data = kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat)
-        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+        data = kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat, reserve)
+        return compress(data)
 
     starts = range(0, n, CHUNK)
     workers = max(1, min(int(threads), 8)) + 1

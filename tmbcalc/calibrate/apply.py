@@ -69,7 +69,8 @@ def harmonize(panel_id: str, reference: str, tmb_values, method: str | None = No
 def read_tmb_input(path: str | Path) -> tuple[list[str], np.ndarray, dict[str, Any]]:
     """Samples, TMB values and provenance from ``tmbcalc tmb`` output (.tmb.json or a TSV).
 
-    A TSV needs a header with ``sample`` and ``tmb`` columns (``#`` lines are skipped).
+    A TSV needs a header with ``sample`` and ``tmb`` columns (``#`` lines are skipped; a
+    ``# parameters: {json}`` line, as ``tmbcalc tmb`` writes, supplies the panel id).
     """
     p = require_readable(path, "TMB input")
     if p.name.endswith(".json"):
@@ -91,8 +92,15 @@ def read_tmb_input(path: str | Path) -> tuple[list[str], np.ndarray, dict[str, A
         return names, np.asarray(vals, float), data.get("provenance") or {}
     header = None
     names, vals = [], []
+    prov: dict[str, Any] = {}
     with open_text(p) as fh:
         for lineno, line in enumerate(fh, 1):
+            if line.startswith("# parameters: "):  # tmbcalc tmb TSV: parameters name the panel
+                try:
+                    prov = {"parameters": json.loads(line[len("# parameters: "):])}
+                except json.JSONDecodeError:
+                    prov = {}
+                continue
             if line.startswith("#") or not line.strip():
                 continue
             fields = line.rstrip("\r\n").split("\t")
@@ -116,7 +124,7 @@ def read_tmb_input(path: str | Path) -> tuple[list[str], np.ndarray, dict[str, A
             vals.append(v)
     if header is None or not vals:
         raise InputError("TSV has no data rows", p)
-    return names, np.asarray(vals, float), {}
+    return names, np.asarray(vals, float), prov
 
 
 def _input_panel(prov: dict[str, Any]) -> str | None:

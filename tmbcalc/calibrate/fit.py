@@ -113,7 +113,10 @@ def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, de
         train = ~test
         if train.sum() < 3:
             continue
-        p = mappings.fit(method, x[train], y[train], delta=delta)
+        try:
+            p = mappings.fit(method, x[train], y[train], delta=delta)
+        except ValueError:  # degenerate training fold (e.g. constant x): leave its cohort unscored
+            continue
         oof[test] = mappings.predict(method, p, x[test])
     ok = np.isfinite(oof)
     xs, ys, ps, cs = x[ok], y[ok], oof[ok], cohorts[ok]
@@ -153,7 +156,11 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
     cohorts = pairs["cohort"].to_numpy(str)
     n = x.size
     delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
-    params = mappings.fit(method, x, y, delta=delta)
+    try:
+        params = mappings.fit(method, x, y, delta=delta)
+    except ValueError as exc:
+        raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
+                         table_info.get("table", {}).get("name") or None) from None
 
     rng = np.random.default_rng(opts.seed)
     gx = _grid(x, opts.band_points)

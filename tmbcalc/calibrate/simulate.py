@@ -35,6 +35,7 @@ from ..errors import InputError, MissingFieldError, UsageError
 from ..io.bed import read_bed
 from ..io.maf import read_maf
 from ..profiles import Profile, load_profile
+from ..provenance import sha256_file
 from ..regions import RegionSet
 from ..rules import check_requirements, evaluate, in_footprint
 from ..variants import VariantTable
@@ -136,6 +137,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     elif reference_bed is not None:
         ref_regions = read_bed(reference_bed)
         ref_info["footprint"] = str(reference_bed)
+        ref_info["bed"] = {"name": Path(reference_bed).name, "sha256": sha256_file(reference_bed)}
     else:
         from ..panels import load_panel
 
@@ -144,6 +146,9 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         ref_regions = rp.footprint(build)
         ref_info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
         ref_info["panel"] = rp.id
+        rbed = rp.bed_path(build)
+        if rbed is not None:
+            ref_info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
     if ref_regions.is_empty():
         raise InputError("reference footprint is empty", reference_bed)
     ref_fp_mb = ref_regions.total_mb()
@@ -168,10 +173,12 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         inter = full.intersect(ref_regions)
         if inter.is_empty():
             raise InputError(f"panel '{panel.id}' footprint does not overlap the reference footprint")
+        bed = panel.bed_path(build)
         specs.append(PanelSpec(panel.id, load_profile(panel.profile), inter, inter.total_mb(),
                                {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
                                 "footprint_mb": full.total_mb(), "mb_in_reference": inter.total_mb(),
-                                "cutpoints": list(panel.cutpoints)}))
+                                "cutpoints": list(panel.cutpoints),
+                                "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None}))
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids) or ref_name in ids:
         raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")

@@ -83,7 +83,11 @@ def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.Da
             delta = model.params.get("delta")
             for g in uniq:
                 test = cohorts == g
-                p = mappings.fit(model.method, x[~test], y[~test], delta=delta if delta else 1.0)
+                try:
+                    p = mappings.fit(model.method, x[~test], y[~test], delta=delta if delta else 1.0)
+                except ValueError:  # degenerate training data without this cohort
+                    high[test] = False
+                    continue
                 cut_g = mappings.inverse(model.method, p, c)
                 high[test] = x[test] >= cut_g if np.isfinite(cut_g) else False
             res.agreement_holdout = agreement(y >= c, high).to_dict()

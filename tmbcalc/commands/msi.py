@@ -29,6 +29,9 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--anchor", type=int, default=DEFAULT_ANCHOR, metavar="K",
                    help=f"flank bases each side that a read must carry, aligned and identical to the "
                         f"reference flank (default {DEFAULT_ANCHOR})")
+    g.add_argument("--count-both-mates", action="store_true",
+                   help="count both reads of a pair that both span a locus (default: the fragment once, "
+                        "via the MC tag)")
     g.add_argument("--threads", type=int, default=1, metavar="N", help="loci are split across N threads "
                    "(results are identical for every N; default 1)")
 
@@ -120,7 +123,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def _profile_kwargs(args: argparse.Namespace) -> dict:
     return {"reference": args.reference, "mapq": args.mapq, "exclude_flags": args.exclude_flags,
-            "anchor": args.anchor, "threads": args.threads}
+            "anchor": args.anchor, "threads": args.threads, "mate_dedup": not args.count_both_mates}
 
 
 def _run_scan(args: argparse.Namespace) -> int:

@@ -159,10 +159,13 @@ def run_show(args) -> int:
     if args.build is not None and args.build not in p.builds:
         raise InputError(f"panel '{p.id}' has no footprint for build {args.build} "
                          f"(available: {', '.join(p.builds)})", p.path)
+    if args.panel_bed and len(builds) > 1:
+        raise UsageError(f"--panel-bed: panel '{p.id}' has several builds ({', '.join(p.builds)}); "
+                         f"say which with --build")
     footprints = {}
     for b in builds:
         spec = p.footprints[b]
-        bed = Path(args.panel_bed) if args.panel_bed and len(builds) == 1 else p.bed_path(b)
+        bed = Path(args.panel_bed) if args.panel_bed else p.bed_path(b)
         mb = p.footprint(b, bed=bed).total_mb() if bed is not None else None
         footprints[b] = {"bed": spec.bed, "shipped": spec.shipped, "path": str(bed) if bed else None,
                          "footprint_mb": mb, "registered_mb": spec.mb, "sha256": spec.sha256,

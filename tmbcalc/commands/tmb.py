@@ -7,7 +7,6 @@ parser (e.g. a calibration option) without touching the rest: add a function to
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -154,5 +153,3 @@ def run(args: argparse.Namespace) -> int:
         print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 
-
-_ = json

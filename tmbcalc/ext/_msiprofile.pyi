@@ -5,4 +5,5 @@ REASONS: tuple[str, ...]
 
 def profile_range(path: bytes, reference: bytes, tid: np.ndarray, start: np.ndarray, end: np.ndarray,
                   left: np.ndarray, right: np.ndarray, lo: int, hi: int, min_mapq: int,
-                  exclude_flags: int, window: int, hist: np.ndarray, rejected: np.ndarray) -> int: ...
+                  exclude_flags: int, window: int, hist: np.ndarray, rejected: np.ndarray,
+                  mate_dedup: bool = ...) -> int: ...

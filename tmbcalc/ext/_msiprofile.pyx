@@ -15,20 +15,59 @@ the indexed BAM/CRAM overlapping [start - k, end + k) (``sam_itr_queryi``) and, 
    ``L = qb - qa + 1 - 2k``; it is counted in column ``L - ref_len + W`` of the locus' row
    (W = ``window``); lengths outside [ref_len - W, ref_len + W] are reason 4.
 
+With ``mate_dedup`` (checked after step 1), read 2 of a pair is not counted (reason 5) when its
+mate - read 1, mapped to the same contig, starting at or before ``start - k`` - also covers
+``end + k - 1`` according to the mate CIGAR in the ``MC`` tag: one DNA fragment, one count.
+Without an ``MC`` tag both mates count.
+
 Because the length comes from read *sequence* between anchors that are aligned outside the
 repeat, it does not depend on where the aligner placed indels inside or at the edge of the
 repeat.  No Python object is created per read; the loop runs without the GIL.
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
-from pysam.libchtslib cimport (BAM_CDEL, BAM_CDIFF, BAM_CEQUAL, BAM_CHARD_CLIP, BAM_CINS, BAM_CMATCH,
+from pysam.libchtslib cimport (BAM_FMUNMAP, BAM_FPAIRED, BAM_FREAD2, bam_aux_get, BAM_CDEL, BAM_CDIFF, BAM_CEQUAL, BAM_CHARD_CLIP, BAM_CINS, BAM_CMATCH,
                                BAM_CPAD, BAM_CREF_SKIP, BAM_CSOFT_CLIP, bam1_t, bam_destroy1,
                                bam_get_cigar, bam_get_seq, bam_init1, bam_seqi, hts_close,
                                hts_idx_destroy, hts_idx_t, hts_itr_destroy, hts_itr_t, hts_open,
                                hts_set_fai_filename, htsFile, sam_hdr_destroy, sam_hdr_read,
                                sam_hdr_t, sam_index_load, sam_itr_next, sam_itr_queryi)
 
-NREASONS = 5
-REASONS = ("flag", "low_mapq", "not_spanning", "anchor_mismatch", "length_out_of_window")
+NREASONS = 6
+REASONS = ("flag", "low_mapq", "not_spanning", "anchor_mismatch", "length_out_of_window", "mate_counted")
+
+
+cdef inline int64_t _cigar_string_ref_len(const char* c) noexcept nogil:
+    """Reference length of a CIGAR string (M, D, N, =, X consume the reference); -1 if malformed."""
+    cdef int64_t total = 0, num = 0
+    cdef bint have = False
+    while c[0] != 0:
+        if 48 <= c[0] <= 57:
+            num = num * 10 + (c[0] - 48)
+            have = True
+        else:
+            if not have:
+                return -1
+            if c[0] == 77 or c[0] == 68 or c[0] == 78 or c[0] == 61 or c[0] == 88:  # M D N = X
+                total += num
+            num = 0
+            have = False
+        c += 1
+    return total
+
+
+cdef inline bint _mate_covers(bam1_t* b, int64_t A, int64_t B) noexcept nogil:
+    """True when b is read 2 of a pair whose read 1 maps to the same contig and spans [A, B]."""
+    cdef uint8_t* mc
+    cdef int64_t mlen
+    if not (b.core.flag & BAM_FPAIRED) or (b.core.flag & BAM_FMUNMAP) or not (b.core.flag & BAM_FREAD2):
+        return False
+    if b.core.mtid != b.core.tid or b.core.mpos > A:
+        return False
+    mc = bam_aux_get(b, b"MC")
+    if mc == NULL or mc[0] != 90:  # 'Z'
+        return False
+    mlen = _cigar_string_ref_len(<const char*> (mc + 1))
+    return mlen > 0 and b.core.mpos + mlen - 1 >= B
 
 
 cdef inline int _measure(bam1_t* b, int64_t A, int64_t B, int k,
@@ -74,7 +113,7 @@ cdef inline int _measure(bam1_t* b, int64_t A, int64_t B, int k,
 def profile_range(bytes path, bytes reference, const int32_t[::1] tid, const int64_t[::1] start,
                   const int64_t[::1] end, const uint8_t[:, ::1] left, const uint8_t[:, ::1] right,
                   Py_ssize_t lo, Py_ssize_t hi, int min_mapq, int exclude_flags, int window,
-                  int32_t[:, ::1] hist, int32_t[:, ::1] rejected):
+                  int32_t[:, ::1] hist, int32_t[:, ::1] rejected, bint mate_dedup=True):
     """Fill ``hist[lo:hi]`` and ``rejected[lo:hi]`` for loci lo..hi-1 with its own file handle.
 
     ``left``/``right`` hold the k anchor bases per locus as htslib 4-bit codes (A=1, C=2, G=4,
@@ -123,6 +162,9 @@ def profile_range(bytes path, bytes reference, const int32_t[::1] tid, const int
                         continue
                     if b.core.qual < min_mapq:
                         rejected[i, 1] += 1
+                        continue
+                    if mate_dedup and _mate_covers(b, A, B):
+                        rejected[i, 5] += 1
                         continue
                     why = _measure(b, A, B, k, &left[i, 0], &right[i, 0], &L)
                     if why:

@@ -114,12 +114,13 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 const uint8_t[:] f_buf, const int64_t[:] f_off,
                 const uint8_t[:] q_buf, const int64_t[:] q_off,
                 const uint8_t[:] first_buf, const int64_t[:] first_off,
-                const uint8_t[:] all_buf, const int64_t[:] all_off):
+                const uint8_t[:] all_buf, const int64_t[:] all_off, Py_ssize_t reserve):
     """TSV lines for rows [start, stop) as bytes (columns: see tmbcalc.tmb_report.VARIANT_COLUMNS).
 
     Lookup tables: s=sample names, c=contigs, v=variant types, f=filter names, q=consequence
     names indexed by code+1 (index 0 = unannotated), first=first-failing-rule name by bit index
     (+1; index 0 = ''), all=comma-joined failing rules for every 16-bit mask value.
+    ``reserve``: bytes needed by one line besides its alleles (the longest lookup strings + numbers).
     """
     cdef Buf b
     cdef Py_ssize_t i
@@ -134,7 +135,7 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
         raise MemoryError()
     with nogil:
         for i in range(start, stop):
-            if grow(&b, 512 + (allele_off[i + 1] - allele_off[i] if have_alleles else 0)) != 0:
+            if grow(&b, reserve + (allele_off[i + 1] - allele_off[i] if have_alleles else 0)) != 0:
                 failed = 1
                 break
             put_lut(&b, &s_buf[0], &s_off[0], sample[i]); putc(&b, b'\t')

@@ -11,6 +11,7 @@ from libc.stdlib cimport malloc, realloc, free, strtod
 from libc.string cimport memcpy, memcmp, memchr, strlen, strcmp
 from libc.math cimport NAN, isnan
 from cython.view cimport array as cvarray
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -96,7 +97,6 @@ cdef extern from "htslib/vcf.h":
     bcf_hdr_t *bcf_hdr_read(htsFile *fp) nogil
     void bcf_hdr_destroy(bcf_hdr_t *h) nogil
     int bcf_hdr_format(const bcf_hdr_t *hdr, int is_bcf, kstring_t *str) nogil
-    int bcf_hdr_set_samples(bcf_hdr_t *hdr, const char *samples, int is_file) nogil
     int bcf_hdr_id2int(const bcf_hdr_t *hdr, int type, const char *id) nogil
     bcf1_t *bcf_init() nogil
     void bcf_destroy(bcf1_t *v) nogil
@@ -149,9 +149,10 @@ DEF N_ALTERN = 3
 
 DEF MAX_POPAF = 16
 DEF MAX_CSQ_SUB = 16
-DEF MAX_SLOTS = 32
+DEF MAX_SLOTS = 32      # distinct INFO (or FORMAT) tags a plan may read
 DEF TERM_TAB = 1024     # SO term hash table size (power of two, > 4x the vocabulary)
-DEF MAX_FIELDS = 512    # CSQ/ANN sub-fields addressable per entry      # distinct INFO (or FORMAT) tags a plan may read
+DEF MAX_FIELDS = 512    # CSQ/ANN sub-fields addressable per entry
+DEF MAX_FMT_KEYS = 256  # FORMAT keys per record (text VCF path)
 
 ctypedef struct Val:
     # one INFO value or one sample's FORMAT value: a typed BCF vector, or text (BCF_BT_CHAR,
@@ -254,7 +255,7 @@ ctypedef struct FmtCache:
     char *text
     int n
     int nkeys
-    int slot[64]
+    int slot[MAX_FMT_KEYS]
 
 ctypedef struct Counts:
     int64_t records, rows, symbolic, no_alt, csq_unmatched, canonical_fallback, annotated_records
@@ -894,7 +895,23 @@ cdef int fill_view_bcf(Plan *pl, bcf1_t *rec, View *vw) noexcept nogil:
 
 
 cdef inline int find_char(const char *s, int start, int end, char ch) noexcept nogil:
-    cdef const char *q = <const char *> memchr(s + start, ch, end - start)
+    """Index of the first ``ch`` in s[start:end] (or end): first 8 bytes by a SWAR test (most
+    VCF fields are short), the rest by memchr."""
+    cdef uint64_t w, x, t
+    cdef const char *q
+    if start + 8 <= end:
+        memcpy(&w, s + start, 8)
+        x = w ^ (<uint64_t> <uint8_t> ch * <uint64_t> 0x0101010101010101)
+        t = ~(((x & <uint64_t> 0x7F7F7F7F7F7F7F7F) + <uint64_t> 0x7F7F7F7F7F7F7F7F) | x) & \
+            <uint64_t> 0x8080808080808080
+        if t != 0:
+            return start + (vcfscan_ctz64(t) >> 3)
+        start += 8
+    elif start < end:
+        while start < end and s[start] != ch:
+            start += 1
+        return start
+    q = <const char *> memchr(s + start, ch, end - start)
     return end if q == NULL else <int> (q - s)
 
 
@@ -1019,7 +1036,7 @@ cdef int parse_line(Plan *pl, char *s, int len, View *vw, bcf_hdr_t *hdr, CtgCac
         fc.n = en - st
         fc.nkeys = 0
         k = st
-        while k <= en and fc.nkeys < 64:
+        while k <= en and fc.nkeys < MAX_FMT_KEYS:
             j = find_char(s, k, en, b':')
             fc.slot[fc.nkeys] = -1
             for slot in range(pl.n_fslot):
@@ -1448,6 +1465,9 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
             rec.max_unpack = BCF_UN_INFO
         with nogil:
             while True:
+                if (ordinal & 0x3FFFF) == 0 and ordinal > 0:
+                    with gil:
+                        PyErr_CheckSignals()     # let Ctrl-C interrupt a long scan
                 if is_text:
                     ret = hts_getline(fp, 2, &line)     # 2 = KS_SEP_LINE
                     if ret < 0:

@@ -1,7 +1,11 @@
 """BED and Picard interval_list readers/writers.
 
-BED is 0-based half-open; Picard interval_list (``@`` header lines, then contig, start, end,
-strand, name) is 1-based inclusive and is converted on reading.  ``track``/``browser``/``#``
+BED is 0-based half-open; Picard interval_list (SAM-style ``@HD``/``@SQ`` header lines, then
+contig, start, end, strand, name) is 1-based inclusive and is converted on reading.  Other ``@``
+lines (e.g. the ``@track`` line of the Agilent BED shipped as SigProfiler's
+``GRCh38_exome.interval_list``) are skipped as headers and do not make a file Picard: a file is
+read as Picard when it has a SAM-style header, or is named ``*.interval_list`` and its rows carry
+the strand column.  ``track``/``browser``/``#``
 lines are skipped.  Malformed lines raise :class:`InputError` naming the file and line.
 """
 from __future__ import annotations
@@ -35,6 +39,9 @@ class BedRecords:
         return RegionSet.from_arrays(self.contigs, self.starts, self.ends)
 
 
+_SAM_HEADER = ("@HD", "@SQ", "@RG", "@PG", "@CO")
+
+
 def _is_interval_list(path: Path) -> bool:
     name = path.name.lower()
     return name.endswith((".interval_list", ".interval_list.gz", ".intervals"))
@@ -48,18 +55,22 @@ def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecor
     starts: list[int] = []
     ends: list[int] = []
     names: list[str] = []
-    picard = _is_interval_list(p)
+    named_picard = _is_interval_list(p)
+    picard = False
     for n, line in iter_lines(p):
         if not line.strip():
             continue
         if line.startswith("@"):
-            picard = True
+            if line.startswith(_SAM_HEADER):
+                picard = True
             continue
         if line.startswith(("#", "track", "browser")):
             continue
         fields = line.split("\t")
         if len(fields) < 3:
             fields = line.split()
+        if named_picard and not picard and not starts and len(fields) >= 5 and fields[3] in ("+", "-"):
+            picard = True
         if len(fields) < 3:
             raise InputError(f"line {n}: expected at least 3 tab-separated columns (chrom, start, end), "
                              f"got {len(fields)}", p)

@@ -82,8 +82,7 @@ class VcfInfo:
     build: str | None
     annotation: str | None
     annotation_fields: list[str]
-    header_lines: int
-    header_text: str = field(repr=False, default="")
+    header_text: str = field(repr=False, default="")   # as htslib formats it
 
     @property
     def info_ids(self) -> list[str]:
@@ -268,7 +267,7 @@ def inspect_vcf(path: str | Path) -> VcfInfo:
         sample_source=how, info=info, format=fmt, contigs=contigs,
         build=detect_build(contigs), annotation=ann,
         annotation_fields=_annotation_fields(lines, ann) if ann else [],
-        header_lines=text.count("\n"), header_text=text)
+        header_text=text)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -507,7 +506,7 @@ def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
 
 def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,
              pop_af_fields: Sequence[str] = DEFAULT_POP_AF_FIELDS, csq_pick: str = "most_severe",
-             keep_alleles: bool = True, threads: int = 1) -> VariantTable:
+             keep_alleles: bool = True, threads: int = 1, sites_only: bool = False) -> VariantTable:
     """Stream a VCF/VCF.gz/BCF into a VariantTable (one row per record and ALT allele).
 
     ``tumor_sample`` defaults to the header's choice (##tumor_sample, Strelka TUMOR column,
@@ -515,12 +514,19 @@ def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample
     sub-fields) whose maximum is ``pop_af``.  ``csq_pick``: 'most_severe' over all transcripts of
     the allele, or 'canonical' (VEP CANONICAL=YES; SnpEff: first annotation; falls back to the
     most severe when no canonical transcript is annotated).  ``threads`` > 1 adds BGZF
-    decompression threads.  Raises InputError for missing/garbage/truncated/malformed input.
+    decompression threads.  ``sites_only`` ignores the sample columns (for population/resource
+    VCFs: no tumor is needed, FORMAT is not parsed).  Raises InputError for
+    missing/garbage/truncated/malformed input.
     """
     if csq_pick not in ("most_severe", "canonical"):
         raise ValueError(f"csq_pick must be 'most_severe' or 'canonical', not {csq_pick!r}")
     vi = inspect_vcf(path)
-    tumor, normal, how = _resolve_samples(vi, tumor_sample, normal_sample)
+    if sites_only:
+        if tumor_sample is not None or normal_sample is not None:
+            raise ValueError("sites_only=True cannot be combined with tumor_sample/normal_sample")
+        tumor, normal, how = None, None, "sites_only (sample columns ignored)"
+    else:
+        tumor, normal, how = _resolve_samples(vi, tumor_sample, normal_sample)
     plan, sources = _build_plan(vi, tumor, normal, pop_af_fields, csq_pick)
     k = _kernel()
     try:

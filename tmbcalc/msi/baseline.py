@@ -2,9 +2,14 @@
 
 Per normal and locus the statistic is the *distant fraction*: the share of measured reads whose
 repeat length is at least ``min_shift_units`` repeat units away from the reference length
-(stutter of +/-1 unit is not counted).  The baseline keeps, per locus, the number of normals
-with >= ``min_coverage`` measured reads (support) and the mean and sample SD of their distant
-fractions.  Loci supported by fewer than ``min_support`` normals are not scored tumor-only.
+(stutter of +/-1 unit is not counted) - by default only *shorter* lengths (``direction``
+"shorter": MSI in homopolymers is dominated by deletions, while germline length polymorphisms
+go both ways, so half of them drop out).  The baseline keeps, per locus, the number of normals
+with >= ``min_coverage`` measured reads (support), the mean and sample SD of their distant
+fractions and the mean *adjacent* fraction (reads exactly 1 to <2 units from the reference
+length, either direction; the stutter level used to rescale expectations for a tumor library
+with stronger slippage).  Loci supported by fewer than ``min_support`` normals are not scored
+tumor-only.
 
 File format (TSV, plain or gzip)::
 
@@ -12,6 +17,7 @@ File format (TSV, plain or gzip)::
     # provenance: {...}
     # parameters: {"min_coverage": 20, "min_support": 5, "min_shift_units": 2, "mapq": 20, ...}
     chrom start end unit ref_copies support mean_distant_fraction sd_distant_fraction mean_reads
+    mean_adjacent_fraction
 """
 from __future__ import annotations
 
@@ -30,20 +36,32 @@ from .profile import DEFAULT_WINDOW, Profile, profile_bam
 
 MAGIC = "##tmbcalc-msi-baseline v1"
 COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
-           "sd_distant_fraction", "mean_reads")
+           "sd_distant_fraction", "mean_reads", "mean_adjacent_fraction")
+DIRECTIONS = ("shorter", "both")
 MIN_SHIFT_UNITS = 2
 
 
-def distant_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
-    """Per locus: share of measured reads >= min_shift_units units away from the reference
-    length (NaN without reads)."""
-    w = prof.window
-    cols = np.arange(prof.hist.shape[1]) - w  # deviation from reference length, bp
-    need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
-    far = np.abs(cols)[None, :] >= need
+def _shares(prof: Profile, mask: np.ndarray) -> np.ndarray:
     reads = prof.hist.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(reads > 0, (prof.hist * far).sum(axis=1) / np.maximum(reads, 1), np.nan)
+        return np.where(reads > 0, (prof.hist * mask).sum(axis=1) / np.maximum(reads, 1), np.nan)
+
+
+def distant_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS,
+                                  direction: str = "shorter") -> np.ndarray:
+    """Per locus: share of measured reads >= min_shift_units units shorter than the reference
+    length (``direction="both"``: shorter or longer); NaN without reads."""
+    dev = (np.arange(prof.hist.shape[1]) - prof.window)[None, :]  # deviation from reference, bp
+    need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
+    far = (dev <= -need) if direction == "shorter" else (np.abs(dev) >= need)
+    return _shares(prof, far)
+
+
+def adjacent_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
+    """Per locus: share of reads 1 bp to < min_shift_units units away from the reference length."""
+    dev = np.abs(np.arange(prof.hist.shape[1]) - prof.window)[None, :]
+    need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
+    return _shares(prof, (dev >= 1) & (dev < need))
 
 
 @dataclass
@@ -55,6 +73,7 @@ class Baseline:
     mean: np.ndarray  # float: mean distant fraction over supporting normals (NaN if none)
     sd: np.ndarray  # float: sample SD (ddof=1; 0 with one normal; NaN if none)
     mean_reads: np.ndarray  # float: mean measured reads over supporting normals
+    mean_adjacent: np.ndarray  # float: mean adjacent (stutter) fraction over supporting normals
     parameters: dict[str, Any] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     output: Path | None = None
@@ -75,21 +94,25 @@ class Baseline:
 def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
                  reference: str | Path | None = None, min_coverage: int = MIN_COVERAGE,
                  min_support: int = MIN_SUPPORT, min_shift_units: int = MIN_SHIFT_UNITS,
-                 mapq: int = MAPQ, exclude_flags: int = EXCLUDE_FLAGS, anchor: int = ANCHOR,
-                 threads: int = 1, output: str | Path | None = None) -> Baseline:
+                 direction: str = "shorter", mapq: int = MAPQ, exclude_flags: int = EXCLUDE_FLAGS,
+                 anchor: int = ANCHOR, threads: int = 1, mate_dedup: bool = True,
+                 output: str | Path | None = None) -> Baseline:
     """Profile each normal at ``loci`` and summarise per locus; optionally write ``output``."""
     if not normal_bams:
         raise UsageError("msi baseline needs at least one normal BAM/CRAM")
     if min_coverage < 1 or min_support < 1 or min_shift_units < 1:
         raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
+    if direction not in DIRECTIONS:
+        raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         _check_reference(table, reference)
-    fracs, reads, samples = [], [], []
+    fracs, adjs, reads, samples = [], [], [], []
     for bam in normal_bams:
         prof = profile_bam(bam, table, reference=reference, mapq=mapq, exclude_flags=exclude_flags,
-                           anchor=anchor, threads=threads)
-        fracs.append(distant_fraction_vs_reference(prof, min_shift_units))
+                           anchor=anchor, threads=threads, mate_dedup=mate_dedup)
+        fracs.append(distant_fraction_vs_reference(prof, min_shift_units, direction))
+        adjs.append(adjacent_fraction_vs_reference(prof, min_shift_units))
         reads.append(prof.reads)
         samples.append(prof.sample)
     F = np.array(fracs)
@@ -105,27 +128,43 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
             mean = np.nanmean(Fm, axis=0)
             sd = np.where(support >= 2, np.nanstd(Fm, axis=0, ddof=1), np.where(support == 1, 0.0, np.nan))
             mean_reads = np.nanmean(np.where(ok, R, np.nan), axis=0)
+            mean_adj = np.nanmean(np.where(ok, np.array(adjs), np.nan), axis=0)
     params = {"min_coverage": min_coverage, "min_support": min_support, "min_shift_units": min_shift_units,
+              "direction": direction,
               "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": DEFAULT_WINDOW,
+              "mate_dedup": mate_dedup,
               "normals": len(normal_bams)}
-    base = Baseline(table, support, mean, sd, mean_reads, params, samples)
+    base = Baseline(table, support, mean, sd, mean_reads, mean_adj, params, samples)
     if output is not None:
         base.output = _write(base, output, loci, normal_bams, reference)
     return base
 
 
 def _check_reference(table: LociTable, reference: str | Path) -> None:
+    """Refuse a reference that is not indexed, shares no contig with the loci, or disagrees with
+    any locus' repeat and flanks (loci from another build)."""
     import pysam
 
+    from ..contigs import canonical
+    from ..errors import ContigMismatchError
+    from ..errors import require_readable
+    from .fasta import indexed
     from .loci import check_against_reference
 
+    ref = require_readable(reference, "reference FASTA")
+    if not indexed(ref):
+        raise InputError("reference FASTA has no index (.fai, and .gzi when bgzip-compressed); create "
+                         f"it with 'samtools faidx {ref}'", ref)
     try:
-        fa = pysam.FastaFile(str(reference))
+        fa = pysam.FastaFile(str(ref))
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot open reference FASTA ({exc}); index it with 'samtools faidx'",
-                         str(reference)) from None
+        raise InputError(f"cannot open reference FASTA ({exc})", ref) from None
     with fa:
-        check_against_reference(table, fa, str(reference))
+        if not {canonical(c) for c in table.contigs()} & {canonical(c) for c in fa.references}:
+            raise ContigMismatchError(
+                f"shares no contigs with the loci file {table.source} (reference: "
+                f"{', '.join(list(fa.references)[:4])}...; loci: {', '.join(table.contigs()[:4])}...)", ref)
+        check_against_reference(table, fa, str(ref))
 
 
 def _fmt(x: float) -> str:
@@ -150,7 +189,7 @@ def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference:
             for i in range(len(t)):
                 fh.write(f"{t.chrom[i]}\t{int(t.start[i])}\t{int(t.end[i])}\t{t.unit[i]}\t{int(t.ref_copies[i])}\t"
                          f"{int(base.support[i])}\t{_fmt(base.mean[i])}\t{_fmt(base.sd[i])}\t"
-                         f"{_fmt(base.mean_reads[i])}\n")
+                         f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\n")
     return out
 
 
@@ -182,7 +221,7 @@ def read_baseline(path: str | Path) -> Baseline:
             raise InputError(f"line {n}: expected {len(COLUMNS)} columns, found {len(f)}", p)
         try:
             rows.append((f[0], int(f[1]), int(f[2]), f[3], int(f[4]), int(f[5]),
-                         *(float("nan") if x == "NA" else float(x) for x in f[6:9])))
+                         *(float("nan") if x == "NA" else float(x) for x in f[6:10])))
         except ValueError:
             raise InputError(f"line {n}: non-numeric value", p) from None
     if not header or params is None:
@@ -196,4 +235,5 @@ def read_baseline(path: str | Path) -> Baseline:
                       np.array(cols[4], dtype=np.int32), np.array([""] * k, dtype=object),
                       np.array([""] * k, dtype=object), np.array([""] * k, dtype=object), source=str(p))
     return Baseline(table, np.array(cols[5], dtype=np.int32), np.array(cols[6], dtype=float),
-                    np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), params)
+                    np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), np.array(cols[9], dtype=float),
+                    params)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..contigs import canonical, native_map
+from ..contigs import native_map
 from ..errors import ContigMismatchError, InputError, UsageError, require_readable
 from ..ext import load_kernel
 from .defaults import ANCHOR as DEFAULT_ANCHOR
@@ -22,7 +22,7 @@ from .defaults import MAPQ as DEFAULT_MAPQ
 from .loci import LociTable
 
 DEFAULT_WINDOW = 30
-REASONS = ("flag", "low_mapq", "not_spanning", "anchor_mismatch", "length_out_of_window")
+REASONS = ("flag", "low_mapq", "not_spanning", "anchor_mismatch", "length_out_of_window", "mate_counted")
 _NT16 = {"A": 1, "C": 2, "G": 4, "T": 8}
 
 
@@ -146,10 +146,11 @@ def map_loci_to_file(loci: LociTable, names: list[str], lengths: dict[str, int],
 def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | None = None,
                 mapq: int = DEFAULT_MAPQ, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS,
                 anchor: int = DEFAULT_ANCHOR, threads: int = 1, window: int = DEFAULT_WINDOW,
-                require_reads: bool = True) -> Profile:
+                mate_dedup: bool = True, require_reads: bool = True) -> Profile:
     """Repeat-length histograms of ``bam`` at ``loci`` (see module docstring for the layout).
 
-    ``threads`` splits the loci into contiguous blocks, each read with its own file handle;
+    ``mate_dedup`` counts a fragment once when both mates span a locus (read 2 is skipped;
+    needs the ``MC`` tag).  ``threads`` splits the loci into contiguous blocks, each read with its own file handle;
     the result does not depend on it.  Raises InputError when no read is measured at any
     locus (``require_reads``), ContigMismatchError on contig/build mismatches.
     """
@@ -185,7 +186,7 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
 
     def run(lo: int, hi: int) -> None:
         kern.profile_range(path_b, ref_b, tid, start, end, left, right, lo, hi, mapq, exclude_flags,
-                           window, hist, rejected)
+                           window, hist, rejected, mate_dedup)
 
     try:
         if threads == 1 or n < 2:
@@ -201,5 +202,6 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
     if require_reads and not hist.any():
         raise InputError(f"no read spans any of the {n} loci with anchored flanks (after filters: "
                          f"MAPQ >= {mapq}, flags {exclude_flags:#x}); is this the right BAM for these loci?", p)
-    params = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": window}
+    params = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": window,
+              "mate_dedup": mate_dedup}
     return Profile(loci, hist, rejected, window, str(p), sample, params, missing)

@@ -36,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats as _st
 
 from ..errors import InputError, UsageError
 from . import defaults as D
-from .baseline import MIN_SHIFT_UNITS, Baseline, distant_fraction_vs_reference, read_baseline
+from .baseline import (MIN_SHIFT_UNITS, Baseline, adjacent_fraction_vs_reference, distant_fraction_vs_reference,
+                       read_baseline)
 from .loci import LociTable, read_loci
 from .profile import REASONS, Profile, profile_bam
-from .stats import (adjacent_mask, bh_qvalues, chisq_pooled, cmh_greater, core_mask, distant_mask, fisher_greater,
+from .stats import (norm_sf, adjacent_mask, bh_qvalues, chisq_pooled, cmh_greater, core_mask, distant_mask, fisher_greater,
                     total_variation)
 
 DEFAULT_CORE_FRACTION = 0.2
@@ -128,7 +128,7 @@ def aggregate_excess(xt: np.ndarray, nt: np.ndarray, fn: np.ndarray, nn: np.ndar
     if V <= 0:
         return excess, (math.inf if X > E else 0.0), (0.0 if X > E else 1.0)
     z = (X - E) / math.sqrt(V)
-    return excess, z, float(_st.norm.sf(z))
+    return excess, z, float(norm_sf(z))
 
 
 def call_status(score: float | None, evaluable: int, cutoff: float, band: float, min_evaluable: int,
@@ -163,7 +163,7 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
               min_pooled_excess: float = DEFAULT_MIN_POOLED_EXCESS,
               mantis_threshold: float = DEFAULT_MANTIS_THRESHOLD, mapq: int = D.MAPQ,
               exclude_flags: int = D.EXCLUDE_FLAGS, anchor: int = D.ANCHOR, threads: int = 1,
-              write_dis: bool = False, output: str | Path | None = None) -> MsiScore:
+              mate_dedup: bool = True, write_dis: bool = False, output: str | Path | None = None) -> MsiScore:
     """Score ``tumor_bam`` at ``loci`` against ``normal_bam`` (paired) or ``baseline`` (tumor-only).
 
     Writes ``PREFIX.msi.json`` and ``PREFIX.msi_loci.tsv.gz`` (and ``PREFIX.msi_dis`` with
@@ -195,7 +195,7 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
 
         _check_reference(table, reference)
     popts = {"reference": reference, "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor,
-             "threads": threads}
+             "threads": threads, "mate_dedup": mate_dedup}
     tprof = profile_bam(tumor_bam, table, **popts)
     name = sample or tprof.sample
     unit_len = table.unit_length()
@@ -237,22 +237,27 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
                      "mantis_difference": r["mantis_difference"]})
     else:
         assert base is not None
-        support, bmean, bsd = _align_baseline(table, base)
+        support, bmean, bsd, badj = _align_baseline(table, base)
         st = int(base.parameters.get("min_shift_units", min_shift_units))
-        frac = distant_fraction_vs_reference(tprof, st)
+        direction = str(base.parameters.get("direction", "both"))
+        frac = distant_fraction_vs_reference(tprof, st, direction)
         reads = tprof.reads
         ev = (reads >= min_coverage) & (support >= base.min_support) & np.isfinite(bmean)
+        ratio, inflation = tumor_only_stutter(adjacent_fraction_vs_reference(tprof, st)[ev], badj[ev])
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.nan_to_num(bmean)
-            se = np.sqrt(np.nan_to_num(bsd) ** 2 + m * (1 - m) / np.maximum(reads, 1) + 1e-4)
+            m = np.minimum(1.0, np.nan_to_num(bmean) * inflation)
+            sdv = np.nan_to_num(bsd) * inflation
+            se = np.sqrt(sdv ** 2 + m * (1 - m) / np.maximum(reads, 1) + 1e-4)
             z = (frac - m) / se
-        p = np.where(ev, _st.norm.sf(z), np.nan)
+        p = np.where(ev, norm_sf(z), np.nan)
         q = bh_qvalues(p)
         unstable = ev & (q < alpha) & ((frac - m) >= min_excess)
         aggregate_positive = False
         cols.update({"baseline_support": support, "baseline_mean": bmean, "baseline_sd": bsd,
-                     "tumor_distant_fraction": frac, "statistic": z})
-        summary["baseline"] = {"min_support": base.min_support, "parameters": base.parameters}
+                     "tumor_distant_fraction": frac, "expected_distant_fraction": m, "statistic": z})
+        summary["baseline"] = {"min_support": base.min_support, "direction": direction,
+                               "stutter_ratio": _num(ratio), "stutter_inflation": _num(inflation),
+                               "parameters": base.parameters}
     n_ev = int(ev.sum())
     n_un = int(unstable.sum())
     score = round(100.0 * n_un / n_ev, 4) if n_ev else None
@@ -281,7 +286,7 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
                                             "loci": None if isinstance(loci, LociTable) else loci,
                                             "reference": reference},
                                     parameters={"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor,
-                                                "threads": threads, "cutoff": cutoff, **{
+                                                "threads": threads, "mate_dedup": mate_dedup, "cutoff": cutoff, **{
                                                     k: v for k, v in summary.items()
                                                     if k in ("test", "alpha", "min_coverage", "min_excess",
                                                              "min_shift_units", "core_fraction",
@@ -289,7 +294,23 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     return res
 
 
-def _align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tumor_only_stutter(tumor_adjacent: np.ndarray, baseline_adjacent: np.ndarray) -> tuple[float, float]:
+    """Stutter ratio R = median over loci of tumor / baseline adjacent share (loci where the
+    baseline share is > 0 and the tumor's is known) and the inflation max(1, R)^2 (capped).
+
+    The median keeps the few loci where this patient carries a 1-unit germline polymorphism
+    from inflating R."""
+    t = np.asarray(tumor_adjacent, dtype=float)
+    b = np.asarray(baseline_adjacent, dtype=float)
+    ok = np.isfinite(t) & np.isfinite(b) & (b > 0)
+    if not ok.any():
+        return 1.0, 1.0
+    ratio = float(np.median(t[ok] / b[ok]))
+    return ratio, min(max(1.0, ratio) ** 2, MAX_STUTTER_INFLATION)
+
+
+def _align_baseline(table: LociTable, base: Baseline
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Baseline support/mean/sd per locus of ``table`` (0/NaN where the baseline lacks a locus);
     raise when the baseline shares no locus with the loci file."""
     index = {k: i for i, k in enumerate(base.keys())}
@@ -300,10 +321,12 @@ def _align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, np.nd
         raise InputError("the baseline shares no locus with the loci file; build it with "
                          "'tmbcalc msi baseline --loci' on the same loci", base.loci.source or None)
     ok = j >= 0
-    support = np.where(ok, base.support[np.maximum(j, 0)], 0).astype(np.int32)
-    mean = np.where(ok, base.mean[np.maximum(j, 0)], np.nan)
-    sd = np.where(ok, base.sd[np.maximum(j, 0)], np.nan)
-    return support, mean, sd
+    jj = np.maximum(j, 0)
+    support = np.where(ok, base.support[jj], 0).astype(np.int32)
+    mean = np.where(ok, base.mean[jj], np.nan)
+    sd = np.where(ok, base.sd[jj], np.nan)
+    adj = np.where(ok, base.mean_adjacent[jj], np.nan)
+    return support, mean, sd, adj
 
 
 __all__ = ["MsiScore", "msi_score", "paired_tests", "call_status"]

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Side-by-side timings of ``tmbcalc tmb`` against its peers, measured in the same run.
+
+    python benchmarks/tmb_vs_peers.py [--workdir /tmp/tmbbench] [--records 1000000] [--repeat 3]
+                                      [--threads 1] [--skip-pytmb]
+
+Prints one line per comparison with the median wall time (s) of each side and their ratio:
+
+1. ``tmbcalc tmb`` (full rule evaluation, all three outputs) vs ``bcftools view -H -f PASS FILE | wc -l``
+   on a generated bgzipped VCF with VEP CSQ and tumor/normal FORMAT (``benchmarks/make_vcf.py``);
+   target ratio <= 1.0.
+2. ``tmbcalc tmb`` vs PyTMB (PyPI ``pytmb-curie``, command ``pyTMB``) with the nearest rule set it
+   offers: ``--filterLowQual`` (PASS), ``--vaf 0.05 --minDepth 25 --minAltDepth 3``, ``--filterNonCoding
+   --filterSyn --filterSplice`` (nonsynonymous), ``--filterPolym --maf 0.001`` (population AF) and the same
+   footprint BED (``--bed``); target ratio <= 0.1.  PyTMB is skipped when it is not installed.
+3. Peak resident memory of ``tmbcalc tmb`` (``/usr/bin/time -v``); target < 300 MB.
+4. A >= 100,000-row multi-sample MAF (TCGA MC3 CESC, 103,980 rows, from ../shared/data) scored by
+   ``compute_tmb`` + writing all outputs vs ``pandas.read_csv`` of the same file (both in-process,
+   after a warm-up); target ratio < 2.
+
+The footprint is the Agilent GRCh38 exome from ../shared/data when present (a realistic WES
+denominator), else a generated BED.  Timings on a shared machine are noisy: use --repeat.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data"
+EXOME = SHARED / "annotation/sigprofiler_pypi/GRCh38_exome.interval_list.gz"
+MAF = SHARED / "somatic/tcga_mc3/TCGA_MC3_CESC.maf.tsv.gz"
+
+
+def wall(cmd: str, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       executable="/bin/bash")
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def peak_rss_mb(cmd: str) -> float:
+    proc = subprocess.run(f"/usr/bin/time -v {cmd}", shell=True, capture_output=True, text=True,
+                          executable="/bin/bash")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
+def ensure_inputs(workdir: Path, records: int) -> tuple[Path, Path]:
+    vcf = workdir / f"bench_{records}.vcf.gz"
+    if not vcf.exists():
+        subprocess.run([sys.executable, str(REPO / "benchmarks/make_vcf.py"), str(vcf), "--records", str(records)],
+                       check=True)
+    if EXOME.exists():
+        return vcf, EXOME
+    bed = workdir / "bench_targets.bed"
+    if not bed.exists():
+        import random
+
+        rng = random.Random(3)
+        with open(bed, "w") as fh:
+            for _ in range(150_000):
+                c = rng.randint(1, 22)
+                s = rng.randint(1_000_000, 45_000_000)
+                fh.write(f"chr{c}\t{s}\t{s + rng.randint(100, 400)}\n")
+    return vcf, bed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workdir", default="/tmp/tmbbench")
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--skip-pytmb", action="store_true")
+    a = ap.parse_args()
+    work = Path(a.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    vcf, bed = ensure_inputs(work, a.records)
+    tmbcalc = shutil.which("tmbcalc") or f"{sys.executable} -m tmbcalc"
+    t_threads = f"--threads {a.threads}"
+    b_threads = f"--threads {a.threads}" if a.threads > 1 else ""
+    tmb_cmd = f"{tmbcalc} tmb {vcf} --bed {bed} --profile wes-merino {t_threads} --quiet -o {work}/bench"
+
+    print(f"# input {vcf.name} ({a.records} records), footprint {bed.name}, threads {a.threads}, "
+          f"median of {a.repeat}")
+    t_bcf = wall(f"bcftools view {b_threads} -H -f PASS {vcf} | wc -l", a.repeat)
+    t_tmb = wall(tmb_cmd, a.repeat)
+    print(f"tmbcalc tmb vs bcftools view -H -f PASS | wc -l: {t_tmb:.2f} s vs {t_bcf:.2f} s  "
+          f"ratio {t_tmb / t_bcf:.2f} (target <= 1.0)")
+    rss = peak_rss_mb(tmb_cmd)
+    print(f"tmbcalc tmb peak RSS: {rss:.0f} MB (target < 300 MB)")
+
+    pytmb = shutil.which("pyTMB")
+    if pytmb and not a.skip_pytmb:
+        import pytmb as _p
+
+        cfg = Path(_p.__file__).resolve().parent.parent / "config"
+        cmd = (f"{pytmb} -i {vcf} --dbConfig {cfg}/vep.yml --varConfig {cfg}/mutect2.yml --sample TUMOR_S1 "
+               f"--bed {bed} --vaf 0.05 --minDepth 25 --minAltDepth 3 --filterLowQual --filterNonCoding "
+               f"--filterSyn --filterSplice --filterPolym --maf 0.001")
+        if not str(bed).endswith(".bed"):
+            plain = work / "footprint_for_pytmb.bed"
+            if not plain.exists():
+                subprocess.run(f"zcat -f {bed} | grep -v '^@' > {plain}", shell=True, check=True)
+            cmd = cmd.replace(f"--bed {bed}", f"--bed {plain}")
+        t_py = wall(cmd, 1)
+        print(f"tmbcalc tmb vs PyTMB: {t_tmb:.2f} s vs {t_py:.2f} s  ratio {t_tmb / t_py:.3f} "
+              f"(target <= 0.1; PyTMB {a.records / t_py:,.0f} records/s)")
+    else:
+        print("PyTMB not installed (pip install pytmb-curie): comparison skipped")
+
+    if MAF.exists():
+        import pandas as pd
+
+        from tmbcalc import compute_tmb
+        from tmbcalc.contigs import BUILD_LENGTHS
+
+        gbed = work / "grch37_genome.bed"
+        gbed.write_text("".join(f"{c}\t0\t{n}\n" for c, n in BUILD_LENGTHS["GRCh37"].items()))
+        pd.read_csv(MAF, sep="\t", low_memory=False)                 # warm-up (page cache, imports)
+        compute_tmb(MAF, bed=gbed, profile="wes-merino")
+        tp, tt = [], []
+        for _ in range(a.repeat):
+            t = time.perf_counter()
+            df = pd.read_csv(MAF, sep="\t", low_memory=False)
+            tp.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            res = compute_tmb(MAF, bed=gbed, profile="wes-merino")
+            res.write(work / "maf_bench")
+            tt.append(time.perf_counter() - t)
+        p, q = statistics.median(tp), statistics.median(tt)
+        print(f"MAF {len(df):,} rows / {len(res.samples)} tumours: tmbcalc {q:.2f} s vs pandas.read_csv {p:.2f} s  "
+              f"ratio {q / p:.2f} (target < 2)")
+    os.environ.setdefault("TMBCALC_BENCH_DONE", "1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
