@@ -233,3 +233,41 @@ def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitt
         assert c["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
     r = run_cli("tmb", str(maf), "--bed", str(bed), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "u"))
     assert r.returncode == 2 and "--panel" in r.stderr and not list(tmp_path.glob("u.*"))
+
+
+def test_reference_restrict_gives_the_exonic_exome(shared, panels_dir, tmp_path):
+    """--reference-restrict intersects the exome with exons; its Mb equals bedtools' answer and the
+    reference counts only calls inside the intersection (bedtools intersect -u)."""
+    from tests.conftest import run_tool
+
+    ex = pd.read_csv(shared / "annotation/exomedepth_hg19/ExomeDepth_exons.hg19_autosomes_plus_X.tsv.gz",
+                     sep="\t", dtype={"chromosome": str})
+    exons = tmp_path / "exons.bed"
+    pd.DataFrame({"c": ex["chromosome"], "s": ex["start"] - 1, "e": ex["end"]}).to_csv(
+        exons, sep="\t", header=False, index=False)
+    kit = tmp_path / "kit.bed"
+    kit.write_text(run_tool("bash", "-c", f"zcat {shared / EXOME} | cut -f1-3 | sort -k1,1 -k2,2n | bedtools merge"))
+    inter = tmp_path / "inter.bed"
+    inter.write_text(run_tool("bash", "-c", f"sort -k1,1 -k2,2n {exons} | bedtools merge | "
+                                            f"bedtools intersect -a {kit} -b - | sort -k1,1 -k2,2n | bedtools merge"))
+    bp = sum(int(l.split("\t")[2]) - int(l.split("\t")[1]) for l in inter.read_text().splitlines())
+    maf = shared / "somatic/tcga_mc3/TCGA_MC3_UVM.maf.tsv.gz"
+    r = run_cli("calibrate", "simulate", "--maf", str(maf), "--panels", "t-impact468", "--reference-panel", "t-exome",
+                "--reference-restrict", str(exons), "--panels-dir", str(panels_dir), "-o", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(tmp_path / "s.simulated.tsv.gz", sep="\t", comment="#")
+    ref = df[df.panel == "exome-wes-merino"]
+    assert ref["mb"].iloc[0] == pytest.approx(bp / 1e6, abs=1e-6)
+    m = pd.read_csv(maf, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+    depth = pd.to_numeric(m["t_ref_count"]) + pd.to_numeric(m["t_alt_count"])
+    alt = pd.to_numeric(m["t_alt_count"])
+    ok = (m["FILTER"] == "PASS") & m["Variant_Classification"].isin(
+        ["Missense_Mutation", "Nonsense_Mutation", "Nonstop_Mutation", "Translation_Start_Site", "Frame_Shift_Del",
+         "Frame_Shift_Ins", "In_Frame_Del", "In_Frame_Ins"]) & (depth >= 25) & (alt >= 3) & (alt / depth >= 0.05)
+    s0 = pd.to_numeric(m["Start_Position"]) - 1
+    end = s0 + np.where(m["Reference_Allele"] == "-", 2, m["Reference_Allele"].str.len())
+    spans = tmp_path / "spans.bed"
+    pd.DataFrame({"c": m["Chromosome"], "s": s0, "e": end, "i": range(len(m))})[ok.to_numpy()].to_csv(
+        spans, sep="\t", header=False, index=False)
+    hits = run_tool("bedtools", "intersect", "-u", "-a", str(spans), "-b", str(inter)).splitlines()
+    assert int(ref["count"].sum()) == len(hits) > 100

@@ -258,3 +258,10 @@ def test_tumor_only_stutter_ratio_is_a_median():
     r, infl = tumor_only_stutter(np.array([0.2, 0.2, 0.9, np.nan]), np.array([0.1, 0.1, 0.1, 0.1]))
     assert r == pytest.approx(2.0) and infl == pytest.approx(4.0)
     assert tumor_only_stutter(np.array([0.05]), np.array([0.1])) == (0.5, 1.0)
+
+
+def test_baseline_read_selection_must_match(sim, tmp_path):
+    base = msi_baseline(sim["loci"], [sim["normal"]], min_support=1, output=tmp_path / "b.tsv")
+    assert base.parameters["mapq"] == 20
+    with pytest.raises(UsageError, match="mapq 20 in the baseline vs 30 here"):
+        msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "b.tsv", mapq=30)

@@ -104,15 +104,18 @@ def test_simulated_loci_found_by_scan(sim):
 # histograms == pure-Python count of the true lengths
 
 def _filtered_bam(src: Path, dst: Path, min_anchor: int) -> Path:
-    """Keep reads that do not cover a whole repeat, or cover it with >= min_anchor true flank
-    bases each side (reads with short true anchors are aligner-dependent: bwa may soft-clip)."""
+    """Keep the pairs whose two reads each either do not cover the whole repeat or cover it with
+    >= min_anchor true flank bases on both sides (reads with short true anchors are
+    aligner-dependent: bwa may soft-clip them)."""
     import pysam
+
+    def ok(a: int, b: int) -> bool:
+        return a == -1 or (a >= min_anchor and b >= min_anchor)
 
     with pysam.AlignmentFile(str(src)) as i, pysam.AlignmentFile(str(dst), "wb", template=i) as o:
         for r in i:
-            f = r.query_name.split(":")
-            left, right = (int(f[4]), int(f[5])) if r.is_read1 else (int(f[6]), int(f[7]))
-            if left == -1 or (left >= min_anchor and right >= min_anchor):
+            f = [int(x) for x in r.query_name.split(":")[4:8]]
+            if ok(f[0], f[1]) and ok(f[2], f[3]):
                 o.write(r)
     pysam.index(str(dst))
     return dst
@@ -120,7 +123,9 @@ def _filtered_bam(src: Path, dst: Path, min_anchor: int) -> Path:
 
 def _truth_histograms(bam: Path, loci) -> collections.Counter:
     """(locus index, true repeat length bp) -> reads, from read names: reads passing the default
-    flag/MAPQ filters whose ANCHOR true flank bases equal the reference flank."""
+    flag/MAPQ filters whose ANCHOR true flank bases equal the reference flank; one count per
+    DNA fragment (read 2 is not counted when read 1 covers the repeat and both anchors: the
+    engine's default mate de-duplication, decided on read 1's alignment alone)."""
     import pysam
 
     h: collections.Counter = collections.Counter()
@@ -133,6 +138,8 @@ def _truth_histograms(bam: Path, loci) -> collections.Counter:
             left, right = (int(x[4]), int(x[5])) if r.is_read1 else (int(x[6]), int(x[7]))
             if left < ANCHOR or right < ANCHOR:
                 continue
+            if r.is_read2 and int(x[4]) >= ANCHOR and int(x[5]) >= ANCHOR:
+                continue  # read 1 of this fragment covers the locus
             row = loci.row(i)
             length = copies * len(row["unit"])
             seq = r.query_sequence  # reference-forward orientation, soft clips included

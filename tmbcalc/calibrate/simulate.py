@@ -111,12 +111,16 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                        reference_bed: str | Path | None = None, reference_mb: float | None = None,
                        reference_name: str | None = None, cohorts: list[str] | None = None,
                        hotspots: str | Path | None = None, missing_fields: str = "relax",
-                       build: str = "GRCh37", reference_label: str | None = None) -> SimulationResult:
+                       build: str = "GRCh37", reference_label: str | None = None,
+                       reference_panel_bed: str | Path | None = None,
+                       reference_restrict: str | Path | None = None) -> SimulationResult:
     """Simulate panel and reference TMB for every tumour of the given exome MAFs.
 
     ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
     Reference footprint: ``reference_regions``, or ``reference_bed``, or the registry panel
-    ``reference_panel`` (default ``exome-sureselect-v4-grch37``); ``reference_label`` describes
+    ``reference_panel`` (default ``exome-sureselect-v4-grch37``; ``reference_panel_bed`` supplies its
+    BED when it is not shipped, checked against the registry's sha256); ``reference_restrict`` (a BED)
+    intersects the reference footprint, e.g. with exons; ``reference_label`` describes
     given regions in the provenance.  Returns the tidy table.
     """
     from ..hotspots import match_hotspots, read_hotspots
@@ -143,14 +147,19 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
 
         rp = reference_panel if reference_panel is not None else "exome-sureselect-v4-grch37"
         rp = load_panel(rp) if isinstance(rp, str) else rp
-        ref_regions = rp.footprint(build)
+        ref_regions = rp.footprint(build, bed=reference_panel_bed)  # sha256-checked by the registry
         ref_info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
         ref_info["panel"] = rp.id
-        rbed = rp.bed_path(build)
+        rbed = Path(reference_panel_bed) if reference_panel_bed else rp.bed_path(build)
         if rbed is not None:
             ref_info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
+    if reference_restrict is not None:  # e.g. exons only: drop the kit's intronic/flanking padding
+        restrict = read_bed(reference_restrict)
+        ref_regions = ref_regions.intersect(restrict)
+        ref_info["footprint"] += f" ∩ {Path(reference_restrict).name}"
+        ref_info["restrict"] = {"name": Path(reference_restrict).name, "sha256": sha256_file(reference_restrict)}
     if ref_regions.is_empty():
-        raise InputError("reference footprint is empty", reference_bed)
+        raise InputError("reference footprint is empty", reference_restrict or reference_bed)
     ref_fp_mb = ref_regions.total_mb()
     ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
     ref_name = reference_name or f"exome-{ref_prof.name}"

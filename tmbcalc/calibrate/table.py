@@ -78,7 +78,7 @@ def format_simulated(df: pd.DataFrame, provenance: dict[str, Any]) -> str:
     head = f"# tmbcalc {provenance.get('version', '')} {provenance.get('command', '')}\n"
     head += PROV_TAG + json.dumps(provenance, separators=(",", ":"), allow_nan=False) + "\n"
     out = df.loc[:, list(COLUMNS)].copy()
-    return head + out.to_csv(sep="\t", index=False, float_format="%.6g", lineterminator="\n")
+    return head + out.to_csv(sep="\t", index=False, float_format="%.10g", lineterminator="\n")
 
 
 def paired(df: pd.DataFrame, panel: str, reference: str) -> pd.DataFrame:

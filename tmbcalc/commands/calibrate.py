@@ -56,6 +56,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--reference-panel", default=None, help="registry panel giving the exome footprint "
                    "(default exome-sureselect-v4-grch37)")
     g.add_argument("--reference-bed", default=None, help="exome footprint BED instead of a registry panel")
+    p.add_argument("--reference-panel-bed", default=None, metavar="BED",
+                   help="BED of the reference panel when it is not shipped (checked against its sha256)")
+    p.add_argument("--reference-restrict", default=None, metavar="BED",
+                   help="intersect the reference footprint with this BED (e.g. exons, as the shipped models do)")
     p.add_argument("--reference-mb", type=float, default=None,
                    help="reference TMB denominator in Mb (default: the footprint's merged size)")
     p.add_argument("--reference-name", default=None, help="name of the reference (default exome-PROFILE)")
@@ -150,6 +154,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     ref_panel = load_panel(args.reference_panel, args.panels_dir) if args.reference_panel else None
     if args.reference_bed:
         require_readable(args.reference_bed, "reference BED")
+        if args.reference_panel_bed:
+            raise UsageError("--reference-panel-bed goes with --reference-panel, not with --reference-bed")
+    if args.reference_panel_bed:
+        require_readable(args.reference_panel_bed, "reference panel BED")
+    if args.reference_restrict:
+        require_readable(args.reference_restrict, "reference restriction BED")
     if args.exclude_hotspots:
         require_readable(args.exclude_hotspots, "hotspot list")
     if args.reference_mb is not None and args.reference_mb <= 0:
@@ -157,10 +167,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     res = calibrate_simulate(mafs, panels, reference_profile=args.reference_profile, reference_panel=ref_panel,
                              reference_bed=args.reference_bed, reference_mb=args.reference_mb,
                              reference_name=args.reference_name, cohorts=cohorts, hotspots=args.exclude_hotspots,
-                             missing_fields=args.missing_fields, build=args.build)
+                             missing_fields=args.missing_fields, build=args.build,
+                             reference_panel_bed=args.reference_panel_bed,
+                             reference_restrict=args.reference_restrict)
     params = {k: v for k, v in vars(args).items() if k not in ("func", "maf", "calibrate_command")}
     prov = build_provenance("calibrate simulate", params,
-                            {"maf": mafs, "reference_bed": args.reference_bed, "hotspots": args.exclude_hotspots},
+                            {"maf": mafs, "reference_bed": args.reference_bed or args.reference_panel_bed,
+                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots},
                             reference=res.reference, panels=res.panels, relaxed_rules=res.relaxed_rules,
                             panel_mb_convention="panel Mb = |panel footprint ∩ reference footprint|")
     with OutputSet(args.output) as outs:

@@ -355,9 +355,8 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
         from ..panels import load_panel
 
         pnl = load_panel(panel)
-        footprint = pnl.footprint(bed=panel_bed)
         panel_info = pnl.to_dict()
-        footprint_desc = {"kind": "panel", "id": pnl.id, "version": pnl.version, "mb": footprint.total_mb()}
+        footprint_desc = {"kind": "panel", "id": pnl.id, "version": pnl.version}
     else:
         footprint_desc = {"kind": "explicit_mb",
                           "mb": footprint_mb if isinstance(footprint_mb, (int, float)) else dict(footprint_mb)}
@@ -369,6 +368,15 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
         raise InputError("input holds no variants and names no tumour sample", src)
     if not table.samples:  # sites-only VCF: one tumour named after the file
         table.samples = [Path(src).name.split(".")[0] or "sample"]
+    if panel is not None:  # the panel's footprint on the input's build (detected as tmbcalc tmb does)
+        from ..contigs import check_same_build
+        from ..tmb import _input_build
+
+        in_build = _input_build(table)
+        fp_build = in_build if in_build in pnl.builds else None
+        check_same_build((src, in_build), (f"panel {pnl.id}", fp_build or pnl.build))
+        footprint = pnl.footprint(fp_build, bed=panel_bed)
+        footprint_desc.update(build=fp_build or pnl.build, mb=footprint.total_mb())
 
     keep = np.ones(len(table), dtype=bool) if include_filtered else table["filter"] != FILTER_FAIL
     vt = table["vtype"]

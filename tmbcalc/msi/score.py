@@ -190,6 +190,14 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     base: Baseline | None = None
     if baseline is not None:
         base = baseline if isinstance(baseline, Baseline) else read_baseline(baseline)
+    if base is not None:
+        mine = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "mate_dedup": mate_dedup}
+        diff = {k: (base.parameters.get(k), v) for k, v in mine.items()
+                if k in base.parameters and base.parameters.get(k) != v}
+        if diff:
+            what = ", ".join(f"{k} {b} in the baseline vs {v} here" for k, (b, v) in diff.items())
+            raise UsageError(f"read selection differs from the baseline's ({what}); score with the "
+                             "baseline's settings or rebuild the baseline")
     if reference is not None:
         from .baseline import _check_reference
 
