@@ -253,6 +253,33 @@ def report(res: dict) -> str:
     return "\n".join(out)
 
 
+def markdown(res: dict) -> str:
+    """The figures as markdown tables (for docs/msi-validation.md)."""
+    keys = ("tmbcalc_paired", "msisensor_pro_paired", "tmbcalc_tumor_only", "msisensor_pro_tumor_only")
+    out = ["| scenario | truth | tmbcalc paired | MSIsensor-pro `msi` | tmbcalc tumor-only | MSIsensor-pro `pro` |",
+           "|---|---|---|---|---|---|"]
+    for name, r in res["scenarios"].items():
+        out.append(f"| {name} | {r['truth']} | " + " | ".join(f"{r[k]['score']:.0f}% {r[k]['status']}" for k in keys) + " |")
+    out += ["", "| scenario | tmbcalc paired | MSIsensor-pro `msi` | tmbcalc tumor-only | MSIsensor-pro `pro` |",
+            "|---|---|---|---|---|"]
+    for name, r in res["scenarios"].items():
+        if r["truth"] != "MSI-H":
+            continue
+        cells = []
+        for k in keys:
+            m = r[k]["loci"]
+            cells.append(f"{m['sensitivity']:.2f} / {m['specificity']:.2f}" if m["sensitivity"] is not None else "NA")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    t = res["timing"]
+    out += ["", "| step | tmbcalc wall s | MSIsensor-pro wall s | ratio | tmbcalc peak RSS MB | MSIsensor-pro peak RSS MB | ratio |",
+            "|---|---|---|---|---|---|---|"]
+    for a, b, lab in (("tb_paired", "mp_paired", "paired score"), ("tb_tonly", "mp_tonly", "tumor-only score"),
+                      ("tb_baseline", "mp_baseline", "baseline")):
+        out.append(f"| {lab} | {t[a]['wall']:.2f} | {t[b]['wall']:.2f} | {t[a]['wall'] / t[b]['wall']:.2f} | "
+                   f"{t[a]['rss'] / 1024:.1f} | {t[b]['rss'] / 1024:.1f} | {t[a]['rss'] / t[b]['rss']:.2f} |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--msisensor-pro", default=os.environ.get("MSISENSOR_PRO"),
@@ -265,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-coverage", type=int, default=20, help="both tools' per-locus read minimum (20)")
     ap.add_argument("--scenarios", help="comma-separated subset of the scenarios (default: all)")
     ap.add_argument("--json", help="write all figures here")
+    ap.add_argument("--markdown", action="store_true", help="also print the figures as markdown tables")
     a = ap.parse_args(argv)
     if not a.msisensor_pro:
         print("msi_vs_msisensorpro: skipped - no MSIsensor-pro binary given (--msisensor-pro PATH or "
@@ -275,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     res = run(a)
     print(report(res))
+    if a.markdown:
+        print(markdown(res))
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
     return 0

@@ -131,9 +131,14 @@ def validation_markdown(models, sim_info, elapsed) -> str:
             better_rmse = v["rmse_log_calibrated"] < v["rmse_log_raw"]
             kr, kc = a["raw"]["kappa"], a["calibrated"]["kappa"]
             better_k = kc is not None and (kr is None or kc >= kr)
+            worse = [f"{c} ({fmt(pc['rmse_log_raw'])} -> {fmt(pc['rmse_log_calibrated'])}, n={pc['n']})"
+                     for c, pc in v["per_cohort"].items()
+                     if pc["rmse_log_calibrated"] is not None and pc["rmse_log_raw"] is not None
+                     and pc["rmse_log_calibrated"] > pc["rmse_log_raw"]]
             verdicts.append(f"- **{d['panel']['id']}** ({d['method']}): RMSE {fmt(v['rmse_log_raw'])} -> "
                             f"{fmt(v['rmse_log_calibrated'])} ({'better' if better_rmse else 'NOT better'}); "
-                            f"kappa at 10: {fmt(kr)} -> {fmt(kc)} ({'better or equal' if better_k else 'NOT better'}).")
+                            f"kappa at 10: {fmt(kr)} -> {fmt(kc)} ({'better or equal' if better_k else 'NOT better'}). "
+                            f"Held-out cohorts where calibration is worse than raw: {', '.join(worse) or 'none'}.")
     lines += ["", "## Recommended model per panel: calibrated vs raw", "", *verdicts, "",
               f"Run time: {elapsed:.0f} s.", ""]
     return "\n".join(lines)

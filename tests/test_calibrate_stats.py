@@ -255,3 +255,30 @@ def test_zone_contains_cut_and_is_ordered(mb, cut, alpha):
     z = equivocal_zone(mb, cut, alpha)
     assert 0 <= z.low <= z.high
     assert z.k_min >= cut * mb - 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 100), min_size=2, max_size=30), st.floats(0.01, 150))
+def test_first_crossing_inverts_a_monotone_curve(ys, c):
+    from tmbcalc.calibrate.fit import first_crossing
+
+    curve = np.maximum.accumulate(np.asarray(ys, float))
+    gx = np.arange(curve.size, dtype=float) * 1.5
+    x = first_crossing(gx, curve, c)
+    if c > curve[-1]:
+        assert math.isnan(x)
+    elif c <= curve[0]:
+        assert x == gx[0]
+    else:
+        assert np.interp(x, gx, curve) == pytest.approx(c, rel=1e-9, abs=1e-9)
+        assert np.all(curve[gx < x - 1e-12] < c + 1e-9)
+
+
+@pytest.mark.parametrize("method", mappings.METHODS)
+def test_calibrated_curves_are_non_decreasing(method):
+    df = _synthetic(seed=9)
+    x = df[df.panel == "p1"].tmb.to_numpy()
+    y = df[df.panel == "ref"].tmb.to_numpy()
+    p = mappings.fit(method, x, y, delta=1.2 / 35)
+    grid = np.linspace(0, 200, 2001)
+    assert np.all(np.diff(mappings.predict(method, p, grid)) >= -1e-12)

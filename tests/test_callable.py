@@ -383,13 +383,20 @@ def test_compute_callable_against_oracle(random_bams, tmp_path):
     assert int(res.per_contig["footprint_bp"].sum()) == res.footprint_bp
 
 
-def test_threads_give_identical_results(random_bams, shared):
-    fp = RegionSet.from_tuples([("chrA", 0, 4000), ("chrB", 10, 2990)])
-    base = compute_callable(random_bams[2], fp, min_depth=2, threads=1)
-    for n in (2, 3, 8):
-        other = compute_callable(random_bams[2], fp, min_depth=2, threads=n)
-        assert list(other.callable) == list(base.callable)
-        assert other.per_target.equals(base.per_target)
+def test_threads_give_identical_results(random_bams, shared, monkeypatch):
+    import tmbcalc.coverage as cov
+
+    monkeypatch.setattr(cov, "MIN_CHUNK_BP", 100)  # force many small parallel chunks
+    fp = RegionSet.from_tuples([("chrA", 0, 1700), ("chrA", 1750, 4000), ("chrB", 10, 2990)])
+    for mode in ("fragment", "mosdepth", "none"):
+        base = compute_callable(random_bams[2], fp, normal_bam=random_bams[0], min_depth=2, threads=1,
+                                mate_overlap=mode)
+        for n in (2, 3, 8):
+            other = compute_callable(random_bams[2], fp, normal_bam=random_bams[0], min_depth=2, threads=n,
+                                     mate_overlap=mode)
+            assert list(other.callable) == list(base.callable)
+            assert other.per_target.equals(base.per_target)
+            assert other.per_contig.drop(columns=[]).equals(base.per_contig)
     # one contig: BGZF decompression threads
     bam = shared / BAM / "vcfanno_chm1/ex.bam"
     fp1 = RegionSet.from_tuples([("1", 9_000, 101_000)])

@@ -6,6 +6,7 @@ held-out TCGA tumours, and a refit of the shipped calibration file from its trai
 """
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 import tempfile
@@ -297,3 +298,57 @@ def test_cli_errors_leave_no_output(hand_example, tmp_path):
     p = run_cli("msi", "mutations", str(gz), "--footprint-mb", "1", "-o", str(prefix))
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert not list(tmp_path.glob("bad*"))[1:]  # only bad.tsv itself
+
+
+def test_panel_footprint_counts_match_pandas(shared):
+    """--panel: variants restricted to the panel BED (build from the MAF's NCBI_Build), counted
+    independently here with pandas + bisect over the raw BED; the exome-trained rule is flagged."""
+    import bisect
+
+    from tmbcalc.panels import load_panel
+
+    pnl = load_panel("msk-impact-468")
+    bed_path = pnl.bed_path("GRCh37")
+    maf = shared / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz"
+    res = msi_mutations(maf, panel="msk-impact-468")
+    assert res.footprint["build"] == "GRCh37"
+    assert any("trained on exome-wide rates" in w for w in res.warnings)
+
+    iv: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
+    opener = gzip.open if str(bed_path).endswith(".gz") else open
+    with opener(bed_path, "rt") as fh:
+        for line in fh:
+            if line.startswith(("#", "track", "browser")) or not line.strip():
+                continue
+            c, s, e = line.split("\t")[:3]
+            iv[c.removeprefix("chr")].append((int(s), int(e)))
+    merged: dict[str, tuple[list[int], list[int]]] = {}
+    total = 0
+    for c, lst in iv.items():
+        lst.sort()
+        out: list[list[int]] = []
+        for s, e in lst:
+            if out and s <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], e)
+            else:
+                out.append([s, e])
+        merged[c] = ([a for a, _ in out], [b for _, b in out])
+        total += sum(b - a for a, b in out)
+    assert res.samples[0].footprint_mb == pytest.approx(total / 1e6)
+
+    def inside(c: str, p: int) -> bool:
+        if c not in merged:
+            return False
+        st, en = merged[c]
+        k = bisect.bisect_right(st, p) - 1
+        return k >= 0 and p < en[k]
+
+    df = pd.read_csv(maf, sep="\t", usecols=["Chromosome", "Start_Position", "Variant_Type", "Tumor_Sample_Barcode"])
+    df["p0"] = np.where(df.Variant_Type == "INS", df.Start_Position, df.Start_Position - 1)
+    df["in"] = [inside(str(c), int(p)) for c, p in zip(df.Chromosome, df.p0)]
+    sub = df[df["in"]]
+    ind = sub[sub.Variant_Type.isin(["INS", "DEL"])].groupby("Tumor_Sample_Barcode").size()
+    snv = sub[sub.Variant_Type == "SNP"].groupby("Tumor_Sample_Barcode").size()
+    for s in res.samples:
+        assert s.indels == int(ind.get(s.sample, 0)), s.sample
+        assert s.snvs == int(snv.get(s.sample, 0)), s.sample

@@ -18,7 +18,6 @@ import io
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import need_tool

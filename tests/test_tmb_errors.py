@@ -8,6 +8,7 @@ from tmbcalc.resources import examples_dir
 
 VCF = examples_dir() / "example_tumor_normal.vcf.gz"
 BED = examples_dir() / "example_panel.bed"
+IMPACT = "panels/msk_impact_gnomeR/IMPACT468_targets_GRCh37.bed"   # GRCh37, for GRCh37 inputs
 
 
 def check_failure(tmp_path, args, code, *fragments):
@@ -80,19 +81,20 @@ def test_empty_footprint_after_coding(tmp_path):
 
 
 def test_missing_consequences(tmp_path, shared):
-    line = check_failure(tmp_path, [shared / "somatic/pcgr_examples/T001-BRCA.grch37.vcf.gz", "--bed", BED], 1,
+    vcf = shared / "somatic/pcgr_examples/T001-BRCA.grch37.vcf.gz"
+    line = check_failure(tmp_path, [vcf, "--bed", shared / IMPACT], 1,
                          "T001-BRCA.grch37.vcf.gz", "VEP")
     assert "--consequences all" in line and "--coding-bed" in line
 
 
 def test_maf_without_filter_column(tmp_path, shared):
-    check_failure(tmp_path, [shared / "somatic/tcga_mc3/TCGA_MC3_BRCA_v2020.maf.tsv.gz", "--bed", BED], 1,
+    check_failure(tmp_path, [shared / "somatic/tcga_mc3/TCGA_MC3_BRCA_v2020.maf.tsv.gz", "--bed", shared / IMPACT], 1,
                   "FILTER", "--filter-missing-is-pass")
 
 
 def test_missing_format_field(tmp_path, shared):
     # Firehose COAD MAF has no read counts: the depth rule cannot be evaluated
-    check_failure(tmp_path, [shared / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz", "--bed", BED,
+    check_failure(tmp_path, [shared / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz", "--bed", shared / IMPACT,
                              "--filter-missing-is-pass"], 1, "min_depth", "--min-depth off")
 
 
@@ -126,3 +128,9 @@ def test_build_mismatch_bed(tmp_path):
     bed.write_text("chr1\t248956000\t249250000\n" + "".join(
         l + "\n" for l in BED.read_text().splitlines() if not l.startswith("#")))
     check_failure(tmp_path, [VCF, "--bed", bed], 1, "grch37.bed", "GRCh38", "wrong genome build")
+
+
+def test_panel_bed_not_shipped(tmp_path, monkeypatch):
+    # the exome panel's BED is not redistributable: the error says how to supply it
+    monkeypatch.delenv("TMBCALC_PANELS_DIR", raising=False)
+    check_failure(tmp_path, [VCF, "--panel", "exome-grch38"], 1, "--panel-bed")

@@ -186,3 +186,19 @@ def test_hotspot_matching_maf_list_vs_vcf_rows(tmp_path, shared):
     dnds = read_hotspots(shared / "popfreq_hotspots/dndscv_knownhotspots_hg19.tsv")
     braf = make_table([{"pos": 140453135, "allele_key": allele_key("A", "T")}], contigs=("7",))
     assert match_hotspots(braf, dnds).tolist() == [True]          # BRAF V600E (chr7:140453136 A>T)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 10_000), st.text("ACGT", min_size=1, max_size=1), st.text("ACGT", min_size=1, max_size=12),
+       st.booleans())
+def test_hotspot_sites_same_for_maf_and_vcf_style(pos1, anchor, seq, deletion):
+    """A deletion/insertion written MAF-style and VCF-style is one hotspot site."""
+    from tmbcalc.hotspots import _site_from_alleles
+
+    if deletion:   # MAF: first deleted base at pos1; VCF: anchor at pos1 - 1
+        maf = _site_from_alleles("chr1", pos1, seq, "-")
+        vcf = _site_from_alleles("1", pos1 - 1, anchor + seq, anchor)
+    else:          # MAF: insertion after pos1; VCF: anchor at pos1
+        maf = _site_from_alleles("1", pos1, "-", seq)
+        vcf = _site_from_alleles("chr1", pos1, anchor, anchor + seq)
+    assert maf == vcf

@@ -592,7 +592,7 @@ def test_missing_file(tmp_path):
         read_vcf(tmp_path / "nope.vcf")
 
 
-def test_garbage_files(tmp_path):
+def test_garbage_files(tmp_path, shared):
     g = tmp_path / "garbage.vcf"
     g.write_text("this is not a vcf\n1\t2\t3\n")
     with pytest.raises(InputError, match=r"garbage.vcf: not a VCF or BCF file"):
@@ -602,6 +602,8 @@ def test_garbage_files(tmp_path):
         fh.write("hello\n")
     with pytest.raises(InputError, match=r"garbage.vcf.gz: not a VCF or BCF file"):
         read_vcf(z)
+    with pytest.raises(InputError, match=r"NA12891_demo20.bam: not a VCF or BCF file \(htslib sees: BAM"):
+        read_vcf(shared / STRELKA / "NA12891_demo20.bam")
     b = tmp_path / "random.bcf"
     b.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(InputError, match=r"random.bcf: "):
@@ -806,3 +808,29 @@ def test_dragen_and_missing_trailing_format(tmp_path):
     b = read_vcf(bcf, tumor_sample="T1")
     for col in COLUMNS:
         np.testing.assert_array_equal(t[col], b[col], err_msg=col)
+
+
+VARSCAN = """##fileformat=VCFv4.1
+##source=VarScan2
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read Depth">
+##FORMAT=<ID=RD,Number=1,Type=Integer,Description="Depth of reference-supporting bases (reads1)">
+##FORMAT=<ID=AD,Number=1,Type=Integer,Description="Depth of variant-supporting bases (reads2)">
+##FORMAT=<ID=FREQ,Number=1,Type=String,Description="Variant allele frequency">
+##contig=<ID=1,length=249250621>
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNORMAL\tTUMOR
+1\t1000\t.\tG\tA\t.\tPASS\t.\tGT:DP:RD:AD:FREQ\t0/0:40:40:0:0%\t0/1:50:38:12:24%
+1\t2000\t.\tG\tT\t.\tPASS\t.\tGT:DP:RD:AD\t0/0:40:39:1\t0/1:.:30:10
+"""
+
+
+def test_varscan2_alt_only_ad(tmp_path):
+    """VarScan2: AD (Number=1) is the ALT read count, RD the REF count, FREQ a percentage."""
+    p = tmp_path / "varscan.vcf"
+    p.write_text(VARSCAN)
+    t = read_vcf(p)
+    assert (t.meta["tumor_sample"], t.meta["normal_sample"]) == ("TUMOR", "NORMAL")
+    assert t["t_alt"].tolist() == [12, 10] and t["n_alt"].tolist() == [0, 1]
+    assert t["t_depth"].tolist() == [50, 40]          # DP, else RD+AD
+    np.testing.assert_allclose(t["t_vaf"], [0.24, 10 / 40], rtol=1e-6)   # FREQ, else AD/(RD+AD)
+    assert t["n_depth"].tolist() == [40, 40]

@@ -35,6 +35,7 @@ from .regions import RegionSet
 DEFAULT_MAPQ = 20
 DEFAULT_EXCLUDE_FLAGS = 1796  # BAM_FUNMAP | BAM_FSECONDARY | BAM_FQCFAIL | BAM_FDUP (as mosdepth -F)
 MATE_OVERLAP_MODES = {"none": 0, "fragment": 1, "mosdepth": 2}
+MIN_CHUNK_BP = 50_000  # with threads > 1, contigs are cut into chunks of at least this footprint size
 
 
 @dataclass(frozen=True)
@@ -251,35 +252,54 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
         t_ends_all = np.array([r[2] for r in rows], dtype=np.int64)
         t_names = np.array([""] * len(rows), dtype=object)
 
-    workers = max(1, min(int(threads), len(order)))
-    hts_threads = max(0, int(threads) - workers) if workers > 1 else (int(threads) - 1 if threads > 1 else 0)
+    # threads > 1: each contig is cut into `threads` chunks of equal footprint size, processed
+    # in parallel (one file handle per worker); the chunk arrays add up to the contig's depth
+    workers = int(threads)
     local = threading.local()
     ref_s = None if ref is None else str(ref)
-    if workers == 1 and hts_threads:
-        # single worker: reopen with BGZF/CRAM decoding threads
-        t_rdr = _kernel().DepthReader(str(tumor), ref_s, hts_threads)
-        n_rdr = _kernel().DepthReader(str(normal), ref_s, hts_threads) if normal is not None else None
 
     def readers():
         if workers == 1:
             return t_rdr, n_rdr
         if not hasattr(local, "t"):  # one pair of file handles per worker thread
-            local.t = _kernel().DepthReader(str(tumor), ref_s, hts_threads)
-            local.n = _kernel().DepthReader(str(normal), ref_s, hts_threads) if normal is not None else None
+            local.t = _kernel().DepthReader(str(tumor), ref_s, 0)
+            local.n = _kernel().DepthReader(str(normal), ref_s, 0) if normal is not None else None
         return local.t, local.n
 
-    def one_contig(c: str) -> dict[str, Any]:
+    def chunk_depth(c: str, starts, ends, qs, qe, count_from: int):
         tr, nr = readers()
+        t = _run(tr, t_tid[t_native[c]], starts, ends, mapq, exclude_flags, ov, count_deletions, tumor,
+                 "tumor BAM/CRAM", qs, qe, count_from)
+        n = (None, 0)
+        if nr is not None:
+            n = _run(nr, n_tid[n_native[c]], starts, ends, mapq, exclude_flags, ov, count_deletions, normal,
+                     "normal BAM/CRAM", qs, qe, count_from)
+        return t, n
+
+    def contig_depth(c: str, starts, ends, pool):
+        if pool is None:
+            return chunk_depth(c, starts, ends, None, None, -1)
+        jobs = [pool.submit(chunk_depth, c, starts, ends, qs, qe, cf)
+                for qs, qe, cf in _chunks(starts, ends, workers)]
+        parts = [j.result() for j in jobs]
+        t_depth = parts[0][0][0]
+        for p in parts[1:]:
+            t_depth += p[0][0]
+        t_used = sum(p[0][1] for p in parts)
+        n_depth, n_used = None, 0
+        if normal is not None:
+            n_depth = parts[0][1][0]
+            for p in parts[1:]:
+                n_depth += p[1][0]
+            n_used = sum(p[1][1] for p in parts)
+        return (t_depth, t_used), (n_depth, n_used)
+
+    def one_contig(c: str, pool) -> dict[str, Any]:
         starts, ends = depth_region.by_contig[c]
         starts = np.ascontiguousarray(starts, dtype=np.int64)
         ends = np.ascontiguousarray(ends, dtype=np.int64)
         k = _kernel()
-        t_depth, t_used = _run(tr, t_tid[t_native[c]], starts, ends, mapq, exclude_flags, ov,
-                               count_deletions, tumor, "tumor BAM/CRAM")
-        n_depth, n_used = None, 0
-        if nr is not None:
-            n_depth, n_used = _run(nr, n_tid[n_native[c]], starts, ends, mapq, exclude_flags, ov,
-                                   count_deletions, normal, "normal BAM/CRAM")
+        (t_depth, t_used), (n_depth, n_used) = contig_depth(c, starts, ends, pool)
         cs, ce = k.callable_intervals(t_depth, starts, ends, int(min_depth), n_depth,
                                       int(min_normal_depth or 0))
         fp_s, fp_e = footprint.by_contig[c]
@@ -307,10 +327,10 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
         return out
 
     if workers == 1:
-        results = [one_contig(c) for c in order]
+        results = [one_contig(c, None) for c in order]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(one_contig, order))
+            results = [one_contig(c, pool) for c in order]
 
     merged: dict[str, Any] = {}
     for r in results:
@@ -353,10 +373,35 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
                           native_names=t_native, contig_order=tuple(order))
 
 
+def _chunks(starts: np.ndarray, ends: np.ndarray, pieces: int):
+    """Cut sorted disjoint intervals into <= ``pieces`` consecutive chunks of ~equal size.
+
+    Yields (query_starts, query_ends, count_from) for :meth:`DepthReader.depth`.
+    """
+    lens = ends - starts
+    total = int(lens.sum())
+    pieces = max(1, min(pieces, total // MIN_CHUNK_BP or 1))  # small contigs: one chunk
+    cum = np.concatenate([[0], np.cumsum(lens)])
+    cuts = []
+    for k in range(1, pieces):
+        target = total * k // pieces
+        j = int(np.searchsorted(cum, target, side="right") - 1)
+        cuts.append(int(starts[j] + (target - cum[j])))
+    bounds = [int(starts[0]), *cuts, int(ends[-1])]
+    for k in range(len(bounds) - 1):
+        a, b = bounds[k], bounds[k + 1]
+        if b <= a:
+            continue
+        qs = np.maximum(starts, a)
+        qe = np.minimum(ends, b)
+        keep = qe > qs
+        yield (np.ascontiguousarray(qs[keep]), np.ascontiguousarray(qe[keep]), -1 if k == 0 else a)
+
+
 def _run(rdr, tid: int, starts: np.ndarray, ends: np.ndarray, mapq: int, flags: int, ov: int,
-         count_del: bool, path: Path, what: str):
+         count_del: bool, path: Path, what: str, qs=None, qe=None, count_from: int = -1):
     try:
-        return rdr.depth(tid, starts, ends, int(mapq), int(flags), ov, bool(count_del))
+        return rdr.depth(tid, starts, ends, int(mapq), int(flags), ov, bool(count_del), qs, qe, int(count_from))
     except ValueError as exc:
         msg = str(exc)
         if msg == "truncated":

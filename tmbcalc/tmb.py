@@ -303,7 +303,7 @@ def compute_tmb(
             check_regions_fit_build(footprint, in_build, Path(beds[0]))
         except InputError as exc:
             raise ContigMismatchError(f"{exc.message} (the input {Path(str(input)).name} is {in_build} by its "
-                                      f"header)", exc.path) from None
+                                      f"header / NCBI_Build column)", exc.path) from None
     if len(table):
         present = [table.contigs[i] for i in np.unique(table["contig"]).tolist()]
         shared_contigs(present, footprint.contigs, str(input), fp_name)
@@ -328,6 +328,8 @@ def compute_tmb(
             raise InputError(f"no callable bases in the footprint at min coverage {mc}", tumor_bam)
 
     warnings: list[str] = []
+    if len(table) == 0:
+        warnings.append("the input has no variant records: TMB is 0 by an empty input, not by filtering")
     # population AF from a resource VCF
     if pop_af_vcf is not None:
         table = _add_resource_pop_af(table, pop_af_vcf, prof)

@@ -69,7 +69,12 @@ def plot_model(model: CalibrationModel, pairs: pd.DataFrame, path: str | Path, *
     bx.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, format="png")
+    from .._version import __version__
+
+    fig.savefig(path, format="png", metadata={  # provenance in PNG text chunks
+        "Software": f"tmbcalc {__version__}", "Title": model.id,
+        "Source": f"model {model.id} ({model.path or 'in memory'}); {x.size} tumours",
+        "Comment": f"reference cut {reference_cut:g} mut/Mb; method {model.method}"})
     plt.close(fig)
     return path
 

@@ -103,7 +103,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="count FILTER '.' (or a MAF without FILTER column) as PASS")
     g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
-    g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts, help="TMB cut points (mut/Mb; default: panel/profile, 10)")
+    g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts,
+                   help="TMB cut points (mut/Mb; default: panel/profile, 10)")
     p.add_argument("--threads", type=int, default=1, help="worker threads (reading, report compression)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
     for reg in EXTRA_REGISTRARS:

@@ -140,7 +140,8 @@ cdef inline void subtract_intersection(Layout *L, Py_ssize_t first, vector[int64
 
 
 cdef int run_contig(htsFile *fp, hts_itr_t *itr, bam1_t *b, int tid, Layout *L, int min_mapq,
-                    int exclude, int overlap_mode, bint count_del, int64_t *n_used) noexcept nogil:
+                    int exclude, int overlap_mode, bint count_del, int64_t count_from,
+                    int64_t *n_used) noexcept nogil:
     cdef int ret
     cdef int64_t last_pos = -1, pos, endpos
     cdef uint16_t flag
@@ -149,7 +150,7 @@ cdef int run_contig(htsFile *fp, hts_itr_t *itr, bam1_t *b, int tid, Layout *L, 
     cdef unordered_map[string, vector[int64_t]] seen
     cdef unordered_map[string, vector[int64_t]].iterator it
     cdef string key
-    cdef bint stored
+    cdef bint counted
     cdef int64_t used = 0
     cdef uint32_t mate_ncig
     cdef size_t i
@@ -168,12 +169,16 @@ cdef int run_contig(htsFile *fp, hts_itr_t *itr, bam1_t *b, int tid, Layout *L, 
             continue
         while first < L.n and L.ends[first] <= pos:
             first += 1
+        # a read belongs to the chunk holding the first interval base its span overlaps; reads
+        # of an earlier chunk (count_from > 0, parallel mode) only register as earlier mates
+        counted = count_from <= 0 or (first < L.n and (pos if pos > L.starts[first] else L.starts[first])
+                                      >= count_from)
         read_blocks(b, count_del, blk)
-        used += 1
+        if counted:
+            used += 1
         if overlap_mode != 0 and (flag & FPROPER) != 0 and (flag & FSUPPL) == 0:
             endpos = bam_endpos(b)
             key.assign(bam_get_qname(b), b.core.l_qname - 1 - b.core.l_extranul)
-            stored = False
             if b.core.tid == b.core.mtid and endpos > b.core.mpos and (
                     pos < b.core.mpos or (pos == b.core.mpos and seen.count(key) == 0)):
                 # earlier mate of a pair whose later mate starts inside it: remember its blocks
@@ -181,8 +186,7 @@ cdef int run_contig(htsFile *fp, hts_itr_t *itr, bam1_t *b, int tid, Layout *L, 
                 seen[key] = blk
                 seen[key].push_back(endpos)
                 seen[key].push_back(b.core.n_cigar)
-                stored = True
-            elif not seen.empty():
+            elif counted and not seen.empty():
                 it = seen.find(key)
                 if it != seen.end():
                     mate_ncig = <uint32_t>deref(it).second.back()
@@ -194,6 +198,8 @@ cdef int run_contig(htsFile *fp, hts_itr_t *itr, bam1_t *b, int tid, Layout *L, 
                     else:
                         subtract_intersection(L, first, blk, deref(it).second)
                     seen.erase(it)
+        if not counted:
+            continue
         for i in range(blk.size() // 2):
             add_range(L, first, blk[2 * i], blk[2 * i + 1], 1)
     n_used[0] = used
@@ -289,12 +295,18 @@ cdef class DepthReader:
         return out
 
     def depth(self, int tid, cnp.int64_t[::1] starts, cnp.int64_t[::1] ends, int min_mapq,
-              int exclude_flags, int overlap_mode, bint count_deletions):
+              int exclude_flags, int overlap_mode, bint count_deletions, query_starts=None,
+              query_ends=None, int64_t count_from=-1):
         """Depth over disjoint sorted intervals of contig ``tid``.
 
         Returns (depth int32 array of length sum(ends - starts), number of reads used).
+        For parallel chunks: ``query_starts/ends`` (a sub-range of the intervals) select the
+        reads, and only reads whose first overlapped interval base is >= ``count_from`` are
+        counted (earlier ones only serve as mates); chunk arrays add up to the whole.
         Raises ValueError('truncated'|'unsorted'|...) on a bad file.
         """
+        cdef cnp.int64_t[::1] qs = starts if query_starts is None else query_starts
+        cdef cnp.int64_t[::1] qe = ends if query_ends is None else query_ends
         cdef Py_ssize_t n = starts.shape[0], j
         cdef cnp.ndarray[cnp.int64_t, ndim=1] offs = np.empty(n + 1, dtype=np.int64)
         cdef int64_t tot = 0, total_bp = 0
@@ -312,13 +324,16 @@ cdef class DepthReader:
         # region strings for the multi-region iterator (reads overlapping several intervals are
         # returned once); name in braces so that contig names with ':' parse
         name = sam_hdr_tid2name(self.hdr, tid).decode()
-        regs = [f"{{{name}}}:{starts[j] + 1}-{ends[j]}".encode() for j in range(n)]
-        cdef char **regarray = <char **>malloc(n * sizeof(char *))
+        cdef Py_ssize_t nq = qs.shape[0]
+        if nq == 0:
+            return np.zeros(total_bp, dtype=np.int32), 0
+        regs = [f"{{{name}}}:{qs[j] + 1}-{qe[j]}".encode() for j in range(nq)]
+        cdef char **regarray = <char **>malloc(nq * sizeof(char *))
         if regarray == NULL:
             raise MemoryError()
-        for j in range(n):
+        for j in range(nq):
             regarray[j] = regs[j]
-        cdef hts_itr_t *itr = sam_itr_regarray(self.idx, self.hdr, regarray, <unsigned int>n)
+        cdef hts_itr_t *itr = sam_itr_regarray(self.idx, self.hdr, regarray, <unsigned int>nq)
         free(regarray)
         if itr == NULL:
             raise ValueError(f"cannot query {name}")
@@ -334,7 +349,7 @@ cdef class DepthReader:
         hts_set_log_level(HTS_LOG_OFF)
         with nogil:
             ret = run_contig(self.fp, itr, self.b, tid, &L, min_mapq, exclude_flags, overlap_mode,
-                             count_deletions, &used)
+                             count_deletions, count_from, &used)
         hts_set_log_level(level)
         hts_itr_destroy(itr)
         if ret == ERR_TRUNCATED:

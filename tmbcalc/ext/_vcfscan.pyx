@@ -44,6 +44,7 @@ cdef extern from "htslib/hts.h":
     const htsFormat *hts_get_format(htsFile *fp) nogil
     int hts_set_threads(htsFile *fp, int n) nogil
     int hts_getline(htsFile *fp, int delimiter, kstring_t *str) nogil
+    char *hts_format_description(const htsFormat *format) nogil
 
 cdef extern from "htslib/vcf.h":
     ctypedef struct bcf_hrec_t:
@@ -1289,10 +1290,14 @@ cdef htsFile *open_checked(bytes path) except NULL:
     cdef const htsFormat *f
     if fp == NULL:
         raise VcfScanError("open", "cannot open file (not readable, or not a recognised format)")
+    cdef char *desc
     f = hts_get_format(fp)
     if f.category != variant_data or (f.format != vcf and f.format != bcf):
+        desc = hts_format_description(f)
+        what = desc.decode("utf-8", "replace") if desc != NULL else "unknown"
+        free(desc)
         hts_close(fp)
-        raise VcfScanError("format", "not a VCF or BCF file")
+        raise VcfScanError("format", what)
     return fp
 
 

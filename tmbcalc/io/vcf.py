@@ -238,6 +238,9 @@ def _raw_header(path: Path) -> dict[str, Any]:
 def _open_message(exc: Exception, path: Path) -> str:
     kind = getattr(exc, "kind", "")
     if kind == "format":
+        seen = str(exc)
+        if seen and not seen.lower().startswith(("unknown", "plain text", "gzip-compressed")):
+            return f"not a VCF or BCF file (htslib sees: {seen})"
         with open(path, "rb") as fh:
             head = fh.read(4)
         what = "a compressed file" if head[:2] == b"\x1f\x8b" else "a file"
@@ -318,9 +321,14 @@ def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target])
             targets["vaf_den"].add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
             targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 TIR/(TAR+TIR)")
         return
-    ad_like = [t for t in ("AD", "ADT" if role == "t" else "") if t in fmt]
+    # per-allele read counts (Number=R, or '.' like PCGR's ADT) vs VarScan2's AD = ALT reads
+    # only (Number=1, with RD = REF reads)
+    ad_like = [t for t in ("AD", "ADT" if role == "t" else "") if t in fmt and fmt[t].number in ("R", ".")]
+    alt_only = "AD" in fmt and fmt["AD"].number == "1"
     for t in ad_like:
         alt.add(("fmt", _mode(fmt[t]), s, t), f"FORMAT/{t}")
+    if alt_only:
+        alt.add(("fmt", "first", s, "AD"), "FORMAT/AD (ALT reads, Number=1)")
     if "VD" in fmt:
         alt.add(("fmt", "first", s, "VD"), "FORMAT/VD")
     if "AO" in fmt:
@@ -332,8 +340,11 @@ def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target])
         depth.add(("info", "first", -1, "TDP"), "INFO/TDP")
     for t in ad_like:
         depth.add(("fmt", "sum", s, t), f"sum of FORMAT/{t}")
+    if alt_only and "RD" in fmt:
+        depth.add(("fmt_sum2", "first", s, "RD", "AD"), "FORMAT/RD+AD")
     if role == "t":
         vaf = targets["t_vaf"]
+        den = targets["vaf_den"]
         if "AF" in fmt:
             vaf.add(("fmt", _mode(fmt["AF"]), s, "AF"), "FORMAT/AF")
         if "TVAF" in vi.info:
@@ -341,13 +352,14 @@ def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target])
         if "FREQ" in fmt:
             vaf.add(("fmt", _mode(fmt["FREQ"]), s, "FREQ"), "FORMAT/FREQ")
         for t in ad_like:
-            targets["vaf_den"].add(("fmt", "sum", s, t), f"sum of FORMAT/{t}")
-        if not ad_like and alt.specs and depth.specs:
-            targets["vaf_den"].specs.extend(depth.specs[:3 - len(targets["vaf_den"].specs)])
-            targets["vaf_den"].labels.extend(depth.labels)
-        if alt.specs and targets["vaf_den"].specs:
-            vaf.add(("ratio", "first", -1),
-                    f"{alt.labels[0]} / ({targets['vaf_den'].labels[0]})")
+            den.add(("fmt", "sum", s, t), f"sum of FORMAT/{t}")
+        if alt_only and "RD" in fmt:
+            den.add(("fmt_sum2", "first", s, "RD", "AD"), "FORMAT/RD+AD")
+        if not den.specs:
+            for spec, label in zip(depth.specs, depth.labels):
+                den.add(spec, label)
+        if alt.specs and den.specs:
+            vaf.add(("ratio", "first", -1), f"{alt.labels[0]} / ({den.labels[0]})")
 
 
 def _control_targets(vi: VcfInfo, s: int, targets: dict[str, _Target]) -> bool:

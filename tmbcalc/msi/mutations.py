@@ -55,6 +55,7 @@ COVERAGE_MIN = 0.95
 # 18,197 indels / 124,978 SNVs = 0.146; Firehose UCEC: 2,232 / 170,881 = 0.013)
 UNDERCALL_RATIO = 0.03
 UNDERCALL_MIN_SNVS = 1000
+SMALL_FOOTPRINT_MB = 10.0  # below this the exome-trained rule is flagged as extrapolated
 DEFAULT_RULE_FILE = "msi_mutations_msiseq_tcga_v1.json"
 PSEUDO = 0.01  # per-Mb pseudo-count inside the logs of the fitted rule
 
@@ -447,6 +448,13 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
         warnings.append(f"only {tot_ind} indels for {tot_snv} SNVs ({tot_ind / tot_snv:.3f}; "
                         f"MSIseq training set 0.146): the caller may not report indels, so MSS calls "
                         f"are unreliable")
+    small = [mb for mb in ([footprint.total_mb()] if footprint is not None else
+                           [float(v) for v in footprint_mb.values()] if isinstance(footprint_mb, Mapping)
+                           else [float(footprint_mb)]) if mb < SMALL_FOOTPRINT_MB]  # type: ignore[arg-type]
+    if small and not use_published:
+        warnings.append(f"footprint of {min(small):.2f} Mb: the fitted indel rule was trained on exome-wide rates "
+                        f"(38-44 Mb); on cancer-gene panels its specificity is lower (0.63-0.83 on held-out "
+                        f"TCGA COAD with F1CDx/IMPACT468/TSO500 footprints, docs/msi-validation.md)")
     if repeats is not None and not use_published:
         warnings.append(f"the repeats ({repeats.path}) cover only {coverage:.1%} of the counted indels "
                         f"(< {COVERAGE_MIN:.0%}): the published repeat-indel rule is not applied; "
