@@ -26,7 +26,7 @@ def sim(tmp_path_factory):
     import msi_simulate
 
     return msi_simulate.simulate(REF, tmp_path_factory.mktemp("benchsim"), purities=(0.2,), n_loci=150,
-                                 coverage=400, seed=3, threads=2)
+                                 coverage=400, seed=3, threads=2, samples=["msi_p020", "msi_normal"])
 
 
 @pytest.mark.heavy
