@@ -352,3 +352,20 @@ def test_panel_footprint_counts_match_pandas(shared):
     for s in res.samples:
         assert s.indels == int(ind.get(s.sample, 0)), s.sample
         assert s.snvs == int(snv.get(s.sample, 0)), s.sample
+
+
+@pytest.mark.parametrize("tumour,status", [("COAD", "MSI-H"), ("BRCA", "MSS")])
+def test_pcgr_vcf_counts_match_bcftools(shared, tumour, status):
+    """Real single-tumour VCFs (PCGR TCGA examples): indel and SNV counts equal bcftools'
+    (-v indels / -v snps, FILTER PASS or '.'); the hypermutated COAD (TCGA-A6-2686) is MSI-H by
+    the fitted rule, the BRCA tumour MSS."""
+    from tests.conftest import run_tool
+
+    vcf = shared / f"somatic/pcgr_examples/T001-{tumour}.grch37.vcf.gz"
+    n_ind = len(run_tool("bcftools", "view", "-H", "-v", "indels", "-f", "PASS,.", str(vcf)).splitlines())
+    n_snv = len(run_tool("bcftools", "view", "-H", "-v", "snps", "-f", "PASS,.", str(vcf)).splitlines())
+    res = msi_mutations(vcf, footprint_mb=38.0)
+    (s,) = res.samples
+    assert (s.indels, s.snvs) == (n_ind, n_snv)
+    assert s.indels_per_mb == pytest.approx(n_ind / 38.0)
+    assert s.status == status and res.rule_used == "fitted_indel_rule"

@@ -307,3 +307,15 @@ def test_purity_sweep_heavy(shared, tmp_path, seed):
             assert res_to.status != "MSI-H", (seed, name, "tumor-only")
         elif sc["purity"] >= 0.1:
             assert res.status == "MSI-H", (seed, name, res.msi_score)
+
+
+def test_msisensorpro_benchmark_skips_without_binary():
+    """The side-by-side script never builds or downloads MSIsensor-pro: without a binary it says
+    so and exits 0."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "MSISENSOR_PRO"}
+    p = subprocess.run([sys.executable, str(BENCH / "msi_vs_msisensorpro.py")], capture_output=True, text=True,
+                       env=env)
+    assert p.returncode == 0 and "skipped" in p.stdout and "MSISENSOR_PRO" in p.stdout
