@@ -13,55 +13,29 @@ See docs/calibration.md for the design, formats and citations.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
 from typing import Any
 
-import pandas as pd
+# Imported lazily (PEP 562) so that ``tmbcalc tmb --calibrate-to`` and CLI start-up do not pay for
+# pandas/scipy/scikit-learn unless calibration is actually used.
+_LAZY = {
+    "calibrate_fit": "api", "calibrate_translate": "api",
+    "calibrate_simulate": "simulate", "SimulationResult": "simulate", "PanelSpec": "simulate",
+    "calibrate_apply": "apply", "harmonize": "apply",
+    "FitOptions": "fit", "FitResult": "fit",
+    "CalibrationModel": "models", "load_model": "models", "list_models": "models", "find_model": "models",
+    "CutTranslation": "translate", "translate_cut": "translate",
+    "EquivocalZone": "uncertainty", "equivocal_zone": "uncertainty", "prob_high": "uncertainty",
+    "Agreement": "agreement", "agreement": "agreement", "agreement_from_counts": "agreement",
+    "rmse_log": "agreement",
+    "DemingResult": "deming", "deming_fit": "deming",
+    "read_simulated": "table",
+}
 
-from .agreement import Agreement, agreement, agreement_from_counts, rmse_log
-from .apply import calibrate_apply, harmonize
-from .deming import DemingResult, deming_fit
-from .fit import FitOptions, FitResult
-from .fit import calibrate_fit as _fit_table
-from .models import CalibrationModel, find_model, list_models, load_model
-from .simulate import PanelSpec, SimulationResult, calibrate_simulate
-from .table import read_simulated
-from .translate import CutTranslation, translate_cut
-from .uncertainty import EquivocalZone, equivocal_zone, prob_high
-
-
-def calibrate_fit(table: str | Path | pd.DataFrame, provenance: dict[str, Any] | None = None, *,
-                  panels: list[str] | None = None, reference: str | None = None,
-                  options: FitOptions | None = None, **option_fields: Any) -> FitResult:
-    """Fit calibration models from a simulation table (path or DataFrame).
-
-    Options may be given as a :class:`FitOptions` or as keyword fields of it
-    (``methods=("deming",), bootstrap=200, seed=1, holdout="cohort"``).
-    """
-    opts = options or FitOptions(**option_fields)
-    name = sha = ""
-    if not isinstance(table, pd.DataFrame):
-        from ..provenance import sha256_file
-
-        df, prov = read_simulated(table)
-        name, sha = Path(table).name, sha256_file(table)
-        provenance = provenance or prov
-        table = df
-    return _fit_table(table, provenance, panels=panels, reference=reference, options=opts,
-                      table_name=name, table_sha256=sha)
+__all__ = list(_LAZY)
 
 
-def calibrate_translate(model: str | Path | CalibrationModel, reference_cut: float = 10.0, *,
-                        table: str | Path | pd.DataFrame | None = None, alpha: float = 0.05) -> CutTranslation:
-    """Panel cut equivalent to ``reference_cut`` (mut/Mb) with CI, agreement and equivocal zones."""
-    m = model if isinstance(model, CalibrationModel) else load_model(model)
-    if table is not None and not isinstance(table, pd.DataFrame):
-        table, _ = read_simulated(table)
-    return translate_cut(m, reference_cut, table=table, alpha=alpha)
-
-
-__all__ = ["calibrate_simulate", "calibrate_fit", "calibrate_translate", "calibrate_apply", "harmonize",
-           "FitOptions", "FitResult", "SimulationResult", "PanelSpec", "CalibrationModel", "CutTranslation",
-           "EquivocalZone", "Agreement", "DemingResult", "load_model", "list_models", "find_model",
-           "read_simulated", "equivocal_zone", "prob_high", "agreement", "agreement_from_counts",
-           "rmse_log", "deming_fit"]
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
