@@ -161,3 +161,22 @@ def test_cli_options_recorded(shared, tmp_path, extra):
     if "0x4" in extra:
         assert p["exclude_flags"] == 4
     assert js["footprint_bp"] == 4800
+
+
+def test_cli_panel_footprint_by_bam_build(shared, tmp_path):
+    """--panel picks the panel build matching the BAM header (GRCh38 here); footprint size checked
+    against bedtools merge of the panel's BED."""
+    from tmbcalc.panels import load_panel
+
+    need_tool("bedtools")
+    panel = load_panel("tso500")
+    bed = panel.bed_path("GRCh38")
+    merged = subprocess.run(f"zcat -f {bed} | grep -v '^#' | grep -v '^track' | sort -k1,1 -k2,2n | "
+                            f"bedtools merge -i -", shell=True, capture_output=True, text=True, check=True).stdout
+    exp_bp = sum(int(r.split("\t")[2]) - int(r.split("\t")[1]) for r in merged.splitlines() if r)
+    bam = shared / GHGA / "WES_LL_T_1_test.bam"
+    proc = run_cli("callable", str(bam), "--panel", "tso500", "--min-depth", "10", "-o", str(tmp_path / "p"))
+    assert proc.returncode == 0, proc.stderr
+    js = json.loads((tmp_path / "p.callable.json").read_text())
+    assert js["footprint_bp"] == exp_bp
+    assert js["provenance"]["panel"]["id"] == "tso500"

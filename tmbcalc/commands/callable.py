@@ -54,6 +54,20 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="worker threads (contigs in parallel, or BGZF decoding); results do not depend on N")
 
 
+def _bam_build(path: str) -> str | None:
+    """GRCh37/GRCh38 from the BAM/CRAM header's contig lengths (None if unknown/unreadable)."""
+    from ..contigs import detect_build
+    from ..errors import require_readable
+    from ..ext import load_kernel
+
+    require_readable(path, "tumor BAM/CRAM")
+    try:
+        rdr = load_kernel("_depth").DepthReader(str(path), None, 0, False)
+    except (OSError, ValueError):
+        return None  # compute_callable reports the unreadable file
+    return detect_build(dict(rdr.contigs()))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..coverage import compute_callable, write_outputs
     from ..io.bed import read_bed_records
@@ -67,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         from ..panels import load_panel
 
         panel = load_panel(args.panel)
-        footprint = panel.footprint(bed=args.panel_bed)
+        footprint = panel.footprint(_bam_build(args.bam), bed=args.panel_bed)
         fp_name = f"panel {panel.id}"
         extra["panel"] = panel.to_dict() if hasattr(panel, "to_dict") else {"id": args.panel}
         bed_path = args.panel_bed
