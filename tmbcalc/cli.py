@@ -7,16 +7,22 @@ discovered automatically) and call the API.  Exit codes: 0 success, 1 input/runt
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
-import pkgutil
-import sys
-from collections.abc import Sequence
 
-from . import commands
-from ._version import __version__
-from .errors import TmbcalcError, UsageError
+# The kernels are single-pass streams; idle BLAS worker threads only cost CPU on a 2-core box.
+# Must be set before numpy is first imported (command modules import it).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from . import commands  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .errors import TmbcalcError, UsageError  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):

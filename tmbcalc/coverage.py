@@ -21,16 +21,19 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
 from .errors import ContigMismatchError, InputError, UsageError, require_readable
 from .io.bed import BedRecords
 from .regions import RegionSet
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for
+    import pandas as pd
 
 DEFAULT_MAPQ = 20
 DEFAULT_EXCLUDE_FLAGS = 1796  # BAM_FUNMAP | BAM_FSECONDARY | BAM_FQCFAIL | BAM_FDUP (as mosdepth -F)
@@ -51,11 +54,23 @@ class CallableResult:
     callable: RegionSet
     footprint: RegionSet
     parameters: dict[str, Any]
-    per_target: pd.DataFrame
-    per_contig: pd.DataFrame
+    target_columns: dict[str, np.ndarray]  # per_target columns, in order
+    contig_rows: list[dict[str, Any]]  # per_contig rows
     inputs: dict[str, str | None]
     native_names: dict[str, str] = field(default_factory=dict)
     contig_order: tuple[str, ...] = ()
+
+    @cached_property
+    def per_target(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.target_columns)
+
+    @cached_property
+    def per_contig(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.contig_rows)
 
     @property
     def callable_bp(self) -> int:
@@ -76,10 +91,7 @@ class CallableResult:
 
     def to_json(self, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """JSON-ready summary (no NaN: missing values are None)."""
-        contigs = []
-        for row in self.per_contig.itertuples(index=False):
-            d = row._asdict()
-            contigs.append({k: _clean(v) for k, v in d.items()})
+        contigs = [{k: _clean(v) for k, v in row.items()} for row in self.contig_rows]
         out: dict[str, Any] = {
             "callable_bp": int(self.callable_bp),
             "footprint_bp": int(self.footprint_bp),
@@ -345,10 +357,10 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
             if k in st:
                 cols[k][st["rows"]] = st[k]
     native_chrom = np.array([t_native.get(c, c) for c in t_contig_col.tolist()], dtype=object)
-    per_target = pd.DataFrame({
+    per_target = {
         "chrom": native_chrom, "start": t_starts_all, "end": t_ends_all, "name": t_names,
         "mean_depth": cols["mean"], "median_depth": cols["median"], "frac_ge_min_depth": cols["frac"],
-    })
+    }
     if normal is not None:
         per_target["normal_mean_depth"] = cols["n_mean"]
         per_target["normal_median_depth"] = cols["n_median"]
@@ -365,11 +377,10 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
             row["normal_mean_depth"] = r["normal_mean_depth"]
             row["normal_reads_used"] = r["normal_reads_used"]
         contig_rows.append(row)
-    per_contig = pd.DataFrame(contig_rows)
     inputs = {"tumor_bam": str(tumor), "normal_bam": None if normal is None else str(normal),
               "reference": None if ref is None else str(ref)}
     return CallableResult(callable=callable_set, footprint=footprint, parameters=params,
-                          per_target=per_target, per_contig=per_contig, inputs=inputs,
+                          target_columns=per_target, contig_rows=contig_rows, inputs=inputs,
                           native_names=t_native, contig_order=tuple(order))
 
 
@@ -451,14 +462,19 @@ def write_outputs(result: CallableResult, prefix: str | Path, provenance: Mappin
         outs.write_json(".callable.json", result.to_json(provenance))
         with outs.open(".coverage.tsv") as fh:
             fh.write(header)
-            df = result.per_target.copy()
-            for col in df.columns:
-                if df[col].dtype.kind == "f":
-                    df[col] = df[col].map(lambda v: "NA" if (v is None or math.isnan(v)) else f"{v:.4f}")
-            df.to_csv(fh, sep="\t", index=False, lineterminator="\n")
+            cols = result.target_columns
+            fh.write("\t".join(cols) + "\n")
+            text = [[_fmt(v) for v in col.tolist()] for col in cols.values()]
+            fh.writelines("\t".join(row) + "\n" for row in zip(*text))
         paths = [outs.path(s) for s in (".callable.bed.gz", ".callable.bed.gz.tbi", ".callable.json",
                                         ".coverage.tsv")]
     return paths
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "NA" if math.isnan(v) else f"{v:.4f}"
+    return str(v)
 
 
 def _comment_header(provenance: Mapping[str, Any]) -> str:
