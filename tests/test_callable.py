@@ -106,11 +106,16 @@ def expand(runs: list, lo: int, hi: int) -> np.ndarray:
 
 
 def kdepth(bam, tid, intervals, *, mapq=0, flags=1796, mode=1, count_del=False):
-    r = kernel().DepthReader(str(bam))
+    """Kernel depth; the libdeflate BAM reader and the htslib iterator path must agree."""
     s = np.array([a for a, _ in intervals], dtype=np.int64)
     e = np.array([b for _, b in intervals], dtype=np.int64)
-    d, _ = r.depth(tid, s, e, mapq, flags, mode, count_del)
-    return d
+    out = []
+    for fast in (True, False):
+        r = kernel().DepthReader(str(bam), None, 0, True, fast)
+        assert r.fast == (fast and kernel().FAST_BAM_AVAILABLE)
+        out.append(r.depth(tid, s, e, mapq, flags, mode, count_del))
+    assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1], "fast and htslib paths differ"
+    return out[0][0]
 
 
 # ------------------------------------------------------------------------------------------
@@ -446,6 +451,19 @@ def test_bad_inputs(tmp_path, shared):
     (tmp_path / "trunc.bam.bai").write_bytes(Path(str(good) + ".bai").read_bytes())
     with pytest.raises(InputError, match="truncated"):
         compute_callable(trunc, fp, min_depth=5)
+    # corrupt data in the middle (end-of-file marker intact): both read paths refuse it
+    ex = shared / BAM / "vcfanno_chm1/ex.bam"
+    raw = bytearray(ex.read_bytes())
+    mid = len(raw) // 2
+    raw[mid:mid + 2000] = bytes(2000)
+    bad = tmp_path / "corrupt.bam"
+    bad.write_bytes(bytes(raw))
+    Path(str(bad) + ".bai").write_bytes(Path(str(ex) + ".bai").read_bytes())
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        compute_callable(bad, RegionSet.from_tuples([("1", 9_000, 101_000)]), min_depth=5)
+    rdr = kernel().DepthReader(str(bad), None, 0, True, False)
+    with pytest.raises(ValueError, match="truncated"):
+        rdr.depth(0, np.array([9_000]), np.array([101_000]), 0, 1796, 1, False)
     # contigs that do not match
     with pytest.raises(ContigMismatchError):
         compute_callable(good, RegionSet.from_tuples([("ZZ9", 0, 100)]), min_depth=5)
@@ -499,3 +517,28 @@ def test_cram_needs_reference_and_matches_bam(tmp_path, shared):
     b = compute_callable(d / "NA12891_demo20.bam", fp, min_depth=10)
     assert list(a.callable) == list(b.callable) and a.callable_bp > 0
     assert a.per_target.equals(b.per_target)
+
+
+def test_long_cigar_in_cg_tag(tmp_path):
+    """A CIGAR of > 65535 operations is stored in a CG tag: both read paths decode it."""
+    hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrL", "LN": 300_000}]}
+    header = pysam.AlignmentHeader.from_dict(hdr)
+    a = pysam.AlignedSegment(header)
+    a.query_name = "long"
+    a.reference_id = 0
+    a.reference_start = 1000
+    a.cigartuples = [(0, 1), (2, 1)] * 35_000 + [(0, 5)]  # 70,001 ops: 1M1D repeated
+    a.query_sequence = "A" * 35_005
+    a.query_qualities = pysam.qualitystring_to_array("I" * 35_005)
+    a.mapping_quality = 60
+    b = _segment(header, "short", 0, 1500, "10M")
+    bam = tmp_path / "long.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as f:
+        f.write(a)
+        f.write(b)
+    pysam.index(str(bam))
+    exp = np.zeros(80_000, dtype=np.int64)
+    exp[1000:71000:2] = 1  # the M bases of 1M1D
+    exp[71000:71005] = 1
+    exp[1500:1510] += 1
+    assert np.array_equal(kdepth(bam, 0, [(0, 80_000)], mode=1), exp)

@@ -51,7 +51,8 @@ def register(p: argparse.ArgumentParser) -> None:
                         "'mosdepth' reproduces mosdepth 0.3 exactly, 'none' counts both mates")
     p.add_argument("--reference", metavar="FASTA", help="reference FASTA (required for CRAM)")
     p.add_argument("--threads", metavar="N", type=int, default=1,
-                   help="worker threads (contigs in parallel, or BGZF decoding); results do not depend on N")
+                   help="worker threads: each contig's footprint is cut into N chunks read in parallel; "
+                        "results do not depend on N")
 
 
 def _bam_build(path: str) -> str | None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+FAST_BAM_AVAILABLE: bool  # the system libdeflate was found (dlopen) for the fast BAM reader
+
 class DepthReader:
     path: str
     is_cram: bool
+    fast: bool  # this handle reads BAM blocks with libdeflate
     eof_status: int  # hts_check_EOF: 1 present, 0 absent (truncated), 2 cannot check, 3 not applicable
 
     def __init__(self, path: str, reference: str | None = None, hts_threads: int = 0,
-                 load_index: bool = True) -> None: ...
+                 load_index: bool = True, fast: bool = True) -> None: ...
     @property
     def has_index(self) -> bool: ...
     def contigs(self) -> list[tuple[str, int]]: ...
