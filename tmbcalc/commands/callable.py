@@ -35,6 +35,8 @@ def register(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bed", metavar="BED", help="footprint BED/interval_list (its records are the targets "
                    "of PREFIX.coverage.tsv)")
     p.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    p.add_argument("--panels-dir", action="append", metavar="DIR", default=None,
+                   help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
     p.add_argument("--min-depth", metavar="N", type=int, required=True,
                    help="tumor depth a base needs to be callable (reads per base)")
     p.add_argument("--min-normal-depth", metavar="M", type=int,
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.panel:
         from ..panels import load_panel
 
-        panel = load_panel(args.panel)
+        panel = load_panel(args.panel, args.panels_dir)
         footprint = panel.footprint(_bam_build(args.bam), bed=args.panel_bed)
         fp_name = f"panel {panel.id}"
         extra["panel"] = panel.to_dict() if hasattr(panel, "to_dict") else {"id": args.panel}
