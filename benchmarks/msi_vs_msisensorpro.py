@@ -13,11 +13,16 @@ same loci (the simulated ones, written in each tool's format), one thread each:
 * tumor-only: ``msisensor-pro pro`` on each of the 5 baseline normals + ``baseline -s 5`` +
   ``pro -d BASELINE -t T`` vs ``tmbcalc msi baseline`` + ``tmbcalc msi score --baseline``.
 
+* scan (``--scan``): ``msisensor-pro scan -d REF`` vs ``tmbcalc msi scan --reference REF``
+  (each tool's defaults; the loci counts are printed next to the times).
+
 Reported: per-locus sensitivity/specificity against the truth at 50% purity (unstable = the
 MSI clone shifted the locus), the sample score and call in every scenario (MSIsensor-pro's
 score is called MSI-H at the same cut-offs tmbcalc uses by default: 3.5% paired, 20%
-tumor-only), and wall time / peak RSS of every scoring command (``/usr/bin/time -v``), summed
-over scenarios, with the tmbcalc / MSIsensor-pro ratios.
+tumor-only), and wall time / peak RSS of every command (``/usr/bin/time -v``) with the
+tmbcalc / MSIsensor-pro ratios.  Every timed step is run ``--repeats`` times, the two tools
+interleaved (alternating which goes first); a step's wall time is the median over repeats,
+its memory the largest peak RSS; step times are summed over scenarios.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -44,8 +50,13 @@ CUTOFF = {"paired": 3.5, "tumor-only": 20.0}
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """Run under /usr/bin/time -v: (wall seconds, max RSS kB, stdout)."""
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd)
+    """Run under /usr/bin/time -v: (wall seconds, max RSS kB, stdout).
+
+    PYTHONDONTWRITEBYTECODE is dropped from the environment: an installed tmbcalc runs from
+    cached bytecode, and recompiling its modules in every process would add ~0.08 s per command.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd, env=env)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-1500:]}")
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", p.stderr).group(1)
@@ -53,6 +64,34 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
     return secs, rss, p.stdout
+
+
+def timed_seq(cmds: list[list[str]]) -> tuple[float, int, str]:
+    """Run commands one after the other: (summed wall seconds, largest max RSS kB, last stdout)."""
+    wall, rss, out = 0.0, 0, ""
+    for c in cmds:
+        w, r, out = timed(c)
+        wall += w
+        rss = max(rss, r)
+    return wall, rss, out
+
+
+def timed_pair(mp_cmds: list[list[str]], tb_cmds: list[list[str]], repeats: int
+               ) -> tuple[tuple[float, int, str], tuple[float, int, str]]:
+    """Both tools' command sequences ``repeats`` times, interleaved (alternating which runs
+    first): ((median wall, max RSS, stdout) for MSIsensor-pro, the same for tmbcalc)."""
+    walls: dict[str, list[float]] = {"mp": [], "tb": []}
+    rss = {"mp": 0, "tb": 0}
+    out = {"mp": "", "tb": ""}
+    for rep in range(repeats):
+        order = (("mp", mp_cmds), ("tb", tb_cmds)) if rep % 2 == 0 else (("tb", tb_cmds), ("mp", mp_cmds))
+        for key, cmds in order:
+            w, r, o = timed_seq(cmds)
+            walls[key].append(w)
+            rss[key] = max(rss[key], r)
+            out[key] = o
+    return ((statistics.median(walls["mp"]), rss["mp"], out["mp"]),
+            (statistics.median(walls["tb"]), rss["tb"], out["tb"]))
 
 
 def write_msisensor_sites(sim: msi_simulate.Simulation, path: Path) -> None:
@@ -157,56 +196,68 @@ def run(args: argparse.Namespace) -> dict:
         tim[key]["rss"] = max(tim[key]["rss"], rss)
 
     base_normals = next(iter(sim.scenarios.values()))["baseline"]
+    R = args.repeats
     # --- baselines
     cfg = work / "mp_baseline.cfg"
-    lines = []
-    for n in base_normals:
-        w, r, _ = timed([mp, "pro", "-d", str(sites), "-t", str(sim.bams[n]), "-o", str(work / f"mp_{n}"),
-                         "-c", str(args.min_coverage)])
-        acc("mp_baseline", w, r)
-        lines.append(f"{n}\t{work / f'mp_{n}'}_all\n")
-    cfg.write_text("".join(lines))
-    w, r, _ = timed([mp, "baseline", "-d", str(sites), "-i", str(cfg), "-o", str(work / "mp_baseline.tsv"),
-                     "-s", str(len(base_normals))])
+    cfg.write_text("".join(f"{n}\t{work / f'mp_{n}'}_all\n" for n in base_normals))
+    mp_cmds = [[mp, "pro", "-d", str(sites), "-t", str(sim.bams[n]), "-o", str(work / f"mp_{n}"),
+                "-c", str(args.min_coverage)] for n in base_normals]
+    mp_cmds.append([mp, "baseline", "-d", str(sites), "-i", str(cfg), "-o", str(work / "mp_baseline.tsv"),
+                    "-s", str(len(base_normals))])
+    tb_cmds = [[*tb, "msi", "baseline", "--loci", str(sim.loci_tsv), *[str(sim.bams[n]) for n in base_normals],
+                "-o", str(work / "tb_baseline.tsv"), *args.tmbcalc_args]]
+    (w, r, _), (w2, r2, _) = timed_pair(mp_cmds, tb_cmds, R)
     acc("mp_baseline", w, r)
-    w, r, _ = timed([*tb, "msi", "baseline", "--loci", str(sim.loci_tsv), *[str(sim.bams[n]) for n in base_normals],
-                     "-o", str(work / "tb_baseline.tsv")])
-    acc("tb_baseline", w, r)
+    acc("tb_baseline", w2, r2)
 
     for name, sc in sim.scenarios.items():
         t, n = sim.bams[sc["tumor"]], sim.bams[sc["normal"]]
         row: dict = {"truth": sc["truth"], "purity": sc.get("purity")}
         # paired
-        w, r, _ = timed([mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
-                         "-c", str(args.min_coverage)])
+        (w, r, _), (w2, r2, _) = timed_pair(
+            [[mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
+              "-c", str(args.min_coverage)]],
+            [[*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(sim.loci_tsv),
+              "-o", str(work / f"tb_{name}"), *args.tmbcalc_args]], R)
         acc("mp_paired", w, r)
+        acc("tb_paired", w2, r2)
         score, total, _ = mp_summary(work / f"mp_{name}")
         ev, un = mp_loci(work / f"mp_{name}")
         row["msisensor_pro_paired"] = {"score": score, "evaluable": total,
                                        "status": "MSI-H" if score >= CUTOFF["paired"] else "MSS",
                                        "loci": locus_metrics(sim, sc["tumor"], ev, un)}
-        w, r, _ = timed([*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(sim.loci_tsv),
-                         "-o", str(work / f"tb_{name}")])
-        acc("tb_paired", w, r)
         d, ev, un = tb_result(work / f"tb_{name}")
         row["tmbcalc_paired"] = {"score": d["msi_score"], "evaluable": d["evaluable_loci"], "status": d["status"],
                                  "loci": locus_metrics(sim, sc["tumor"], ev, un)}
         # tumor-only
-        w, r, _ = timed([mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t),
-                         "-o", str(work / f"mpto_{name}"), "-c", str(args.min_coverage)])
+        (w, r, _), (w2, r2, _) = timed_pair(
+            [[mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t), "-o", str(work / f"mpto_{name}"),
+              "-c", str(args.min_coverage)]],
+            [[*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
+              "--loci", str(sim.loci_tsv), "-o", str(work / f"tbto_{name}"), *args.tmbcalc_args]], R)
         acc("mp_tonly", w, r)
+        acc("tb_tonly", w2, r2)
         score, total, _ = mp_summary(work / f"mpto_{name}")
         ev, un = mp_loci(work / f"mpto_{name}")
         row["msisensor_pro_tumor_only"] = {"score": score, "evaluable": total,
                                            "status": "MSI-H" if score >= CUTOFF["tumor-only"] else "MSS",
                                            "loci": locus_metrics(sim, sc["tumor"], ev, un)}
-        w, r, _ = timed([*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
-                         "--loci", str(sim.loci_tsv), "-o", str(work / f"tbto_{name}")])
-        acc("tb_tonly", w, r)
         d, ev, un = tb_result(work / f"tbto_{name}")
         row["tmbcalc_tumor_only"] = {"score": d["msi_score"], "evaluable": d["evaluable_loci"], "status": d["status"],
                                      "loci": locus_metrics(sim, sc["tumor"], ev, un)}
         res["scenarios"][name] = row
+    if args.scan:
+        tim["mp_scan"] = {"wall": 0.0, "rss": 0}
+        tim["tb_scan"] = {"wall": 0.0, "rss": 0}
+        (w, r, _), (w2, r2, _) = timed_pair([[mp, "scan", "-d", str(args.reference), "-o", str(work / "mp_scan.list")]],
+                                           [[*tb, "msi", "scan", "--reference", str(args.reference),
+                                             "-o", str(work / "tb_scan.tsv")]], R)
+        acc("mp_scan", w, r)
+        acc("tb_scan", w2, r2)
+        with open(work / "mp_scan.list") as fh:
+            mp_n = sum(1 for _ in fh) - 1
+        tb_n = len(_tsv_rows(work / "tb_scan.tsv"))
+        res["scan_loci"] = {"msisensor_pro": mp_n, "tmbcalc": tb_n}
     res["timing"] = tim
     res["ratios"] = {
         "paired_wall": tim["tb_paired"]["wall"] / tim["mp_paired"]["wall"],
@@ -216,6 +267,11 @@ def run(args: argparse.Namespace) -> dict:
         "baseline_wall": tim["tb_baseline"]["wall"] / tim["mp_baseline"]["wall"],
         "baseline_rss": tim["tb_baseline"]["rss"] / tim["mp_baseline"]["rss"],
     }
+    if "tb_scan" in tim:
+        res["ratios"]["scan_wall"] = tim["tb_scan"]["wall"] / tim["mp_scan"]["wall"]
+        res["ratios"]["scan_rss"] = tim["tb_scan"]["rss"] / tim["mp_scan"]["rss"]
+    res["repeats"] = R
+    res["tmbcalc_args"] = list(args.tmbcalc_args)
     return res
 
 
@@ -244,13 +300,25 @@ def report(res: dict) -> str:
             bits.append(f"{k}: {f(m['sensitivity'])}/{f(m['specificity'])}/{f(m['sensitivity_all'])}")
         out.append(f"  {name}: " + "; ".join(bits))
     t = res["timing"]
-    out.append("timing (sum over scenarios, one thread each): wall s / peak RSS MB")
-    for a, b, lab in (("tb_paired", "mp_paired", "paired"), ("tb_tonly", "mp_tonly", "tumor-only"),
-                      ("tb_baseline", "mp_baseline", "baseline")):
+    out.append(f"timing (median of {res['repeats']} interleaved repeats, summed over scenarios; one thread "
+               f"each{'; tmbcalc ' + ' '.join(res['tmbcalc_args']) if res['tmbcalc_args'] else ''}): "
+               "wall s / peak RSS MB")
+    for a, b, lab in _steps(t):
         out.append(f"  {lab:<11} tmbcalc {t[a]['wall']:7.2f} s {t[a]['rss'] / 1024:7.1f} MB | MSIsensor-pro "
                    f"{t[b]['wall']:7.2f} s {t[b]['rss'] / 1024:7.1f} MB | ratio wall {t[a]['wall'] / t[b]['wall']:.2f}"
                    f" rss {t[a]['rss'] / t[b]['rss']:.2f}")
+    if "scan_loci" in res:
+        out.append(f"  scan loci (each tool's defaults): tmbcalc {res['scan_loci']['tmbcalc']}, "
+                   f"MSIsensor-pro {res['scan_loci']['msisensor_pro']}")
     return "\n".join(out)
+
+
+def _steps(t: dict) -> list[tuple[str, str, str]]:
+    steps = [("tb_paired", "mp_paired", "paired score"), ("tb_tonly", "mp_tonly", "tumor-only score"),
+             ("tb_baseline", "mp_baseline", "baseline")]
+    if "tb_scan" in t:
+        steps.append(("tb_scan", "mp_scan", "scan"))
+    return steps
 
 
 def markdown(res: dict) -> str:
@@ -273,8 +341,7 @@ def markdown(res: dict) -> str:
     t = res["timing"]
     out += ["", "| step | tmbcalc wall s | MSIsensor-pro wall s | ratio | tmbcalc peak RSS MB | MSIsensor-pro peak RSS MB | ratio |",
             "|---|---|---|---|---|---|---|"]
-    for a, b, lab in (("tb_paired", "mp_paired", "paired score"), ("tb_tonly", "mp_tonly", "tumor-only score"),
-                      ("tb_baseline", "mp_baseline", "baseline")):
+    for a, b, lab in _steps(t):
         out.append(f"| {lab} | {t[a]['wall']:.2f} | {t[b]['wall']:.2f} | {t[a]['wall'] / t[b]['wall']:.2f} | "
                    f"{t[a]['rss'] / 1024:.1f} | {t[b]['rss'] / 1024:.1f} | {t[a]['rss'] / t[b]['rss']:.2f} |")
     return "\n".join(out)
@@ -293,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", help="comma-separated subset of the scenarios (default: all)")
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--markdown", action="store_true", help="also print the figures as markdown tables")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per step, interleaved; median reported (3)")
+    ap.add_argument("--scan", action="store_true", help="also time both tools' reference scan")
+    ap.add_argument("--tmbcalc-arg", dest="tmbcalc_args", action="append", default=[],
+                    help="extra argument for tmbcalc's baseline/score commands (repeatable), e.g. "
+                         "--tmbcalc-arg=--threads --tmbcalc-arg=2")
     a = ap.parse_args(argv)
     if not a.msisensor_pro:
         print("msi_vs_msisensorpro: skipped - no MSIsensor-pro binary given (--msisensor-pro PATH or "

@@ -314,3 +314,90 @@ def test_real_bam_matches_oracle(shared, tmp_path):
     assert np.array_equal(prof.rejected, rej)
     assert prof.reads.sum() > 300
     assert REASONS[3] == "anchor_mismatch"
+
+
+# ---------------------------------------------------------------------------------------
+# One multi-region iterator per block of sorted loci: order, overlap, contigs, threads
+# ---------------------------------------------------------------------------------------
+def _two_contig_bam(tmp_path, bam, seq):
+    """The synthetic reads twice: on chrS and, copied, on chrT (same sequence)."""
+    header = {"HD": {"VN": "1.6", "SO": "unsorted"},
+              "SQ": [{"SN": "chrS", "LN": len(seq)}, {"SN": "chrT", "LN": len(seq)}],
+              "RG": [{"ID": "rg1", "SM": "two"}]}
+    unsorted = tmp_path / "two.unsorted.bam"
+    with pysam.AlignmentFile(str(bam)) as src, \
+            pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for r in src:
+            out.write(pysam.AlignedSegment.fromstring(r.to_string(), out.header))
+            t = pysam.AlignedSegment.fromstring(r.to_string(), out.header)
+            t.reference_id = 1
+            if t.is_paired:
+                t.next_reference_id = 1
+            out.write(t)
+    two = tmp_path / "two.bam"
+    pysam.sort("-o", str(two), str(unsorted))
+    pysam.index(str(two))
+    return two
+
+
+def test_unsorted_duplicated_loci_on_two_contigs_match_oracle(synthetic, tmp_path):
+    """Loci given out of order, repeated (identical, overlapping windows) and on two contigs:
+    each locus still gets exactly the reads a per-locus query gives (pysam oracle)."""
+    fa, seq, loci, bam, _ = synthetic
+    two = _two_contig_bam(tmp_path, bam, seq)
+    idx = np.array([4, 0, 2, 2, 1, 3, 0, 4])
+    sub = loci.subset(idx)
+    other = loci.subset(np.array([3, 1, 1, 0, 2, 4]))
+    other.chrom = np.array(["chrT"] * len(other), dtype=object)
+    mixed = LociTable(*(np.concatenate([getattr(other, f)[:3], getattr(sub, f), getattr(other, f)[3:]])
+                        for f in ("chrom", "start", "end", "unit", "ref_copies", "left_flank",
+                                  "right_flank", "name")))
+    hist, rej = oracle_profile(two, mixed)
+    assert hist.sum() > 500 and rej[:, 5].sum() > 0
+    for threads in (1, 2, 5):
+        prof = profile_bam(two, mixed, threads=threads)
+        assert np.array_equal(prof.hist, hist) and np.array_equal(prof.rejected, rej)
+    # the chrT copies measure what the chrS loci measure
+    single = profile_bam(bam, loci)
+    assert np.array_equal(hist[:3], single.hist[[3, 1, 1]])
+
+
+def test_decompression_threads_and_profile_many_do_not_change_results(synthetic):
+    from tmbcalc.msi.profile import profile_many
+
+    _, _, loci, bam, (clean, _) = synthetic
+    one = profile_bam(bam, loci)
+    for io in (1, 2):
+        other = profile_bam(bam, loci, io_threads=io, threads=2)
+        assert np.array_equal(one.hist, other.hist) and np.array_equal(one.rejected, other.rejected)
+    seq = [profile_bam(b, loci) for b in (bam, clean, bam)]
+    for t in (1, 2, 4):
+        many = profile_many([bam, clean, bam], loci, threads=t)
+        assert [m.bam for m in many] == [s.bam for s in seq]
+        assert all(np.array_equal(m.hist, s.hist) and np.array_equal(m.rejected, s.rejected)
+                   for m, s in zip(many, seq))
+
+
+def test_profile_many_reports_the_first_failing_file(synthetic, tmp_path):
+    from tmbcalc.msi.profile import profile_many
+
+    _, _, loci, bam, _ = synthetic
+    missing = tmp_path / "nope.bam"
+    with pytest.raises(InputError, match="nope.bam"):
+        profile_many([bam, missing, bam], loci, threads=3)
+
+
+def test_kernel_rejects_an_unsorted_order(synthetic):
+    from tmbcalc.ext import load_kernel
+
+    _, _, loci, bam, _ = synthetic
+    kern = load_kernel("_msiprofile")
+    n = len(loci)
+    hist = np.zeros((n, 61), dtype=np.int32)
+    rej = np.zeros((n, 6), dtype=np.int32)
+    codes = np.ones((n, 5), dtype=np.uint8)
+    tid = np.zeros(n, dtype=np.int32)
+    with pytest.raises(ValueError, match="sort"):
+        kern.profile_range(str(bam).encode(), b"", tid, loci.start.astype(np.int64), loci.end.astype(np.int64),
+                           codes, codes, np.arange(n, dtype=np.int64)[::-1].copy(), 0, n, 20, 0xF04, 30,
+                           hist, rej)

@@ -265,3 +265,35 @@ def test_baseline_read_selection_must_match(sim, tmp_path):
     assert base.parameters["mapq"] == 20
     with pytest.raises(UsageError, match="mapq 20 in the baseline vs 30 here"):
         msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "b.tsv", mapq=30)
+
+
+def test_special_functions_match_scipy():
+    """The libm-based norm_sf / chi2_sf / log-binomials used instead of scipy.special."""
+    from scipy import special as sp
+
+    from tmbcalc.msi.stats import _lnchoose, chi2_sf, norm_sf
+
+    z = np.array([-40.0, -8.0, -1.5, 0.0, 0.3, 1.96, 5.0, 12.0, 37.0])
+    assert np.allclose(norm_sf(z), sp.ndtr(-z), rtol=1e-12, atol=0)  # z/sqrt 2 rounding in the far tail
+    assert isinstance(norm_sf(1.0), float) and norm_sf(1.0) == pytest.approx(sp.ndtr(-1.0), rel=1e-14)
+    for dof in range(1, 62):
+        for x in (0.0, 1e-6, 0.5, 1.0, dof - 0.5, dof, 2.0 * dof, 3.7 * dof + 10, 150.0, 600.0):
+            want = float(sp.chdtrc(dof, x))
+            got = chi2_sf(x, dof)
+            assert got == pytest.approx(want, rel=1e-10, abs=1e-300), (dof, x)
+    with pytest.raises(ValueError):
+        chi2_sf(1.0, 0)
+    n = np.array([0.0, 5.0, 100.0, 4000.0])
+    k = np.array([0.0, 2.0, 37.0, 1999.0])
+    want = sp.gammaln(n + 1) - sp.gammaln(k + 1) - sp.gammaln(n - k + 1)
+    assert np.allclose(_lnchoose(n, k), want, rtol=1e-12, atol=1e-9)
+
+
+def test_scoring_imports_neither_scipy_nor_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, tmbcalc.msi.score, tmbcalc.msi.baseline, tmbcalc.commands.msi; "
+            "print(sorted(m for m in ('scipy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -32,8 +32,9 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--count-both-mates", action="store_true",
                    help="count both reads of a pair that both span a locus (default: the fragment once, "
                         "via the MC tag)")
-    g.add_argument("--threads", type=int, default=1, metavar="N", help="loci are split across N threads "
-                   "(results are identical for every N; default 1)")
+    g.add_argument("--threads", type=int, default=1, metavar="N", help="threads: tumor and normal (or the "
+                   "baseline normals) are read at once, and the loci of each file split across the "
+                   "threads left (results are identical for every N; default 1)")
 
 
 def register(parser: argparse.ArgumentParser) -> None:

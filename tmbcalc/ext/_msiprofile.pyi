@@ -4,6 +4,6 @@ NREASONS: int
 REASONS: tuple[str, ...]
 
 def profile_range(path: bytes, reference: bytes, tid: np.ndarray, start: np.ndarray, end: np.ndarray,
-                  left: np.ndarray, right: np.ndarray, lo: int, hi: int, min_mapq: int,
-                  exclude_flags: int, window: int, hist: np.ndarray, rejected: np.ndarray,
-                  mate_dedup: bool = ...) -> int: ...
+                  left: np.ndarray, right: np.ndarray, order: np.ndarray, lo: int, hi: int,
+                  min_mapq: int, exclude_flags: int, window: int, hist: np.ndarray,
+                  rejected: np.ndarray, mate_dedup: bool = ..., io_threads: int = ...) -> int: ...

@@ -32,7 +32,7 @@ from ..errors import InputError, UsageError
 from ..io.textfile import iter_lines
 from .defaults import ANCHOR, EXCLUDE_FLAGS, MAPQ, MIN_COVERAGE, MIN_SUPPORT
 from .loci import LociTable, read_loci
-from .profile import DEFAULT_WINDOW, Profile, profile_bam
+from .profile import DEFAULT_WINDOW, Profile, profile_many
 
 MAGIC = "##tmbcalc-msi-baseline v1"
 COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
@@ -108,9 +108,10 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     if reference is not None:
         _check_reference(table, reference)
     fracs, adjs, reads, samples = [], [], [], []
-    for bam in normal_bams:
-        prof = profile_bam(bam, table, reference=reference, mapq=mapq, exclude_flags=exclude_flags,
-                           anchor=anchor, threads=threads, mate_dedup=mate_dedup)
+    profiles = profile_many(list(normal_bams), table, reference=reference, mapq=mapq,
+                            exclude_flags=exclude_flags, anchor=anchor, threads=threads,
+                            mate_dedup=mate_dedup)
+    for prof in profiles:
         fracs.append(distant_fraction_vs_reference(prof, min_shift_units, direction))
         adjs.append(adjacent_fraction_vs_reference(prof, min_shift_units))
         reads.append(prof.reads)

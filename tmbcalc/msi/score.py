@@ -42,7 +42,7 @@ from . import defaults as D
 from .baseline import (MIN_SHIFT_UNITS, Baseline, adjacent_fraction_vs_reference, distant_fraction_vs_reference,
                        read_baseline)
 from .loci import LociTable, read_loci
-from .profile import REASONS, Profile, profile_bam
+from .profile import REASONS, Profile, profile_bam, profile_many
 from .stats import (norm_sf, adjacent_mask, bh_qvalues, chisq_pooled, cmh_greater, core_mask, distant_mask, fisher_greater,
                     total_variation)
 
@@ -204,14 +204,17 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
         _check_reference(table, reference)
     popts = {"reference": reference, "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor,
              "threads": threads, "mate_dedup": mate_dedup}
-    tprof = profile_bam(tumor_bam, table, **popts)
+    if mode == "paired":  # tumor and normal at once when threads >= 2
+        tprof, nprof_ = profile_many([tumor_bam, normal_bam], table, **popts)  # type: ignore[list-item]
+    else:
+        tprof = profile_bam(tumor_bam, table, **popts)
     name = sample or tprof.sample
     unit_len = table.unit_length()
     cols: dict[str, np.ndarray] = {}
     summary: dict[str, Any] = {}
     nprof: Profile | None = None
     if mode == "paired":
-        nprof = profile_bam(normal_bam, table, **popts)  # type: ignore[arg-type]
+        nprof = nprof_
         r = paired_tests(tprof.hist, nprof.hist, unit_len, min_coverage=min_coverage,
                          core_fraction=core_fraction, min_shift_units=min_shift_units)
         ev = r["evaluable"]

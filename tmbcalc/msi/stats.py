@@ -5,17 +5,49 @@ of locus ``i`` is length ``ref_len[i] - W + j`` (see :mod:`tmbcalc.msi.profile`)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy import special as _sp  # scipy.special only: scipy.stats costs ~0.5 s of start-up
+
+# The special functions below use the C library (math.erfc, math.lgamma) rather than
+# scipy.special: importing scipy costs ~0.3 s and ~25 MB per command.  tests/test_msi_score.py
+# checks them against scipy.
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
 
 def norm_sf(z: np.ndarray | float) -> np.ndarray | float:
-    """Upper tail of the standard normal distribution."""
-    return _sp.ndtr(-np.asarray(z, dtype=float))
+    """Upper tail of the standard normal distribution, erfc(z / sqrt 2) / 2."""
+    a = np.asarray(z, dtype=float)
+    out = 0.5 * np.asarray(_erfc(a / math.sqrt(2.0)), dtype=float)
+    return float(out) if out.ndim == 0 else out
+
+
+def chi2_sf(x: float, dof: int) -> float:
+    """Upper tail P(X >= x) of the chi-square distribution with an integer ``dof`` >= 1.
+
+    Closed forms with y = x/2: even dof, e^-y sum_{i < dof/2} y^i / i!; odd dof,
+    erfc(sqrt y) + e^-y sum_{i=1}^{(dof-1)/2} y^(i-1/2) / Gamma(i + 1/2).  All terms are positive
+    (no cancellation); each is evaluated in log space.
+    """
+    if dof < 1 or dof != int(dof):
+        raise ValueError(f"chi2_sf needs an integer dof >= 1, got {dof}")
+    if x <= 0:
+        return 1.0
+    y = x / 2.0
+    ly = math.log(y)
+    if dof % 2 == 0:
+        total = sum(math.exp(-y + i * ly - math.lgamma(i + 1)) for i in range(dof // 2))
+    else:
+        total = math.erfc(math.sqrt(y)) + sum(math.exp(-y + (i - 0.5) * ly - math.lgamma(i + 0.5))
+                                              for i in range(1, (dof - 1) // 2 + 1))
+    return min(1.0, total)
 
 
 def _lnchoose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return _sp.gammaln(n + 1) - _sp.gammaln(k + 1) - _sp.gammaln(n - k + 1)
+    n = np.asarray(n, dtype=float)
+    k = np.asarray(k, dtype=float)
+    return np.asarray(_lgamma(n + 1) - _lgamma(k + 1) - _lgamma(n - k + 1), dtype=float)
 
 
 def hypergeom_sf(x: int, N: int, K: int, n: int) -> float:
@@ -146,7 +178,7 @@ def chisq_pooled(t: np.ndarray, n: np.ndarray, min_expected: float = 5.0) -> tup
     exp = np.outer([T, N], col) / (T + N)
     stat = float(((obs - exp) ** 2 / exp).sum())
     dof = len(groups_t) - 1
-    return stat, dof, float(_sp.chdtrc(dof, stat))
+    return stat, dof, chi2_sf(stat, dof)
 
 
 def total_variation(t: np.ndarray, n: np.ndarray) -> np.ndarray:
