@@ -49,6 +49,20 @@ def test_tmb_vcf_1m(benchmark, big_vcf, exome_bed, tmp_path):
     assert res.samples[0].records >= 1_000_000
 
 
+def test_tmb_vcf_1m_streamed(benchmark, big_vcf, exome_bed, tmp_path):
+    """What the CLI does: chunked reading, report spooled while reading (keep_table=False)."""
+    from tmbcalc import compute_tmb
+
+    def run():
+        res = compute_tmb(big_vcf, bed=exome_bed, profile="wes-merino", keep_table=False, threads=2,
+                          spool_dir=tmp_path)
+        res.write(tmp_path / "s", threads=2)
+        return res
+
+    res = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert res.table is None and res.samples[0].records >= 1_000_000
+
+
 def test_rules_only_1m(benchmark, big_vcf, exome_bed):
     from tmbcalc.io.bed import read_bed
     from tmbcalc.io.vcf import read_vcf

@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Side-by-side timings of ``tmbcalc tmb`` against its peers, measured in the same run.
 
-    python benchmarks/tmb_vs_peers.py [--workdir /tmp/tmbbench] [--records 1000000] [--repeat 3]
-                                      [--threads 1] [--skip-pytmb]
+    python benchmarks/tmb_vs_peers.py [--workdir /tmp/tmbbench] [--records 1000000] [--repeat 5]
+                                      [--threads 2] [--rss-records 1000000,3000000] [--skip-pytmb]
 
-Prints one line per comparison with the median wall time (s) of each side and their ratio:
+Prints the median wall time (s) of each side (the sides run in turn, ``--repeat`` times, so load
+changes on a shared machine hit both) and their ratio:
 
 1. ``tmbcalc tmb`` (full rule evaluation, all three outputs) vs ``bcftools view -H -f PASS FILE | wc -l``
    on a generated bgzipped VCF with VEP CSQ and tumor/normal FORMAT (``benchmarks/make_vcf.py``);
-   target ratio <= 1.0.
+   target ratio <= 1.0.  Also against ``bcftools view --threads N-1`` (the same number of BGZF
+   decompression threads as ``tmbcalc --threads N``) and single-threaded against single-threaded.
 2. ``tmbcalc tmb`` vs PyTMB (PyPI ``pytmb-curie``, command ``pyTMB``) with the nearest rule set it
    offers: ``--filterLowQual`` (PASS), ``--vaf 0.05 --minDepth 25 --minAltDepth 3``, ``--filterNonCoding
    --filterSyn --filterSplice`` (nonsynonymous), ``--filterPolym --maf 0.001`` (population AF) and the same
    footprint BED (``--bed``; PyTMB uses it only for the denominator, as the raw sum of its lines, and
    does not restrict variants to it); target ratio <= 0.1.  PyTMB is skipped when it is not installed.
-3. Peak resident memory of ``tmbcalc tmb`` (``/usr/bin/time -v``); target < 300 MB.
+3. Peak resident memory of ``tmbcalc tmb`` (``/usr/bin/time -v``) at 1M and 3M records; target < 300 MB
+   whatever the input size (the input is streamed in chunks).
 4. A >= 100,000-row multi-sample MAF (TCGA MC3 CESC, 103,980 rows, from ../shared/data) scored by
    ``compute_tmb`` + writing all outputs vs ``pandas.read_csv`` of the same file (both in-process,
    after a warm-up); target ratio < 2.
@@ -40,14 +43,25 @@ EXOME = SHARED / "annotation/sigprofiler_pypi/GRCh38_exome.interval_list.gz"
 MAF = SHARED / "somatic/tcga_mc3/TCGA_MC3_CESC.maf.tsv.gz"
 
 
+def run_once(cmd: str) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   executable="/bin/bash")
+    return time.perf_counter() - t
+
+
 def wall(cmd: str, repeat: int) -> float:
-    times = []
+    return statistics.median(run_once(cmd) for _ in range(repeat))
+
+
+def interleaved(cmds: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median wall time of each command, the commands run in turn ``repeat`` times (so that load
+    changes on a shared machine hit every side alike)."""
+    times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       executable="/bin/bash")
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for k, cmd in cmds.items():
+            times[k].append(run_once(cmd))
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def peak_rss_mb(cmd: str) -> float:
@@ -81,26 +95,38 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", default="/tmp/tmbbench")
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rss-records", default="1000000,3000000",
+                    help="comma-separated input sizes for the peak-memory comparison (streaming: flat)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2, help="tmbcalc --threads (default 2, its default)")
     ap.add_argument("--skip-pytmb", action="store_true")
+    ap.add_argument("--pytmb-repeat", type=int, default=1)
     a = ap.parse_args()
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     vcf, bed = ensure_inputs(work, a.records)
     tmbcalc = shutil.which("tmbcalc") or f"{sys.executable} -m tmbcalc"
-    t_threads = f"--threads {a.threads}"
-    b_threads = f"--threads {a.threads}" if a.threads > 1 else ""
-    tmb_cmd = f"{tmbcalc} tmb {vcf} --bed {bed} --profile wes-merino {t_threads} --quiet -o {work}/bench"
-
-    print(f"# input {vcf.name} ({a.records} records), footprint {bed.name}, threads {a.threads}, "
-          f"median of {a.repeat}")
-    t_bcf = wall(f"bcftools view {b_threads} -H -f PASS {vcf} | wc -l", a.repeat)
-    t_tmb = wall(tmb_cmd, a.repeat)
-    print(f"tmbcalc tmb vs bcftools view -H -f PASS | wc -l: {t_tmb:.2f} s vs {t_bcf:.2f} s  "
-          f"ratio {t_tmb / t_bcf:.2f} (target <= 1.0)")
-    rss = peak_rss_mb(tmb_cmd)
-    print(f"tmbcalc tmb peak RSS: {rss:.0f} MB (target < 300 MB)")
+    tmb = f"{tmbcalc} tmb {{vcf}} --bed {bed} --profile wes-merino --threads {{t}} --quiet -o {work}/bench"
+    extra = a.threads - 1              # tmbcalc --threads N = N-1 extra BGZF threads, as bcftools --threads N-1
+    load = os.getloadavg()
+    print(f"# input {vcf.name} ({a.records} records), footprint {bed.name}, median of {a.repeat} interleaved "
+          f"runs; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    cmds = {
+        "bcftools": f"bcftools view -H -f PASS {vcf} | wc -l",
+        f"bcftools --threads {extra}": f"bcftools view --threads {extra} -H -f PASS {vcf} | wc -l",
+        "tmbcalc --threads 1": tmb.format(vcf=vcf, t=1),
+        f"tmbcalc --threads {a.threads}": tmb.format(vcf=vcf, t=a.threads),
+    }
+    med = interleaved(cmds, a.repeat)
+    for k, v in med.items():
+        print(f"  {k:<28} {v:6.2f} s")
+    t_tmb = med[f"tmbcalc --threads {a.threads}"]
+    print(f"(a) tmbcalc tmb --threads {a.threads} / bcftools view -H -f PASS | wc -l: "
+          f"ratio {t_tmb / med['bcftools']:.2f} (target <= 1.0)")
+    print(f"(a) tmbcalc tmb --threads {a.threads} / bcftools view --threads {extra} (same decompression threads): "
+          f"ratio {t_tmb / med[f'bcftools --threads {extra}']:.2f}")
+    print(f"(a) tmbcalc tmb --threads 1 / bcftools view (both single-threaded): "
+          f"ratio {med['tmbcalc --threads 1'] / med['bcftools']:.2f}")
 
     pytmb = shutil.which("pyTMB")
     if pytmb and not a.skip_pytmb:
@@ -115,11 +141,18 @@ def main() -> int:
             if not plain.exists():
                 subprocess.run(f"zcat -f {bed} | grep -v '^@' > {plain}", shell=True, check=True)
             cmd = cmd.replace(f"--bed {bed}", f"--bed {plain}")
-        t_py = wall(cmd, 1)
-        print(f"tmbcalc tmb vs PyTMB: {t_tmb:.2f} s vs {t_py:.2f} s  ratio {t_tmb / t_py:.3f} "
-              f"(target <= 0.1; PyTMB {a.records / t_py:,.0f} records/s)")
+        both = interleaved({"pytmb": cmd, "tmbcalc": tmb.format(vcf=vcf, t=a.threads)}, a.pytmb_repeat)
+        t_py = both["pytmb"]
+        print(f"(b) tmbcalc tmb / PyTMB: {both['tmbcalc']:.2f} s vs {t_py:.2f} s  ratio {both['tmbcalc'] / t_py:.3f} "
+              f"= {t_py / both['tmbcalc']:.1f}x faster (target >= 10x; PyTMB {a.records / t_py:,.0f} records/s)")
     elif not a.skip_pytmb:
         print("PyTMB not installed (pip install pytmb-curie): comparison skipped")
+
+    for n in [int(x) for x in a.rss_records.split(",") if x.strip()]:
+        v, _ = ensure_inputs(work, n)
+        rss = peak_rss_mb(tmb.format(vcf=v, t=a.threads))
+        print(f"(c) tmbcalc tmb peak RSS at {n:,} records ({v.stat().st_size / 1e6:.0f} MB .vcf.gz): {rss:.0f} MB "
+              f"(target < 300 MB)")
 
     if MAF.exists():
         import pandas as pd
@@ -141,9 +174,8 @@ def main() -> int:
             res.write(work / "maf_bench")
             tt.append(time.perf_counter() - t)
         p, q = statistics.median(tp), statistics.median(tt)
-        print(f"MAF {len(df):,} rows / {len(res.samples)} tumours: tmbcalc {q:.2f} s vs pandas.read_csv {p:.2f} s  "
-              f"ratio {q / p:.2f} (target < 2)")
-    os.environ.setdefault("TMBCALC_BENCH_DONE", "1")
+        print(f"(d) MAF {len(df):,} rows / {len(res.samples)} tumours: tmbcalc {q:.2f} s vs pandas.read_csv {p:.2f} s"
+              f"  ratio {q / p:.2f} (target < 2)")
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -12,12 +13,22 @@ from typing import Any
 from ._version import __version__
 
 
+_SHA_CACHE: dict[tuple, str] = {}
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file; cached per (real path, size, mtime) so a file hashed ahead of time (e.g.
+    on a background thread while it is being read) is not hashed twice."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    if key in _SHA_CACHE:
+        return _SHA_CACHE[key]
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
-    return h.hexdigest()
+    _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]
 
 
 def describe_input(path: str | Path) -> dict[str, Any]:

@@ -189,12 +189,8 @@ def variant_spans(table: VariantTable) -> tuple[np.ndarray, np.ndarray]:
     rl = table["ref_len"].astype(np.int64)
     al = table["alt_len"].astype(np.int64)
     vt = table["vtype"]
-    start = pos.copy()
-    end = pos + np.maximum(rl, 1)
-    d = vt == DEL
-    start[d] = pos[d] + al[d]
-    i = vt == INS
-    end[i] = pos[i] + 2
+    start = np.where(vt == DEL, pos + al, pos)
+    end = np.where(vt == INS, pos + 2, pos + np.maximum(rl, 1))
     return start, end
 
 
@@ -220,7 +216,7 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
 
     def fail(rule: str, mask: np.ndarray) -> None:
         if rule in active:
-            bits[mask] |= BIT[rule]
+            np.bitwise_or(bits, BIT[rule], out=bits, where=mask)
 
     filt = table["filter"]
     ok = filt == FILTER_PASS

@@ -7,8 +7,8 @@ count with mean ``lambda * mb``, ``lambda`` being the true TMB (mutations per Mb
   ``lower = chi2.ppf(alpha/2, 2k) / 2`` (0 when k = 0) and ``upper = chi2.ppf(1 - alpha/2, 2k + 2) / 2``,
   divided by ``mb`` (Garwood F. Fiducial limits for the Poisson distribution. Biometrika
   1936;28:437-442).  Computed with the identity ``chi2.ppf(q, 2a) / 2 = gammaincinv(a, q)``
-  (scipy.special; the same function scipy.stats.chi2.ppf evaluates, without importing
-  scipy.stats, which costs seconds at start-up).
+  (:mod:`tmbcalc.incgamma`, a pure-Python implementation of the scipy.special functions, agreeing
+  with them to ~1e-12 relative; importing scipy.special alone costs ~0.7 s at start-up).
 * Cut-point probability: the posterior probability that ``lambda >= cut`` under the Jeffreys
   prior ``p(lambda) ~ lambda^(-1/2)``, for which ``lambda * mb | k ~ Gamma(k + 1/2, 1)``, so
   ``P(lambda >= cut | k) = Q(k + 1/2, cut * mb)`` (regularised upper incomplete gamma).  The
@@ -20,7 +20,7 @@ count with mean ``lambda * mb``, ``lambda`` being the true TMB (mutations per Mb
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from . import incgamma as special   # pure Python: the CLI need not import scipy (~0.7 s)
 
 
 def garwood_interval(k: np.ndarray | int, mb: float, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

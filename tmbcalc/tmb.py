@@ -7,6 +7,11 @@ callable footprint computed from BAMs), applies the eligibility rules and return
 :class:`TmbResult` with per-sample counts, exact intervals and cut-point statistics.
 ``TmbResult.write(prefix)`` writes ``PREFIX.tmb.json``, ``PREFIX.tmb.tsv`` and
 ``PREFIX.variants.tsv.gz`` atomically.  Units: TMB in mutations/Mb, footprint in bp and Mb.
+
+VCF/BCF input is streamed in chunks (``chunk_rows``): rules are evaluated and tallied per chunk
+and, with ``keep_table=False`` (the CLI), the variants report is written while reading, so peak
+memory does not grow with the input.  Every rule is row-local: results do not depend on the chunk
+size or the thread count.
 """
 from __future__ import annotations
 
@@ -17,16 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
 from .contigs import check_same_build, detect_build, shared_contigs
 from .errors import ContigMismatchError, InputError, UsageError, require_readable
 from .profiles import Profile, load_profile
 from .provenance import build_provenance
 from .regions import RegionSet
-from .rules import RULES, RuleOutcome, check_requirements, evaluate
+from .rules import BIT, RULES, RuleOutcome, active_rules, check_requirements, evaluate
 from .variants import FILTER_MISSING, VariantTable
 
 DEFAULT_PROFILE = "wes-merino"
+DEFAULT_CHUNK_ROWS = 200_000   # rows per VCF chunk (~25 MB of columns + allele text)
+DEFAULT_THREADS = 2            # BGZF decompression on a second thread, overlapping parsing
 
 
 @dataclass
@@ -67,8 +73,9 @@ class TmbResult:
     denominator: dict[str, Any]
     provenance: dict[str, Any]
     warnings: list[str]
-    table: VariantTable = field(repr=False)
-    outcome: RuleOutcome = field(repr=False)
+    table: VariantTable | None = field(repr=False)      # None when computed with keep_table=False
+    outcome: RuleOutcome | None = field(repr=False)
+    variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -80,7 +87,7 @@ class TmbResult:
         return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
                 "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
 
-    def write(self, prefix: str | Path, *, threads: int = 1) -> list[Path]:
+    def write(self, prefix: str | Path, *, threads: int = DEFAULT_THREADS) -> list[Path]:
         """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
         from .tmb_report import write_outputs
 
@@ -193,8 +200,11 @@ def compute_tmb(
     exclude_hotspots: str | Path | Sequence[str | Path] | None = None,
     pop_af_vcf: str | Path | None = None,
     cutpoints: Sequence[float] | None = None,
-    threads: int = 1,
+    threads: int = DEFAULT_THREADS,
     command: str = "tmb",
+    keep_table: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    spool_dir: str | Path | None = None,
     **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
@@ -203,6 +213,15 @@ def compute_tmb(
     ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
     the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
     footprint BEDs, merged) and ``panel`` (registry id) is required.
+
+    VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
+    time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
+    (default) the chunks are also kept and ``result.table`` / ``result.outcome`` hold every
+    row; with ``keep_table=False`` they are not (``result.table`` is None), the variants
+    report is formatted while reading into an anonymous temporary file in ``spool_dir`` (default
+    the system temp dir) that ``result.write()`` copies, and peak memory is bounded by the chunk
+    size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
+    ``threads - 1`` extra threads and formats/compresses the report on several threads.
     """
     beds = [bed] if isinstance(bed, (str, Path)) else list(bed or [])
     excl = [exclude_bed] if isinstance(exclude_bed, (str, Path)) else list(exclude_bed or [])
@@ -284,84 +303,130 @@ def compute_tmb(
 
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        denominator_job = pool.submit(build_denominator)
-        try:
-            table = read_variants(input, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=prof,
-                                  reference=reference, threads=threads)
-        except BaseException:
-            denominator_job.result()          # a footprint error is reported first (it is cheaper to fix)
-            raise
+    params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
+              "overrides": {k: v for k, v in overrides.items() if v is not None},
+              "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
+              "mapq": mapq if tumor_bam else None, "panel": panel}
+    _warm_up(input)
+    # the denominator is built on a worker thread while the input is opened and its first chunk read
+    pool = ThreadPoolExecutor(max_workers=1)
+    denominator_job = pool.submit(build_denominator)
+    pool.shutdown(wait=False)
+    src = None
+    try:
+        src = _open_input(input, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=prof,
+                          reference=reference, threads=threads, chunk_rows=chunk_rows)
+        # what the input lacks is known from its header (VCF) or its columns (MAF): checked before
+        # reading records; whether a declared population-AF field ever holds a value is checked at the end
+        if src.kind == "maf":
+            maf_table = next(iter(src))
+            if pop_af_vcf is not None:
+                maf_table.meta["pop_af_resource"] = str(pop_af_vcf)
+                src.meta["pop_af_resource"] = str(pop_af_vcf)
+            check_requirements(maf_table, prof, hotspots_given=bool(hotspot_lists))
+        else:
+            check_requirements(_probe_table(src.meta, src.source, src.samples, pop_af_checked_later=True,
+                                            pop_af_resource=pop_af_vcf),
+                               prof, hotspots_given=bool(hotspot_lists))
+    except BaseException:
+        if src is not None:
+            src.close()
+        denominator_job.result()          # a footprint error is reported first (it is cheaper to fix)
+        raise
+    try:
         footprint, stages, kind, fp_name = denominator_job.result()
-    in_build = _input_build(table)
-    if panel_obj is not None:
-        check_same_build((str(input), in_build), (f"panel {panel_obj.id}", panel_obj.build))
-    elif in_build:
-        from .panels import check_regions_fit_build
+    except BaseException:
+        src.close()
+        raise
+    spool = None
+    try:
+        in_build = _input_build_meta(src.meta)
+        if in_build:
+            _check_build(input, in_build, footprint, panel_obj, beds)
+        footprint, kind, callable_info = _callable(footprint, kind, stages, prof, tumor_bam=tumor_bam,
+                                                   normal_bam=normal_bam, min_coverage=min_coverage,
+                                                   min_normal_coverage=min_normal_coverage, mapq=mapq,
+                                                   reference=reference, threads=threads)
+        resource = _read_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
+        acc = _Accumulator(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists)))
+        writer = None
+        kept: list[tuple[VariantTable, RuleOutcome]] = []
+        if not keep_table:
+            import tempfile
 
+            from .tmb_report import VariantReportWriter, report_header
+
+            from . import __version__
+
+            spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
+            writer = VariantReportWriter(spool, report_header(__version__, prof.name, str(input), params,
+                                                              src.meta.get("indel_anchor") == "N"), threads)
         try:
-            check_regions_fit_build(footprint, in_build, Path(beds[0]))
-        except InputError as exc:
-            raise ContigMismatchError(f"{exc.message} (the input {Path(str(input)).name} is {in_build} by its "
-                                      f"header / NCBI_Build column)", exc.path) from None
-    if len(table):
-        present = [table.contigs[i] for i in np.unique(table["contig"]).tolist()]
-        shared_contigs(present, footprint.contigs, str(input), fp_name)
-    callable_info = None
-    if tumor_bam:
-        from .coverage import compute_callable
+            for chunk in src:
+                if resource is not None:
+                    _join_resource_pop_af(chunk, resource)
+                hotspot_mask = None
+                if hotspot_lists:
+                    from .hotspots import match_hotspots
 
-        mc = min_coverage if min_coverage is not None else prof.min_depth
-        if mc is None:
-            raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
-                             f"default to)")
-        res = compute_callable(tumor_bam, footprint, normal_bam=normal_bam, min_depth=int(mc),
-                               min_normal_depth=min_normal_coverage, mapq=mapq, reference=reference,
-                               threads=threads)
-        footprint = res.callable
-        kind = "callable_from_bams" if kind == "panel_bed" else kind + "∩callable_from_bams"
-        callable_info = dict(res.parameters)
-        stages.append({"stage": "intersect_callable_from_bams", "source": [str(x) for x in (tumor_bam, normal_bam)
-                                                                            if x], "bp": int(res.callable_bp),
-                       "parameters": callable_info})
-        if footprint.is_empty():
-            raise InputError(f"no callable bases in the footprint at min coverage {mc}", tumor_bam)
+                    hotspot_mask = np.zeros(len(chunk), dtype=bool)
+                    for hl in hotspot_lists:
+                        hotspot_mask |= match_hotspots(chunk, hl)
+                outcome = evaluate(chunk, prof, footprint, hotspot_mask)
+                acc.add(chunk, outcome)
+                if writer is not None:
+                    writer.add(chunk, outcome)
+                else:
+                    kept.append((chunk, outcome))
+        finally:
+            if writer is not None:
+                writer.close()
+        meta = src.final_meta()
+        if not in_build:
+            in_build = _input_build_meta(meta)
+            if in_build:
+                _check_build(input, in_build, footprint, panel_obj, beds)
+        if acc.rows:
+            shared_contigs(sorted(acc.contigs), footprint.contigs, str(input), fp_name)
+            if resource is not None and len(resource):
+                shared_contigs(sorted(acc.contigs), resource.contigs, str(input), str(pop_af_vcf))
+                meta["has_pop_af"] = bool(meta.get("has_pop_af")) or \
+                    bool((~np.isnan(resource["pop_af"])).any())
+                meta["pop_af_resource"] = str(pop_af_vcf)
+        if acc.rows and src.kind == "vcf":
+            # the data-dependent part of the requirement check (does any row carry a population AF?)
+            probe = _probe_table(meta, src.source, src.samples, pop_af_checked_later=False,
+                                 pop_af_resource=pop_af_vcf, pop_af_seen=acc.pop_af_seen)
+            check_requirements(probe, prof, hotspots_given=bool(hotspot_lists))
+    except BaseException:
+        src.close()
+        if spool is not None:
+            spool.close()
+        raise
+    src.close()
 
+    if keep_table:
+        table, outcome = _concat_kept(kept, src, meta, acc.active)
+    else:
+        table, outcome = None, None
     warnings: list[str] = []
-    if len(table) == 0:
+    if acc.rows == 0:
         warnings.append("the input has no variant records: TMB is 0 by an empty input, not by filtering")
-    # population AF from a resource VCF
-    if pop_af_vcf is not None:
-        table = _add_resource_pop_af(table, pop_af_vcf, prof)
-    hotspot_mask = None
-    if hotspot_lists:
-        from .hotspots import match_hotspots
-
-        hotspot_mask = np.zeros(len(table), dtype=bool)
-        for hl in hotspot_lists:
-            hotspot_mask |= match_hotspots(table, hl)
-    check_requirements(table, prof, hotspots_given=bool(hotspot_lists))
-    outcome = evaluate(table, prof, footprint, hotspot_mask)
-    if prof.require_pass and not prof.filter_missing_is_pass and len(table) and \
-            bool((table["filter"] == FILTER_MISSING).all()):
+    if prof.require_pass and not prof.filter_missing_is_pass and acc.rows and acc.all_filter_missing:
         warnings.append("every record has FILTER '.' (missing), which the profile does not count as PASS; "
                         "use --filter-missing-is-pass if the calls are already filtered")
 
     fp_bp = footprint.total_bp()
-    samples = _per_sample(table, outcome, fp_bp, cuts)
+    samples = acc.results(fp_bp, cuts)
     denominator = {"kind": kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": stages,
                    "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
                    "(padding base ignored); insertion: either flanking base", "contigs": len(footprint.contigs)}
     if panel_obj is not None:
         denominator["panel_declared_tmb_mb"] = panel_obj.declared_tmb_mb
-    params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
-              "overrides": {k: v for k, v in overrides.items() if v is not None},
-              "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel}
     extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": denominator,
-                             "rules_order": list(RULES), "rules_active": list(outcome.active),
-                             "input_format": table.meta.get("format", "vcf"),
-                             "input_meta": _jsonable_meta(table.meta)}
+                             "rules_order": list(RULES), "rules_active": list(acc.active),
+                             "input_format": meta.get("format", "vcf"),
+                             "input_meta": _jsonable_meta(meta)}
     if panel_obj is not None:
         extra["panel"] = panel_obj.to_dict()
     provenance = build_provenance(command, params, {
@@ -369,7 +434,7 @@ def compute_tmb(
         "exclude_bed": [str(e) for e in excl] or None, "callable_bed": callable_bed, "tumor_bam": tumor_bam,
         "normal_bam": normal_bam, "exclude_hotspots": [str(h) for h in hot] or None, "pop_af_vcf": pop_af_vcf,
         "reference": reference}, **extra)
-    return TmbResult(samples, prof, cuts, denominator, provenance, warnings, table, outcome)
+    return TmbResult(samples, prof, cuts, denominator, provenance, warnings, table, outcome, spool)
 
 
 def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -386,47 +451,284 @@ def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _add_resource_pop_af(table: VariantTable, resource: str | Path, prof: Profile) -> VariantTable:
-    from .hotspots import join_sites
+def _warm_up(path: str | Path) -> None:
+    """Off the critical path, on a daemon thread: import the statistics module and hash the input for provenance (cached by :func:`tmbcalc.provenance.sha256_file`) while the
+    kernel, which releases the GIL, reads the records."""
+    import threading
+
+    def work() -> None:
+        try:
+            from . import stats  # noqa: F401
+            from .provenance import sha256_file
+
+            sha256_file(path)
+        except Exception:       # the real call later reports any problem
+            pass
+
+    threading.Thread(target=work, name="tmbcalc-warm-up", daemon=True).start()
+
+
+class _Source:
+    """The variant input as chunks: a streamed VCF/BCF, or a MAF read whole (one chunk)."""
+
+    def __init__(self, kind: str, source: str, samples: list[str], meta: dict[str, Any], chunks, closer=None,
+                 final=None) -> None:
+        self.kind, self.source, self.samples, self.meta = kind, source, samples, meta
+        self._chunks, self._closer, self._final = chunks, closer, final
+
+    def __iter__(self):
+        return iter(self._chunks)
+
+    def final_meta(self) -> dict[str, Any]:
+        return dict(self._final() if self._final is not None else self.meta)
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+
+
+def _prefetch(iterable, depth: int = 1):
+    """Iterate ``iterable`` on a background thread, ``depth`` items ahead (the VCF kernel releases
+    the GIL, so reading the next chunk overlaps evaluating and reporting the current one).
+    Returns (generator, stop function)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            else:
+                q.put(("end", end))
+                return
+        except BaseException as exc:             # handed to the consumer
+            q.put(("error", exc))
+            return
+        finally:
+            if stop.is_set() and hasattr(iterable, "close"):
+                iterable.close()
+
+    th = threading.Thread(target=produce, name="tmbcalc-vcf-reader", daemon=True)
+    th.start()
+
+    def gen():
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                th.join()
+                return
+            if kind == "error":
+                th.join()
+                raise item
+            yield item
+
+    def halt() -> None:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get(timeout=0.05)
+            except Exception:
+                pass
+        th.join()
+
+    return gen(), halt
+
+
+def _open_input(path: str | Path, *, tumor_sample: str | None, normal_sample: str | None, profile: Profile,
+                reference: str | Path | None, threads: int, chunk_rows: int) -> _Source:
+    """Open VCF/BCF for chunked reading (header checked now), or read a MAF whole."""
+    p = require_readable(path, "input")
+    if _is_text_table(p):
+        table = read_variants(p, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=profile,
+                              reference=reference, threads=threads)
+        return _Source("maf", table.source, list(table.samples), dict(table.meta), [table])
+    from .io.vcf import iter_vcf_chunks
+
+    vc = iter_vcf_chunks(p, chunk_rows=chunk_rows, tumor_sample=tumor_sample, normal_sample=normal_sample,
+                         pop_af_fields=tuple(profile.pop_af_fields), csq_pick=profile.csq_pick,
+                         keep_alleles=True, threads=threads)
+    it = iter(vc)
+    gen, halt = _prefetch(it, depth=2)
+    return _Source("vcf", str(p), list(vc.samples), dict(vc.meta), gen, closer=halt,
+                   final=lambda: getattr(vc, "final_meta", vc.meta))
+
+
+def _probe_table(meta: dict[str, Any], source: str, samples: list[str], *, pop_af_checked_later: bool,
+                 pop_af_resource: str | Path | None, pop_af_seen: bool = False) -> VariantTable:
+    """One placeholder row carrying the input's metadata, for :func:`check_requirements`: what a VCF
+    lacks is decided by its header (``missing_fields``); only whether a declared population-AF
+    field ever holds a value depends on the data (``pop_af_seen``)."""
+    from .variants import COLUMNS
+
+    cols = {k: np.full(1, np.nan, dtype=t) if np.dtype(t).kind == "f" else np.zeros(1, dtype=t)
+            for k, t in COLUMNS.items()}
+    m = dict(meta)
+    if pop_af_resource is not None:
+        m["pop_af_resource"] = str(pop_af_resource)
+    m["has_pop_af"] = True if pop_af_checked_later else (bool(m.get("has_pop_af")) or pop_af_seen)
+    return VariantTable(cols, ["1"], list(samples), source, m, None)
+
+
+def _input_build_meta(meta: dict[str, Any]) -> str | None:
+    if meta.get("build"):
+        return meta["build"]
+    lengths = meta.get("contig_lengths") or {}
+    return detect_build(lengths) if lengths else None
+
+
+def _check_build(input, in_build: str, footprint: RegionSet, panel_obj, beds) -> None:
+    if panel_obj is not None:
+        check_same_build((str(input), in_build), (f"panel {panel_obj.id}", panel_obj.build))
+        return
+    from .panels import check_regions_fit_build
+
+    try:
+        check_regions_fit_build(footprint, in_build, Path(beds[0]))
+    except InputError as exc:
+        raise ContigMismatchError(f"{exc.message} (the input {Path(str(input)).name} is {in_build} by its "
+                                  f"header / NCBI_Build column)", exc.path) from None
+
+
+def _callable(footprint: RegionSet, kind: str, stages: list, prof: Profile, *, tumor_bam, normal_bam, min_coverage,
+              min_normal_coverage, mapq, reference, threads) -> tuple[RegionSet, str, dict | None]:
+    if not tumor_bam:
+        return footprint, kind, None
+    from .coverage import compute_callable
+
+    mc = min_coverage if min_coverage is not None else prof.min_depth
+    if mc is None:
+        raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
+                         f"default to)")
+    res = compute_callable(tumor_bam, footprint, normal_bam=normal_bam, min_depth=int(mc),
+                           min_normal_depth=min_normal_coverage, mapq=mapq, reference=reference,
+                           threads=threads)
+    footprint = res.callable
+    kind = "callable_from_bams" if kind == "panel_bed" else kind + "∩callable_from_bams"
+    callable_info = dict(res.parameters)
+    stages.append({"stage": "intersect_callable_from_bams", "source": [str(x) for x in (tumor_bam, normal_bam)
+                                                                        if x], "bp": int(res.callable_bp),
+                   "parameters": callable_info})
+    if footprint.is_empty():
+        raise InputError(f"no callable bases in the footprint at min coverage {mc}", tumor_bam)
+    return footprint, kind, callable_info
+
+
+def _read_resource(resource: str | Path, prof: Profile) -> VariantTable:
     from .io.vcf import read_vcf
 
     # in a population resource the plain INFO/AF is the population frequency: read it too
     fields = tuple(dict.fromkeys([*prof.pop_af_fields, "AF"]))
-    res = read_vcf(resource, pop_af_fields=fields, keep_alleles=False)
-    if len(table) and len(res):
-        shared_contigs([table.contigs[i] for i in np.unique(table["contig"]).tolist()], res.contigs,
-                       table.source, str(resource))
+    return read_vcf(resource, pop_af_fields=fields, keep_alleles=False)
+
+
+def _join_resource_pop_af(table: VariantTable, res: VariantTable) -> None:
+    """pop_af := max(own, resource AF of the same contig, position and alleles), in place."""
+    from .hotspots import join_sites
+
     af = join_sites(table, res, res["pop_af"].astype(np.float64))
     cur = table["pop_af"].astype(np.float64)
     table.columns["pop_af"] = np.fmax(cur, af).astype(np.float32)
-    table.meta["has_pop_af"] = bool(table.meta.get("has_pop_af")) or bool((~np.isnan(res["pop_af"])).any())
-    table.meta["pop_af_resource"] = str(resource)
-    return table
 
 
-def _per_sample(table: VariantTable, outcome: RuleOutcome, fp_bp: int, cuts: list[float]) -> list[SampleTmb]:
-    mb = fp_bp / 1e6
-    ns = max(len(table.samples), 1)
-    sample_idx = table["sample"].astype(np.int64)
-    eligible = np.bincount(sample_idx[outcome.eligible], minlength=ns)
-    records = np.bincount(sample_idx, minlength=ns)
-    inside = np.bincount(sample_idx[outcome.in_footprint], minlength=ns)
-    names = table.samples or ["(no sample)"]
-    low, high = stats.garwood_interval(eligible, mb)
-    order = np.argsort(sample_idx, kind="stable")
-    bounds = np.searchsorted(sample_idx[order], np.arange(ns + 1))
-    out = []
-    for i, name in enumerate(names):
-        k = int(eligible[i])
-        rows = order[bounds[i]:bounds[i + 1]]
-        p = {stats.cut_label(c): float(stats.prob_rate_at_least(k, mb, c)) for c in cuts}
-        st = {stats.cut_label(c): stats.status(float(low[i]), float(high[i]), c) for c in cuts}
-        tmb = k / mb
-        above = {stats.cut_label(c): bool(tmb >= c) for c in cuts}
-        out.append(SampleTmb(name, tmb, k, fp_bp, float(low[i]), float(high[i]), p, st, above,
-                             int(records[i]), int(inside[i]), outcome.first_fail_counts(rows),
-                             outcome.all_fail_counts(rows)))
-    return out
+class _Accumulator:
+    """Per-sample tallies summed over chunks (counts, first/all failing rules, contigs seen)."""
+
+    def __init__(self, samples: list[str], active: tuple[str, ...]) -> None:
+        self.names = list(samples) or ["(no sample)"]
+        ns = len(self.names)
+        self.active = active
+        self.eligible = np.zeros(ns, np.int64)
+        self.records = np.zeros(ns, np.int64)
+        self.inside = np.zeros(ns, np.int64)
+        self.first = np.zeros((ns, len(RULES)), np.int64)
+        self.all = np.zeros((ns, len(RULES)), np.int64)
+        self.contigs: set[str] = set()
+        self.rows = 0
+        self.pop_af_seen = False
+        self.all_filter_missing = True
+
+    def add(self, t: VariantTable, o: RuleOutcome) -> None:
+        n = len(t)
+        if n == 0:
+            return
+        ns, nr = len(self.names), len(RULES)
+        s = t["sample"].astype(np.int64)
+        ff = o.first_fail.astype(np.int64)
+        if ns == 1:
+            self.eligible[0] += int(np.count_nonzero(o.eligible))
+            self.records[0] += n
+            self.inside[0] += int(np.count_nonzero(o.in_footprint))
+            self.first[0] += np.bincount(ff + 1, minlength=nr + 1)[1:]
+        else:
+            self.eligible += np.bincount(s[o.eligible], minlength=ns)
+            self.records += np.bincount(s, minlength=ns)
+            self.inside += np.bincount(s[o.in_footprint], minlength=ns)
+            sel = ff >= 0
+            self.first += np.bincount(s[sel] * nr + ff[sel], minlength=ns * nr).reshape(ns, nr)
+        bits = o.fail_bits
+        for i, r in enumerate(RULES):
+            if r in self.active:
+                if ns == 1:
+                    self.all[0, i] += int(np.count_nonzero(bits & BIT[r]))
+                else:
+                    self.all[:, i] += np.bincount(s[(bits & BIT[r]) != 0], minlength=ns)
+        self.contigs.update(t.contigs[i] for i in np.unique(t["contig"]).tolist())
+        self.pop_af_seen = self.pop_af_seen or bool((~np.isnan(t["pop_af"])).any())
+        self.all_filter_missing = self.all_filter_missing and bool((t["filter"] == FILTER_MISSING).all())
+        self.rows += n
+
+    def results(self, fp_bp: int, cuts: list[float]) -> list[SampleTmb]:
+        from . import stats
+
+        mb = fp_bp / 1e6
+        low, high = stats.garwood_interval(self.eligible, mb)
+        out = []
+        for i, name in enumerate(self.names):
+            k = int(self.eligible[i])
+            p = {stats.cut_label(c): float(stats.prob_rate_at_least(k, mb, c)) for c in cuts}
+            st = {stats.cut_label(c): stats.status(float(low[i]), float(high[i]), c) for c in cuts}
+            tmb = k / mb
+            above = {stats.cut_label(c): bool(tmb >= c) for c in cuts}
+            first = {r: int(self.first[i, j]) for j, r in enumerate(RULES) if r in self.active}
+            every = {r: int(self.all[i, j]) for j, r in enumerate(RULES) if r in self.active}
+            out.append(SampleTmb(name, tmb, k, fp_bp, float(low[i]), float(high[i]), p, st, above,
+                                 int(self.records[i]), int(self.inside[i]), first, every))
+        return out
+
+
+def _concat_kept(kept: list[tuple[VariantTable, RuleOutcome]], src: _Source, meta: dict[str, Any],
+                 active: tuple[str, ...]) -> tuple[VariantTable, RuleOutcome]:
+    from .io.vcf import concat_tables
+
+    if src.kind == "maf":
+        t, o = kept[0]
+        t.meta = meta
+        return t, o
+    contigs = kept[-1][0].contigs if kept else []
+    table = concat_tables([t for t, _ in kept], src.source, src.samples, contigs, meta)
+    if len(kept) == 1:
+        o = kept[0][1]
+    else:
+        outs = [o for _, o in kept]
+        active = outs[0].active if outs else ()
+        cat = (lambda name, dt: np.concatenate([getattr(x, name) for x in outs]) if outs else np.empty(0, dt))
+        o = RuleOutcome(cat("fail_bits", np.uint16), cat("first_fail", np.int8), cat("eligible", bool),
+                        cat("in_footprint", bool), active)
+    if not kept:
+        o = RuleOutcome(np.empty(0, np.uint16), np.empty(0, np.int8), np.empty(0, bool), np.empty(0, bool),
+                        active)
+    return table, o
 
 
 __all__ = ["compute_tmb", "TmbResult", "SampleTmb", "read_variants", "DEFAULT_PROFILE"]

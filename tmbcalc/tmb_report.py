@@ -2,7 +2,8 @@
 
 All three are written through :class:`tmbcalc.output.OutputSet` (temporary files renamed only
 when every file is complete).  The variants report is formatted by a small Cython kernel
-(``tmbcalc/ext/_report.pyx``) in chunks and compressed as concatenated gzip members (level 1,
+(``tmbcalc/ext/_report.pyx``) in blocks by :class:`VariantReportWriter` (which streamed TMB runs
+feed chunk by chunk while reading) and compressed as concatenated gzip members (level 1,
 valid gzip read by zcat/pandas/Python), so a million rows take about a second and little memory.
 When the optional ``isal`` package (Intel ISA-L bindings) is installed its gzip compressor is used:
 about 3x faster than zlib at level 1 with the same format.
@@ -101,71 +102,119 @@ def _gzip_compressor():
         return lambda data: gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def variant_lines(result: TmbResult, threads: int = 1):
-    """Yield gzip members, one per chunk of rows (header first)."""
-    compress = _gzip_compressor()
+def report_header(version: str, profile_name: str, source: str, params: dict[str, Any],
+                  indel_anchor_n: bool = False) -> bytes:
+    """The comment lines and column header of PREFIX.variants.tsv.gz."""
+    return (f"# tmbcalc {version} tmb variants report; profile {profile_name}; "
+            f"input {Path(source).name}; pos 1-based; alleles VCF-style"
+            f"{' (MAF indel anchor base N)' if indel_anchor_n else ''}\n"
+            "# parameters: " + json.dumps(params, sort_keys=True, default=str) + "\n"
+            + "\t".join(VARIANT_COLUMNS) + "\n").encode()
 
-    from .ext import load_kernel
 
-    kernel = load_kernel("_report")
-    t = result.table
-    o = result.outcome
-    n = len(t)
-    prov = result.provenance
-    head = (f"# tmbcalc {prov['version']} tmb variants report; profile {result.profile.name}; "
-            f"input {Path(t.source).name}; pos 1-based; alleles VCF-style"
-            f"{' (MAF indel anchor base N)' if t.meta.get('indel_anchor') == 'N' else ''}\n"
-            "# parameters: " + json.dumps(prov["parameters"], sort_keys=True, default=str) + "\n"
-            + "\t".join(VARIANT_COLUMNS) + "\n")
-    yield compress(head.encode())
-    if n == 0:
-        return
-    c = t.columns
-    masks = np.unique(o.fail_bits)
-    all_strings = [b""] * 65536
-    for m in masks.tolist():
-        all_strings[m] = ",".join(r for i, r in enumerate(RULES) if m & (1 << i)).encode()
-    tables = [
-        _pack([_clean(s) for s in (t.samples or ["."])]), _pack([_clean(x) for x in (t.contigs or ["."])]),
-        _pack(list(VTYPE_NAMES)), _pack(list(FILTER_NAMES)),
-        _pack(["."] + list(annotation.CLASSES)), _pack([""] + list(RULES)), _pack(all_strings),
-    ]
-    have_alleles = t.allele_text is not None
-    abuf, aoff = t.allele_text if have_alleles else (np.zeros(1, np.uint8), np.zeros(n + 1, np.int64))
-    cols = (c["sample"].astype(np.int32, copy=False), c["contig"].astype(np.int32, copy=False),
-            c["pos"].astype(np.int64, copy=False), c["vtype"].astype(np.int8, copy=False),
-            c["filter"].astype(np.int8, copy=False), c["t_depth"].astype(np.int32, copy=False),
-            c["t_alt"].astype(np.int32, copy=False), c["t_vaf"].astype(np.float32, copy=False),
-            c["n_depth"].astype(np.int32, copy=False), c["n_alt"].astype(np.int32, copy=False),
-            c["pop_af"].astype(np.float32, copy=False), c["csq"].astype(np.int8, copy=False),
-            o.in_footprint.view(np.uint8), o.fail_bits.astype(np.uint16, copy=False),
-            c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
-            np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
-    flat = [x for pair in tables for x in pair]
-    # bytes one line may need besides its alleles: longest string of each lookup table + numbers
-    reserve = sum(int(np.diff(off).max()) for _, off in tables) + 256
+class VariantReportWriter:
+    """Format and gzip report rows chunk by chunk into a binary file handle.
 
-    def job(start: int) -> bytes:
-        data = kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat, reserve)
-        return compress(data)
+    ``add(table, outcome)`` may be called once per input chunk (the rows are written in call
+    order); formatting (Cython, no GIL) and compression (one gzip member per block of
+    :data:`CHUNK` rows) run on ``threads`` worker threads with a bounded look-ahead, so memory
+    stays at a few blocks.  ``close()`` waits for the last blocks (call it, or use ``with``).
+    """
 
-    starts = range(0, n, CHUNK)
-    workers = max(1, min(int(threads), 8)) + 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # bounded look-ahead keeps memory small: at most 2*workers chunks in flight
-        pending = []
-        for s in starts:
-            pending.append(pool.submit(job, s))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for f in pending:
-            yield f.result()
+    def __init__(self, fh, header: bytes, threads: int = 1) -> None:
+        from .ext import load_kernel
+
+        self._fh = fh
+        self._kernel = load_kernel("_report")
+        self._compress = _gzip_compressor()
+        self._workers = max(1, min(int(threads), 8)) + 1
+        self._pool = ThreadPoolExecutor(max_workers=self._workers)
+        self._pending: list = []
+        self._fixed = [_pack(list(VTYPE_NAMES)), _pack(list(FILTER_NAMES)),
+                       _pack(["."] + list(annotation.CLASSES)), _pack([""] + list(RULES))]
+        self._mask_strings: dict[int, bytes] = {}
+        self._mask_table: tuple[np.ndarray, np.ndarray] | None = None
+        self.rows = 0
+        fh.write(self._compress(header))
+
+    def _masks_table(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lookup table fail-bit mask -> 'rule,rule' (rebuilt only when a new mask shows up)."""
+        seen = np.zeros(65536, dtype=bool)
+        seen[bits] = True
+        new = [m for m in np.flatnonzero(seen).tolist() if m not in self._mask_strings]
+        if new or self._mask_table is None:
+            for m in new:
+                self._mask_strings[m] = ",".join(r for i, r in enumerate(RULES) if m & (1 << i)).encode()
+            lens = np.zeros(65536, dtype=np.int64)
+            keys = sorted(self._mask_strings)
+            lens[keys] = [len(self._mask_strings[m]) for m in keys]
+            off = np.zeros(65537, dtype=np.int64)
+            np.cumsum(lens, out=off[1:])
+            buf = np.frombuffer(b"".join(self._mask_strings[m] for m in keys) or b"\0", dtype=np.uint8)
+            self._mask_table = (buf, off)
+        return self._mask_table
+
+    def add(self, t, o) -> None:
+        n = len(t)
+        if n == 0:
+            return
+        c = t.columns
+        tables = [_pack([_clean(x) for x in (t.samples or ["."])]), _pack([_clean(x) for x in (t.contigs or ["."])]),
+                  *self._fixed, self._masks_table(o.fail_bits)]
+        have_alleles = t.allele_text is not None
+        abuf, aoff = t.allele_text if have_alleles else (np.zeros(1, np.uint8), np.zeros(n + 1, np.int64))
+        cols = (c["sample"].astype(np.int32, copy=False), c["contig"].astype(np.int32, copy=False),
+                c["pos"].astype(np.int64, copy=False), c["vtype"].astype(np.int8, copy=False),
+                c["filter"].astype(np.int8, copy=False), c["t_depth"].astype(np.int32, copy=False),
+                c["t_alt"].astype(np.int32, copy=False), c["t_vaf"].astype(np.float32, copy=False),
+                c["n_depth"].astype(np.int32, copy=False), c["n_alt"].astype(np.int32, copy=False),
+                c["pop_af"].astype(np.float32, copy=False), c["csq"].astype(np.int8, copy=False),
+                o.in_footprint.view(np.uint8), o.fail_bits.astype(np.uint16, copy=False),
+                c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
+                np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
+        flat = [x for pair in tables for x in pair]
+        # bytes one line may need besides its alleles: longest string of each lookup table + numbers
+        reserve = sum(int(np.diff(off).max()) for _, off in tables) + 256
+        kernel, compress = self._kernel, self._compress
+
+        def job(start: int) -> bytes:
+            return compress(kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat, reserve))
+
+        for s in range(0, n, CHUNK):
+            self._pending.append(self._pool.submit(job, s))
+            while len(self._pending) > 2 * self._workers:
+                self._fh.write(self._pending.pop(0).result())
+        self.rows += n
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._fh.write(self._pending.pop(0).result())
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> VariantReportWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
-    with open(path, "wb") as fh:
-        for member in variant_lines(result, threads):
-            fh.write(member)
+    spool = getattr(result, "variants_spool", None)
+    if spool is not None:                      # streamed run: the report was written while reading
+        import shutil
+
+        spool.seek(0)
+        with open(path, "wb") as fh:
+            shutil.copyfileobj(spool, fh, 1 << 20)
+        return
+    t = result.table
+    prov = result.provenance
+    header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
+                           t.meta.get("indel_anchor") == "N")
+    with open(path, "wb") as fh, VariantReportWriter(fh, header, threads) as w:
+        w.add(t, result.outcome)
 
 
 def json_document(result: TmbResult) -> dict[str, Any]:
@@ -196,4 +245,5 @@ def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) ->
     return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
 
 
-__all__ = ["write_outputs", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document"]
+__all__ = ["write_outputs", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document",
+           "VariantReportWriter", "report_header"]

@@ -105,7 +105,11 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
     g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts,
                    help="TMB cut points (mut/Mb; default: panel/profile, 10)")
-    p.add_argument("--threads", type=int, default=1, help="worker threads (reading, report compression)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="threads: N-1 for BGZF decompression (overlapping parsing) and N+1 for report "
+                        "formatting/compression (default 2)")
+    p.add_argument("--chunk-rows", type=int, default=200_000, metavar="N",
+                   help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
     for reg in EXTRA_REGISTRARS:
         reg(p)
@@ -127,14 +131,22 @@ def compute_from_args(args: argparse.Namespace):
 
     if args.threads < 1:
         raise UsageError("--threads must be >= 1")
+    if getattr(args, "chunk_rows", 200_000) < 1:
+        raise UsageError("--chunk-rows must be >= 1")
+    from pathlib import Path
+
+    out_dir = Path(args.output).parent
+    # stream: the variants report is spooled next to the outputs while the input is read, so memory is
+    # bounded by --chunk-rows, not by the input size
+    spool_dir = out_dir if out_dir.is_dir() else None
     return compute_tmb(
         args.input, bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, tumor_sample=args.tumor_sample,
         normal_sample=args.normal_sample, profile=args.profile, coding_bed=args.coding_bed,
         exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
-        pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads,
-        **overrides_from_args(args))
+        pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
+        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1359,19 +1359,25 @@ cdef void set_spec(bcf_hdr_t *hdr, Plan *pl, list keep, dict slots, Spec *sp, tu
         sp.ids[k] = add_slot(hdr, pl, keep, slots, name, sp.kind != K_INFO)
 
 
-def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
-    """Stream every record of ``path`` through ``plan``; returns dict of columns and counters.
+cdef class Scanner:
+    """Persistent scanner: an open htsFile, its header, the plan and the column buffers.
 
+    ``next_chunk(max_rows)`` returns the next rows (at most ``max_rows``, never splitting the
+    ALT rows of one record: a record that does not fit starts the next chunk; a single record
+    with more ALTs than ``max_rows`` is a chunk of its own), or None at the end of the file.
+    ``record`` ordinals are global (0-based record number in the file); contig indices are
+    stable across chunks (``contigs`` lists every native name seen so far, by index).
     ``plan`` keys: ``sample_index`` [original column of sample slot 0, of slot 1 (-1)],
     ``targets`` {target index: [spec tuples]}, ``need_fmt``, ``popaf`` [(tag, mode)], ``csq``
     None or dict(tag, kind, conseq, allele, allele_num, canonical, sub [indices]),
     ``pick_canonical``, ``terms`` [(bytes, code)] sorted by bytes.  Spec tuples are
     ``(kind, mode, sample slot, tag, ...)``.  Text VCF lines are parsed here (only the needed
-    fields); BCF records go through htslib's decoder.
+    fields); BCF records go through htslib's decoder.  ``threads`` > 1 adds ``threads - 1``
+    BGZF decompression threads (decompression then overlaps parsing).
     """
-    cdef htsFile *fp = NULL
-    cdef bcf_hdr_t *hdr = NULL
-    cdef bcf1_t *rec = NULL
+    cdef htsFile *fp
+    cdef bcf_hdr_t *hdr
+    cdef bcf1_t *rec
     cdef Plan pl
     cdef Cols c
     cdef Counts cnt
@@ -1379,215 +1385,338 @@ def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
     cdef CtgCache cc
     cdef FmtCache fc
     cdef kstring_t line
-    cdef AltInfo *altbuf = NULL
-    cdef int altcap = 0, ret = 0, t, j, k, perr = 0, is_text
-    cdef int64_t ordinal = 0
-    cdef int64_t last_pos = -1
-    cdef int32_t last_rid = -1
-    cdef htsLogLevel lvl = hts_get_log_level()
+    cdef AltInfo *altbuf
+    cdef int altcap, is_text, pending, done
+    cdef int64_t ordinal, last_pos
+    cdef int32_t last_rid
+    cdef bint keep_alleles
+    cdef list keep
     cdef list term_bytes
-    cdef list keep = []
-    cdef dict slots = {}
-    memset_plan(&pl)
-    memset_cols(&c)
-    memset_counts(&cnt)
-    vw.al = NULL
-    vw.al_n = NULL
-    vw.al_cap = 0
-    cc.name = NULL
-    cc.n = -1
-    cc.rid = -1
-    cc.n_extra = 0
-    cc.extra = NULL
-    cc.undefined = 0
-    fc.text = NULL
-    fc.n = -1
-    fc.nkeys = 0
-    line.l = 0
-    line.m = 0
-    line.s = NULL
-    hts_set_log_level(HTS_LOG_OFF)
-    try:
-        fp = open_checked(path)
-        if threads > 1:
-            hts_set_threads(fp, threads - 1)
-        hdr = bcf_hdr_read(fp)
-        if hdr == NULL:
-            raise VcfScanError("header", "cannot parse the VCF/BCF header")
-        is_text = hts_get_format(fp).format == vcf
-        cc.n_hdr = hdr.n[BCF_DT_CTG]
-        sidx = list(plan.get("sample_index", [-1, -1])) + [-1, -1]
-        for k in range(2):
-            pl.sample_index[k] = sidx[k] if sidx[k] is not None else -1
-        for t, specs in plan["targets"].items():
-            for j, sp in enumerate(specs[:N_ALTERN]):
-                set_spec(hdr, &pl, keep, slots, &pl.spec[t][j], tuple(sp))
-        pl.need_fmt = 1 if plan.get("need_fmt") else 0
-        pl.pass_id = bcf_hdr_id2int(hdr, BCF_DT_ID, b"PASS")
-        popaf = plan.get("popaf", [])[:MAX_POPAF]
-        pl.n_popaf = len(popaf)
-        for k, (name, mode) in enumerate(popaf):
-            pl.popaf_id[k] = add_slot(hdr, &pl, keep, slots, name, False)
-            pl.popaf_mode[k] = mode
-        csq = plan.get("csq")
-        pl.csq_id = -1
-        if csq:
-            pl.csq_id = add_slot(hdr, &pl, keep, slots, csq["tag"], False)
-            pl.csq_kind = csq["kind"]
-            pl.f_conseq = csq["conseq"]
-            pl.f_allele = csq["allele"]
-            pl.f_allele_num = csq["allele_num"]
-            pl.f_canonical = csq["canonical"]
-            sub = [x for x in csq["sub"] if 0 <= x < MAX_FIELDS][:MAX_CSQ_SUB]
-            pl.n_sub = len(sub)
-            for k, v in enumerate(sub):
-                pl.f_sub[k] = v
-            for fname in ("conseq", "allele", "allele_num", "canonical"):
-                if csq[fname] >= MAX_FIELDS:
-                    raise ValueError(f"{csq['tag']} sub-field {fname} beyond index {MAX_FIELDS}")
-            pl.f_max = max([0] + [csq[f] for f in ("conseq", "allele", "allele_num", "canonical")] + sub)
-        pl.pick_canonical = 1 if plan.get("pick_canonical") else 0
-        pl.keep_text = 1 if keep_alleles else 0
-        term_bytes = [bytes(x[0]) for x in plan.get("terms", [])]
-        pl.n_terms = len(term_bytes)
-        pl.terms = <char **> malloc(max(1, pl.n_terms) * sizeof(char *))
-        pl.term_len = <int *> malloc(max(1, pl.n_terms) * sizeof(int))
-        pl.term_code = <int8_t *> malloc(max(1, pl.n_terms))
-        if pl.n_terms * 4 > TERM_TAB:
-            raise ValueError("consequence vocabulary too large for the term table")
-        for k in range(TERM_TAB):
-            pl.term_tab[k] = -1
-        for k, (term, code) in enumerate(plan.get("terms", [])):
-            pl.terms[k] = <char *> term_bytes[k]
-            pl.term_len[k] = len(term_bytes[k])
-            pl.term_code[k] = code
-            j = <int> (term_hash(pl.terms[k], pl.term_len[k]) & (TERM_TAB - 1))
-            while pl.term_tab[j] >= 0:
-                j = (j + 1) & (TERM_TAB - 1)
-            pl.term_tab[j] = k
-        rec = bcf_init()
-        if not pl.need_fmt:
-            rec.max_unpack = BCF_UN_INFO
-        with nogil:
-            while True:
-                if (ordinal & 0x3FFFF) == 0 and ordinal > 0:
-                    with gil:
-                        PyErr_CheckSignals()     # let Ctrl-C interrupt a long scan
-                if is_text:
-                    ret = hts_getline(fp, 2, &line)     # 2 = KS_SEP_LINE
-                    if ret < 0:
-                        break
-                    ret = parse_line(&pl, line.s, <int> line.l, &vw, hdr, &cc, &fc)
-                    if ret == 1:
-                        continue
-                    if ret == -2:
+    cdef list final_contigs
+    cdef dict slots
+
+    def __cinit__(self):
+        self.fp = NULL
+        self.hdr = NULL
+        self.rec = NULL
+        self.altbuf = NULL
+        self.altcap = 0
+        memset_plan(&self.pl)
+        memset_cols(&self.c)
+        memset_counts(&self.cnt)
+        self.vw.al = NULL
+        self.vw.al_n = NULL
+        self.vw.al_cap = 0
+        self.cc.name = NULL
+        self.cc.n = -1
+        self.cc.rid = -1
+        self.cc.n_extra = 0
+        self.cc.extra = NULL
+        self.cc.undefined = 0
+        self.cc.n_hdr = 0
+        self.fc.text = NULL
+        self.fc.n = -1
+        self.fc.nkeys = 0
+        self.line.l = 0
+        self.line.m = 0
+        self.line.s = NULL
+        self.pending = 0
+        self.done = 0
+        self.ordinal = 0
+        self.last_pos = -1
+        self.last_rid = -1
+        self.keep = []
+        self.term_bytes = []
+        self.final_contigs = None
+        self.slots = {}
+
+    def __init__(self, bytes path, dict plan, int threads=1, bint keep_alleles=True):
+        cdef int t, j, k
+        cdef Plan *pl = &self.pl
+        cdef htsLogLevel lvl = hts_get_log_level()
+        self.keep_alleles = keep_alleles
+        hts_set_log_level(HTS_LOG_OFF)
+        try:
+            self.fp = open_checked(path)
+            if threads > 1:
+                hts_set_threads(self.fp, threads - 1)
+            self.hdr = bcf_hdr_read(self.fp)
+            if self.hdr == NULL:
+                raise VcfScanError("header", "cannot parse the VCF/BCF header")
+            self.is_text = hts_get_format(self.fp).format == vcf
+            self.cc.n_hdr = self.hdr.n[BCF_DT_CTG]
+            sidx = list(plan.get("sample_index", [-1, -1])) + [-1, -1]
+            for k in range(2):
+                pl.sample_index[k] = sidx[k] if sidx[k] is not None else -1
+            for t, specs in plan["targets"].items():
+                for j, sp in enumerate(specs[:N_ALTERN]):
+                    set_spec(self.hdr, pl, self.keep, self.slots, &pl.spec[t][j], tuple(sp))
+            pl.need_fmt = 1 if plan.get("need_fmt") else 0
+            pl.pass_id = bcf_hdr_id2int(self.hdr, BCF_DT_ID, b"PASS")
+            popaf = plan.get("popaf", [])[:MAX_POPAF]
+            pl.n_popaf = len(popaf)
+            for k, (name, mode) in enumerate(popaf):
+                pl.popaf_id[k] = add_slot(self.hdr, pl, self.keep, self.slots, name, False)
+                pl.popaf_mode[k] = mode
+            csq = plan.get("csq")
+            pl.csq_id = -1
+            if csq:
+                pl.csq_id = add_slot(self.hdr, pl, self.keep, self.slots, csq["tag"], False)
+                pl.csq_kind = csq["kind"]
+                pl.f_conseq = csq["conseq"]
+                pl.f_allele = csq["allele"]
+                pl.f_allele_num = csq["allele_num"]
+                pl.f_canonical = csq["canonical"]
+                sub = [x for x in csq["sub"] if 0 <= x < MAX_FIELDS][:MAX_CSQ_SUB]
+                pl.n_sub = len(sub)
+                for k, v in enumerate(sub):
+                    pl.f_sub[k] = v
+                for fname in ("conseq", "allele", "allele_num", "canonical"):
+                    if csq[fname] >= MAX_FIELDS:
+                        raise ValueError(f"{csq['tag']} sub-field {fname} beyond index {MAX_FIELDS}")
+                pl.f_max = max([0] + [csq[f] for f in ("conseq", "allele", "allele_num", "canonical")] + sub)
+            pl.pick_canonical = 1 if plan.get("pick_canonical") else 0
+            pl.keep_text = 1 if keep_alleles else 0
+            self.term_bytes = [bytes(x[0]) for x in plan.get("terms", [])]
+            pl.n_terms = len(self.term_bytes)
+            pl.terms = <char **> malloc(max(1, pl.n_terms) * sizeof(char *))
+            pl.term_len = <int *> malloc(max(1, pl.n_terms) * sizeof(int))
+            pl.term_code = <int8_t *> malloc(max(1, pl.n_terms))
+            if pl.n_terms * 4 > TERM_TAB:
+                raise ValueError("consequence vocabulary too large for the term table")
+            for k in range(TERM_TAB):
+                pl.term_tab[k] = -1
+            for k, (term, code) in enumerate(plan.get("terms", [])):
+                pl.terms[k] = <char *> self.term_bytes[k]
+                pl.term_len[k] = len(self.term_bytes[k])
+                pl.term_code[k] = code
+                j = <int> (term_hash(pl.terms[k], pl.term_len[k]) & (TERM_TAB - 1))
+                while pl.term_tab[j] >= 0:
+                    j = (j + 1) & (TERM_TAB - 1)
+                pl.term_tab[j] = k
+            self.rec = bcf_init()
+            if not pl.need_fmt:
+                self.rec.max_unpack = BCF_UN_INFO
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            hts_set_log_level(lvl)
+
+    def __dealloc__(self):
+        self.close()
+
+    def close(self):
+        """Release the file, header and buffers (idempotent)."""
+        cdef int k
+        if self.hdr != NULL and self.final_contigs is None:
+            self.final_contigs = self.contigs
+        cols_free(&self.c)
+        memset_cols(&self.c)
+        free(self.altbuf)
+        self.altbuf = NULL
+        self.altcap = 0
+        free(self.vw.al)
+        free(self.vw.al_n)
+        self.vw.al = NULL
+        self.vw.al_n = NULL
+        self.vw.al_cap = 0
+        free(self.cc.name)
+        self.cc.name = NULL
+        for k in range(self.cc.n_extra):
+            free(self.cc.extra[k])
+        free(self.cc.extra)
+        self.cc.extra = NULL
+        self.cc.n_extra = 0
+        free(self.fc.text)
+        self.fc.text = NULL
+        free(self.line.s)
+        self.line.s = NULL
+        self.line.l = self.line.m = 0
+        free(self.pl.terms)
+        free(self.pl.term_len)
+        free(self.pl.term_code)
+        self.pl.terms = NULL
+        self.pl.term_len = NULL
+        self.pl.term_code = NULL
+        if self.rec != NULL:
+            bcf_destroy(self.rec)
+            self.rec = NULL
+        if self.hdr != NULL:
+            bcf_hdr_destroy(self.hdr)
+            self.hdr = NULL
+        if self.fp != NULL:
+            hts_close(self.fp)
+            self.fp = NULL
+        self.done = 1
+
+    @property
+    def contigs(self):
+        """Native contig names by index (header contigs, then undefined ones met so far)."""
+        if self.hdr == NULL:
+            return list(self.final_contigs or [])
+        names = [self.hdr.id[BCF_DT_CTG][k].key.decode() for k in range(self.hdr.n[BCF_DT_CTG])]
+        if self.is_text:
+            names += [self.cc.extra[k].decode() for k in range(self.cc.n_extra)]
+        return names
+
+    @property
+    def counts(self):
+        """Cumulative counters over every record read so far."""
+        return {"records": self.ordinal, "rows": self.cnt.rows, "symbolic": self.cnt.symbolic,
+                "no_alt": self.cnt.no_alt, "csq_unmatched": self.cnt.csq_unmatched,
+                "canonical_fallback": self.cnt.canonical_fallback,
+                "annotated_records": self.cnt.annotated_records,
+                "undefined_contig": self.cnt.undefined_contig, "undefined_tag": self.cnt.undefined_tag}
+
+    def next_chunk(self, int64_t max_rows=200000):
+        """dict(columns, allele_text, contigs, counts) of the next <= max_rows rows, or None at EOF."""
+        cdef int ret = 0, perr = 0, stop = 0
+        cdef int64_t n
+        cdef Plan *pl = &self.pl
+        cdef Cols *c = &self.c
+        cdef htsLogLevel lvl
+        if self.done:
+            return None
+        if max_rows < 1:
+            max_rows = 1
+        lvl = hts_get_log_level()
+        hts_set_log_level(HTS_LOG_OFF)
+        try:
+            with nogil:
+                if self.pending:
+                    self.pending = 0
+                    if process(pl, &self.vw, c, &self.cnt, &self.altbuf, &self.altcap, self.ordinal) < 0:
                         perr = 1
-                        break
-                    if ret == -1:
-                        ret = -3
-                        break
-                    if vw.rid >= cc.n_hdr:
-                        cnt.undefined_contig += 1
-                else:
-                    ret = bcf_read(fp, hdr, rec)
-                    if ret < 0:
-                        break
-                    if rec.errcode != 0:
-                        if rec.errcode & (1 | 2):   # undefined contig / tag: htslib added it
-                            if rec.errcode & 1:
-                                cnt.undefined_contig += 1
-                            if rec.errcode & 2:
-                                cnt.undefined_tag += 1
-                            rec.errcode = 0
-                        else:
+                    else:
+                        self.ordinal += 1
+                while not perr:
+                    if (self.ordinal & 0x3FFFF) == 0 and self.ordinal > 0:
+                        with gil:
+                            PyErr_CheckSignals()     # let Ctrl-C interrupt a long scan
+                    if self.is_text:
+                        ret = hts_getline(self.fp, 2, &self.line)     # 2 = KS_SEP_LINE
+                        if ret < 0:
+                            break
+                        ret = parse_line(pl, self.line.s, <int> self.line.l, &self.vw, self.hdr,
+                                         &self.cc, &self.fc)
+                        if ret == 1:
+                            continue
+                        if ret == -2:
+                            perr = 1
+                            break
+                        if ret == -1:
                             ret = -3
                             break
-                    if fill_view_bcf(&pl, rec, &vw) < 0:
+                        if self.vw.rid >= self.cc.n_hdr:
+                            self.cnt.undefined_contig += 1
+                    else:
+                        ret = bcf_read(self.fp, self.hdr, self.rec)
+                        if ret < 0:
+                            break
+                        if self.rec.errcode != 0:
+                            if self.rec.errcode & (1 | 2):   # undefined contig / tag: htslib added it
+                                if self.rec.errcode & 1:
+                                    self.cnt.undefined_contig += 1
+                                if self.rec.errcode & 2:
+                                    self.cnt.undefined_tag += 1
+                                self.rec.errcode = 0
+                            else:
+                                ret = -3
+                                break
+                        if fill_view_bcf(pl, self.rec, &self.vw) < 0:
+                            perr = 1
+                            break
+                    self.last_rid = self.vw.rid
+                    self.last_pos = self.vw.pos
+                    if c.n > 0 and c.n + self.vw.n_allele - 1 > max_rows:
+                        self.pending = 1          # does not fit: first record of the next chunk
+                        stop = 1
+                        break
+                    if process(pl, &self.vw, c, &self.cnt, &self.altbuf, &self.altcap, self.ordinal) < 0:
                         perr = 1
                         break
-                last_rid = vw.rid
-                last_pos = vw.pos
-                if process(&pl, &vw, &c, &cnt, &altbuf, &altcap, ordinal) < 0:
-                    perr = 1
-                    break
-                ordinal += 1
-        cnt.records = ordinal
-        if perr:
-            raise VcfScanError("memory", "out of memory while reading records", ordinal)
-        if ret < -1:
-            chrom = None
-            if last_rid >= 0 and last_rid < hdr.n[BCF_DT_CTG]:
-                chrom = hdr.id[BCF_DT_CTG][last_rid].key.decode()
-            elif last_rid >= cc.n_hdr and last_rid - cc.n_hdr < cc.n_extra:
-                chrom = cc.extra[last_rid - cc.n_hdr].decode()
-            raise VcfScanError("record" if ret == -3 else "read", "read error", ordinal, chrom, last_pos)
-        contig_names = [hdr.id[BCF_DT_CTG][k].key.decode() for k in range(hdr.n[BCF_DT_CTG])]
-        if is_text:
-            contig_names += [cc.extra[k].decode() for k in range(cc.n_extra)]
-        if c.n > 0:
-            c.text_off[c.n] = c.text_n
-        n = c.n
-        cols = {
-            "record": take(c.record, n, 8, "q", np.int64),
-            "contig": take(c.contig, n, 4, "i", np.int32),
-            "pos": take(c.pos, n, 8, "q", np.int64),
-            "ref_len": take(c.ref_len, n, 4, "i", np.int32),
-            "alt_len": take(c.alt_len, n, 4, "i", np.int32),
-            "vtype": take(c.vtype, n, 1, "b", np.int8),
-            "allele_index": take(c.allele_index, n, 2, "h", np.int16),
-            "n_alts": take(c.n_alts, n, 2, "h", np.int16),
-            "filter": take(c.filter, n, 1, "b", np.int8),
-            "t_depth": take(c.t_depth, n, 4, "i", np.int32),
-            "t_alt": take(c.t_alt, n, 4, "i", np.int32),
-            "t_vaf": take(c.t_vaf, n, 4, "f", np.float32),
-            "n_depth": take(c.n_depth, n, 4, "i", np.int32),
-            "n_alt": take(c.n_alt, n, 4, "i", np.int32),
-            "pop_af": take(c.pop_af, n, 4, "f", np.float32),
-            "csq": take(c.csq, n, 1, "b", np.int8),
-            "allele_key": take(c.akey, n, 8, "Q", np.uint64),
-        }
-        c.record = NULL; c.contig = NULL; c.pos = NULL; c.ref_len = NULL; c.alt_len = NULL
-        c.vtype = NULL; c.allele_index = NULL; c.n_alts = NULL; c.filter = NULL; c.t_depth = NULL
-        c.t_alt = NULL; c.t_vaf = NULL; c.n_depth = NULL; c.n_alt = NULL; c.pop_af = NULL
-        c.csq = NULL; c.akey = NULL
-        text = None
-        if keep_alleles:
-            if n > 0:
+                    self.ordinal += 1
+                    if c.n >= max_rows:
+                        stop = 1
+                        break
+            self.cnt.records = self.ordinal
+            if perr:
+                err = VcfScanError("memory", "out of memory while reading records", self.ordinal)
+                self.close()
+                raise err
+            if ret < -1 and not stop:
+                chrom = None
+                if self.last_rid >= 0 and self.last_rid < self.hdr.n[BCF_DT_CTG]:
+                    chrom = self.hdr.id[BCF_DT_CTG][self.last_rid].key.decode()
+                elif self.last_rid >= self.cc.n_hdr and self.last_rid - self.cc.n_hdr < self.cc.n_extra:
+                    chrom = self.cc.extra[self.last_rid - self.cc.n_hdr].decode()
+                err = VcfScanError("record" if ret == -3 else "read", "read error", self.ordinal, chrom,
+                                   self.last_pos)
+                self.close()
+                raise err
+            n = c.n
+            if n == 0 and not stop:
+                self.close()
+                return None
+            contig_names = self.contigs
+            if c.n > 0:
+                c.text_off[c.n] = c.text_n
+            cols = {
+                "record": take(c.record, n, 8, "q", np.int64),
+                "contig": take(c.contig, n, 4, "i", np.int32),
+                "pos": take(c.pos, n, 8, "q", np.int64),
+                "ref_len": take(c.ref_len, n, 4, "i", np.int32),
+                "alt_len": take(c.alt_len, n, 4, "i", np.int32),
+                "vtype": take(c.vtype, n, 1, "b", np.int8),
+                "allele_index": take(c.allele_index, n, 2, "h", np.int16),
+                "n_alts": take(c.n_alts, n, 2, "h", np.int16),
+                "filter": take(c.filter, n, 1, "b", np.int8),
+                "t_depth": take(c.t_depth, n, 4, "i", np.int32),
+                "t_alt": take(c.t_alt, n, 4, "i", np.int32),
+                "t_vaf": take(c.t_vaf, n, 4, "f", np.float32),
+                "n_depth": take(c.n_depth, n, 4, "i", np.int32),
+                "n_alt": take(c.n_alt, n, 4, "i", np.int32),
+                "pop_af": take(c.pop_af, n, 4, "f", np.float32),
+                "csq": take(c.csq, n, 1, "b", np.int8),
+                "allele_key": take(c.akey, n, 8, "Q", np.uint64),
+            }
+            c.record = NULL; c.contig = NULL; c.pos = NULL; c.ref_len = NULL; c.alt_len = NULL
+            c.vtype = NULL; c.allele_index = NULL; c.n_alts = NULL; c.filter = NULL; c.t_depth = NULL
+            c.t_alt = NULL; c.t_vaf = NULL; c.n_depth = NULL; c.n_alt = NULL; c.pop_af = NULL
+            c.csq = NULL; c.akey = NULL
+            text = None
+            if self.keep_alleles:
                 offs = take(c.text_off, n + 1, 8, "q", np.int64)
-            else:
-                free(c.text_off)
-                offs = np.zeros(1, dtype=np.int64)
-            buf = take(c.text, c.text_n, 1, "B", np.uint8)
-            c.text_off = NULL
-            c.text = NULL
-            text = (buf, offs)
-        counts = {"records": cnt.records, "rows": cnt.rows, "symbolic": cnt.symbolic,
-                  "no_alt": cnt.no_alt, "csq_unmatched": cnt.csq_unmatched,
-                  "canonical_fallback": cnt.canonical_fallback,
-                  "annotated_records": cnt.annotated_records,
-                  "undefined_contig": cnt.undefined_contig, "undefined_tag": cnt.undefined_tag}
-        return {"columns": cols, "allele_text": text, "contigs": contig_names, "counts": counts}
-    finally:
-        hts_set_log_level(lvl)
-        cols_free(&c)
-        free(altbuf)
-        free(vw.al)
-        free(vw.al_n)
-        free(cc.name)
-        for k in range(cc.n_extra):
-            free(cc.extra[k])
-        free(cc.extra)
-        free(fc.text)
-        free(line.s)
-        free(pl.terms)
-        free(pl.term_len)
-        free(pl.term_code)
-        if rec != NULL:
-            bcf_destroy(rec)
-        if hdr != NULL:
-            bcf_hdr_destroy(hdr)
-        if fp != NULL:
-            hts_close(fp)
+                buf = take(c.text, c.text_n, 1, "B", np.uint8)
+                c.text_off = NULL
+                c.text = NULL
+                text = (buf, offs)
+            cols_free(c)                 # whatever was not handed over (text buffers when not kept)
+            memset_cols(c)
+            return {"columns": cols, "allele_text": text, "contigs": contig_names, "counts": self.counts}
+        finally:
+            hts_set_log_level(lvl)
+
+
+def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
+    """Stream every record of ``path`` through ``plan`` in one table (see :class:`Scanner`);
+    returns dict of columns, allele text, contig names and counters."""
+    cdef Scanner sc = Scanner(path, plan, threads, keep_alleles)
+    res = sc.next_chunk(1 << 62)
+    if res is None:
+        contigs = sc.contigs
+        counts = sc.counts
+        empty = {"record": np.int64, "contig": np.int32, "pos": np.int64, "ref_len": np.int32,
+                 "alt_len": np.int32, "vtype": np.int8, "allele_index": np.int16, "n_alts": np.int16,
+                 "filter": np.int8, "t_depth": np.int32, "t_alt": np.int32, "t_vaf": np.float32,
+                 "n_depth": np.int32, "n_alt": np.int32, "pop_af": np.float32, "csq": np.int8,
+                 "allele_key": np.uint64}
+        cols = {k: np.empty(0, dtype=v) for k, v in empty.items()}
+        text = (np.empty(0, np.uint8), np.zeros(1, np.int64)) if keep_alleles else None
+        res = {"columns": cols, "allele_text": text, "contigs": contigs, "counts": counts}
+    sc.close()
+    return res
 
 
 cdef void memset_plan(Plan *pl) noexcept:

@@ -516,6 +516,146 @@ def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
     return InputError(f"malformed BCF record {rec + 1}{after}", path)
 
 
+DEFAULT_CHUNK_ROWS = 200_000
+
+
+class VcfChunks:
+    """A VCF/BCF opened for streaming: header facts now, the records chunk by chunk.
+
+    Iterating yields :class:`VariantTable` chunks of at most ``chunk_rows`` rows (the ALT rows
+    of one record are never split; a record with more ALTs than ``chunk_rows`` forms a chunk of
+    its own).  Every chunk shares the same ``contigs`` numbering (the list only grows: a chunk's
+    ``contigs`` is a prefix of the next one's) and carries ``meta`` with counters cumulative up
+    to its last record; the ``record`` column is the global 0-based record number.  Memory is
+    bounded by the chunk size, not the file size.  Before iterating, ``meta`` already says which
+    columns the file cannot fill (``missing_fields``), the samples and the build.
+    """
+
+    def __init__(self, path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,
+                 pop_af_fields: Sequence[str] = DEFAULT_POP_AF_FIELDS, csq_pick: str = "most_severe",
+                 keep_alleles: bool = True, threads: int = 1, sites_only: bool = False,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+        if csq_pick not in ("most_severe", "canonical"):
+            raise ValueError(f"csq_pick must be 'most_severe' or 'canonical', not {csq_pick!r}")
+        if int(chunk_rows) < 1:
+            raise ValueError("chunk_rows must be >= 1")
+        vi = inspect_vcf(path)
+        if sites_only:
+            if tumor_sample is not None or normal_sample is not None:
+                raise ValueError("sites_only=True cannot be combined with tumor_sample/normal_sample")
+            tumor, normal, how = None, None, "sites_only (sample columns ignored)"
+        else:
+            tumor, normal, how = _resolve_samples(vi, tumor_sample, normal_sample)
+        self.plan, self.sources = _build_plan(vi, tumor, normal, pop_af_fields, csq_pick)
+        self.info = vi
+        self.source = str(path)
+        self.samples = [tumor] if tumor is not None else []
+        self.keep_alleles = bool(keep_alleles)
+        self.threads = max(1, int(threads))
+        self.chunk_rows = int(chunk_rows)
+        self.meta: dict[str, Any] = {
+            "format": vi.file_format, "compression": vi.compression,
+            "caller": vi.caller, "caller_evidence": vi.caller_evidence,
+            "tumor_sample": tumor, "normal_sample": normal, "tumor_sample_source": how,
+            "fields": self.sources, "missing_fields": sorted(n for n, src in self.sources.items() if src is None),
+            "consequences": vi.annotation, "consequence_fields": vi.annotation_fields,
+            "csq_pick": csq_pick, "build": vi.build, "pop_af_fields": list(pop_af_fields),
+        }
+        self._canon: list[str] = []
+        self._cindex: dict[str, int] = {}
+        self._native: list[str] = []
+
+    def empty_table(self) -> VariantTable:
+        """A zero-row table with this file's metadata (for requirement checks before reading)."""
+        t = VariantTable.empty(self.source)
+        t.samples = list(self.samples)
+        t.meta = dict(self.meta)
+        return t
+
+    def _lut(self, native: list[str]) -> np.ndarray:
+        for name in native[len(self._native):]:
+            c = canonical(name)
+            if c not in self._cindex:
+                self._cindex[c] = len(self._canon)
+                self._canon.append(c)
+            self._native.append(name)
+        lut = np.empty(max(1, len(native)), dtype=np.int32)
+        for i, name in enumerate(native):
+            lut[i] = self._cindex[canonical(name)]
+        return lut
+
+    def _meta(self, counts: dict[str, int], native: list[str]) -> dict[str, Any]:
+        m = dict(self.meta)
+        m.update({
+            "records": counts["records"], "rows": counts["rows"],
+            "annotated_records": counts["annotated_records"],
+            "symbolic_alleles": counts["symbolic"], "skipped_no_alt": counts["no_alt"],
+            "csq_entries_unmatched": counts["csq_unmatched"],
+            "canonical_fallback_rows": counts["canonical_fallback"],
+            "undefined_contig_records": counts["undefined_contig"],
+            "undefined_tag_records": counts["undefined_tag"],
+            "contig_lengths": {canonical(n): self.info.contigs.get(n, 0) for n in native},
+            "native_contigs": _first_spelling(native),
+        })
+        return m
+
+    def _table(self, res: dict[str, Any]) -> VariantTable:
+        cols = res["columns"]
+        native = list(res["contigs"])
+        lut = self._lut(native)
+        if len(cols["contig"]):
+            cols["contig"] = lut[cols["contig"]]
+        cols["sample"] = np.zeros(len(cols["pos"]), dtype=np.int32)
+        return VariantTable(cols, list(self._canon), list(self.samples), self.source,
+                            self._meta(res["counts"], native), res["allele_text"])
+
+    def __iter__(self):
+        k = _kernel()
+        try:
+            sc = k.Scanner(str(self.info.path).encode(), self.plan, self.threads, self.keep_alleles)
+        except k.VcfScanError as exc:
+            raise _scan_error(exc, self.info) from None
+        try:
+            while True:
+                try:
+                    res = sc.next_chunk(self.chunk_rows)
+                except k.VcfScanError as exc:
+                    raise _scan_error(exc, self.info) from None
+                if res is None:
+                    self.final_meta = self._meta(sc.counts, list(sc.contigs))
+                    self.final_contigs = list(self._canon)
+                    return
+                yield self._table(res)
+        finally:
+            sc.close()
+
+
+def iter_vcf_chunks(path: str | Path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, **kwargs: Any) -> VcfChunks:
+    """Open a VCF/VCF.gz/BCF for chunked reading (see :class:`VcfChunks`; keyword arguments as
+    :func:`read_vcf`).  Header problems and sample-resolution errors raise here, record errors
+    while iterating."""
+    return VcfChunks(path, chunk_rows=chunk_rows, **kwargs)
+
+
+def concat_tables(chunks: Sequence[VariantTable], source: str, samples: list[str], contigs: list[str],
+                  meta: dict[str, Any]) -> VariantTable:
+    """Concatenate chunk tables of one file (same contig numbering) into one table."""
+    if not chunks:
+        t = VariantTable.empty(source)
+        t.samples, t.contigs, t.meta = list(samples), list(contigs), dict(meta)
+        return t
+    names = list(chunks[0].columns)
+    cols = {n: np.concatenate([c.columns[n] for c in chunks]) for n in names}
+    text = None
+    if all(c.allele_text is not None for c in chunks):
+        bufs = [c.allele_text[0] for c in chunks]
+        offs = [c.allele_text[1] for c in chunks]
+        shift = np.cumsum([0] + [len(b) for b in bufs[:-1]])
+        off = np.concatenate([offs[0][:1]] + [o[1:] + s for o, s in zip(offs, shift)])
+        text = (np.concatenate(bufs) if len(bufs) > 1 else bufs[0], off.astype(np.int64))
+    return VariantTable(cols, list(contigs), list(samples), source, dict(meta), text)
+
+
 def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample: str | None = None,
              pop_af_fields: Sequence[str] = DEFAULT_POP_AF_FIELDS, csq_pick: str = "most_severe",
              keep_alleles: bool = True, threads: int = 1, sites_only: bool = False) -> VariantTable:
@@ -528,60 +668,19 @@ def read_vcf(path: str | Path, *, tumor_sample: str | None = None, normal_sample
     most severe when no canonical transcript is annotated).  ``threads`` > 1 adds BGZF
     decompression threads.  ``sites_only`` ignores the sample columns (for population/resource
     VCFs: no tumor is needed, FORMAT is not parsed).  Raises InputError for
-    missing/garbage/truncated/malformed input.
+    missing/garbage/truncated/malformed input.  The whole file is held in memory: use
+    :func:`iter_vcf_chunks` to stream large files.
     """
-    if csq_pick not in ("most_severe", "canonical"):
-        raise ValueError(f"csq_pick must be 'most_severe' or 'canonical', not {csq_pick!r}")
-    vi = inspect_vcf(path)
-    if sites_only:
-        if tumor_sample is not None or normal_sample is not None:
-            raise ValueError("sites_only=True cannot be combined with tumor_sample/normal_sample")
-        tumor, normal, how = None, None, "sites_only (sample columns ignored)"
-    else:
-        tumor, normal, how = _resolve_samples(vi, tumor_sample, normal_sample)
-    plan, sources = _build_plan(vi, tumor, normal, pop_af_fields, csq_pick)
-    k = _kernel()
-    try:
-        res = k.scan(str(vi.path).encode(), plan, max(1, int(threads)), bool(keep_alleles))
-    except k.VcfScanError as exc:
-        raise _scan_error(exc, vi) from None
-    cols = res["columns"]
-    native = res["contigs"]
-    canon_names: list[str] = []
-    cindex: dict[str, int] = {}
-    lut = np.empty(max(1, len(native)), dtype=np.int32)
-    for i, name in enumerate(native):
-        c = canonical(name)
-        if c not in cindex:
-            cindex[c] = len(canon_names)
-            canon_names.append(c)
-        lut[i] = cindex[c]
-    if len(cols["contig"]):
-        cols["contig"] = lut[cols["contig"]]
-    cols["sample"] = np.zeros(len(cols["pos"]), dtype=np.int32)
-    counts = res["counts"]
-    lengths = {canonical(n): vi.contigs.get(n, 0) for n in native}
-    missing = sorted(name for name, src in sources.items() if src is None)
-    meta: dict[str, Any] = {
-        "format": vi.file_format, "compression": vi.compression,
-        "caller": vi.caller, "caller_evidence": vi.caller_evidence,
-        "tumor_sample": tumor, "normal_sample": normal, "tumor_sample_source": how,
-        "fields": sources, "missing_fields": missing,
-        "consequences": vi.annotation, "consequence_fields": vi.annotation_fields,
-        "csq_pick": csq_pick,
-        "records": counts["records"], "rows": counts["rows"],
-        "annotated_records": counts["annotated_records"],
-        "symbolic_alleles": counts["symbolic"], "skipped_no_alt": counts["no_alt"],
-        "csq_entries_unmatched": counts["csq_unmatched"],
-        "canonical_fallback_rows": counts["canonical_fallback"],
-        "undefined_contig_records": counts["undefined_contig"],
-        "undefined_tag_records": counts["undefined_tag"],
-        "contig_lengths": lengths, "build": vi.build,
-        "native_contigs": _first_spelling(native),
-        "pop_af_fields": list(pop_af_fields),
-    }
-    samples = [tumor] if tumor is not None else []
-    return VariantTable(cols, canon_names, samples, str(path), meta, res["allele_text"])
+    vc = VcfChunks(path, tumor_sample=tumor_sample, normal_sample=normal_sample, pop_af_fields=pop_af_fields,
+                   csq_pick=csq_pick, keep_alleles=keep_alleles, threads=threads, sites_only=sites_only,
+                   chunk_rows=1 << 62)
+    chunks = list(vc)
+    if len(chunks) == 1:
+        t = chunks[0]
+        t.meta = vc.final_meta
+        t.contigs = list(vc.final_contigs)
+        return t
+    return concat_tables(chunks, str(path), vc.samples, vc.final_contigs, vc.final_meta)
 
 
 def _first_spelling(names: Sequence[str]) -> dict[str, str]:
