@@ -185,6 +185,7 @@ def compute_tmb(
     bed: str | Path | Sequence[str | Path] | None = None,
     panel: str | None = None,
     panel_bed: str | Path | None = None,
+    panels_dirs: Sequence[str | Path] | None = None,
     tumor_sample: str | None = None,
     normal_sample: str | None = None,
     profile: str | Path | Profile | None = None,
@@ -244,7 +245,7 @@ def compute_tmb(
     if panel:
         from .panels import load_panel
 
-        panel_obj = load_panel(panel)
+        panel_obj = load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = sorted(float(c) for c in (cutpoints if cutpoints else
                                      (panel_obj.cutpoints if panel_obj is not None and panel_obj.cutpoints

@@ -63,6 +63,8 @@ def register(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("denominator (footprint)")
     g.add_argument("--panel", metavar="ID", help="panel id from the registry (tmbcalc panels list)")
     g.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    g.add_argument("--panels-dir", action="append", metavar="DIR", default=None,
+                   help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
     g.add_argument("--bed", metavar="BED", nargs="+", action="extend",
                    help="footprint BED(s); several are merged (overlaps counted once)")
     g.add_argument("--coding-bed", metavar="BED", help="intersect the footprint with these coding regions")
@@ -140,7 +142,8 @@ def compute_from_args(args: argparse.Namespace):
     # bounded by --chunk-rows, not by the input size
     spool_dir = out_dir if out_dir.is_dir() else None
     return compute_tmb(
-        args.input, bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, tumor_sample=args.tumor_sample,
+        args.input, bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, panels_dirs=args.panels_dir,
+        tumor_sample=args.tumor_sample,
         normal_sample=args.normal_sample, profile=args.profile, coding_bed=args.coding_bed,
         exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
