@@ -58,7 +58,7 @@ class OutputSet:
         return self.path(suffix)
 
     def write_json(self, suffix: str, obj: Any) -> Path:
-        return self.write_text(suffix, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+        return self.write_text(suffix, json.dumps(obj, indent=2, sort_keys=False, default=json_default) + "\n")
 
     def write_with(self, suffix: str, writer: Callable[[Path], None]) -> Path:
         """Let ``writer(tmp_path)`` produce the file (e.g. bgzip + tabix, matplotlib savefig)."""
@@ -112,13 +112,19 @@ class _ClosingGzip(io.RawIOBase):
         super().close()
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps`` default for numpy scalars/arrays and paths; non-finite numpy floats -> null."""
+    import math
+
     import numpy as np
 
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
-        return float(obj)
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, Path):

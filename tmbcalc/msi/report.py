@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..output import OutputSet
+from ..output import OutputSet, json_default
 from ..provenance import build_provenance
 from .loci import LociTable
 from .profile import Profile
@@ -82,10 +82,10 @@ def write_outputs(res: Any, table: LociTable, tumor: Profile, normal: Profile | 
            "evaluable_loci": res.evaluable_loci, "unstable_loci": res.unstable_loci, "mode": res.mode,
            "cutoff": res.cutoff, "call_basis": res.call_basis, "score_unit": "% unstable of evaluable loci",
            **res.summary, "provenance": prov}
-    doc = json.loads(json.dumps(doc, default=_default), parse_constant=lambda _c: None)
+    doc = json.loads(json.dumps(doc, default=json_default), parse_constant=lambda _c: None)
     header = [f"tmbcalc {prov['version']} msi score; sample {res.sample}; mode {res.mode}; "
               f"created {prov['created_utc']}",
-              f"parameters: {json.dumps(parameters, sort_keys=True, default=_default)}",
+              f"parameters: {json.dumps(parameters, sort_keys=True, default=json_default)}",
               "coordinates: 0-based half-open repeat spans; lengths in bp; NA = not applicable/no data"]
     with OutputSet(str(prefix)) as outs:
         outs.write_json(".msi.json", doc)
@@ -100,16 +100,3 @@ def write_outputs(res: Any, table: LociTable, tumor: Profile, normal: Profile | 
     return paths
 
 
-def _default(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
