@@ -62,16 +62,36 @@ class RegionSet:
 
     @classmethod
     def from_arrays(cls, contigs: Iterable[str], starts: Iterable[int], ends: Iterable[int]) -> RegionSet:
-        """Build from parallel columns; contig names are canonicalised, intervals merged."""
-        contigs = np.asarray([canonical(str(c)) for c in contigs], dtype=object)
-        starts = np.asarray(list(starts) if not isinstance(starts, np.ndarray) else starts, dtype=np.int64)
-        ends = np.asarray(list(ends) if not isinstance(ends, np.ndarray) else ends, dtype=np.int64)
+        """Build from parallel columns; contig names are canonicalised, intervals merged.
+
+        Contigs keep their order of first appearance.  Grouping is one stable argsort over small
+        integer codes, so a genome-wide exome BED (~200k rows) costs milliseconds, not seconds.
+        """
+        starts = np.asarray(starts if isinstance(starts, np.ndarray) else list(starts), dtype=np.int64)
+        ends = np.asarray(ends if isinstance(ends, np.ndarray) else list(ends), dtype=np.int64)
+        code_of_raw: dict[object, int] = {}
+        code_of_name: dict[str, int] = {}
+        names: list[str] = []
+
+        def code(raw: object) -> int:
+            name = canonical(str(raw))
+            c = code_of_name.get(name)
+            if c is None:
+                c = code_of_name[name] = len(names)
+                names.append(name)
+            code_of_raw[raw] = c
+            return c
+
+        codes = np.fromiter((code_of_raw[r] if r in code_of_raw else code(r) for r in contigs),
+                            dtype=np.int64, count=starts.size)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         out: dict[str, Intervals] = {}
-        for c in dict.fromkeys(contigs.tolist()):
-            sel = contigs == c
+        for c, name in enumerate(names):
+            sel = order[bounds[c]:bounds[c + 1]]
             merged = _merge(starts[sel], ends[sel])
             if merged[0].size:
-                out[c] = merged
+                out[name] = merged
         return cls(out)
 
     @classmethod

@@ -51,7 +51,7 @@ def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecor
     """Read a BED (plain/gz) or Picard interval_list into unmerged records."""
     p = Path(path)
     contigs: list[str] = []
-    natives: dict[str, None] = {}
+    canon: dict[str, str] = {}  # native spelling -> canonical name (insertion order = file order)
     starts: list[int] = []
     ends: list[int] = []
     names: list[str] = []
@@ -85,8 +85,10 @@ def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecor
         if s < 0 or e < s:
             raise InputError(f"line {n}: invalid interval {fields[0]}:{fields[1]}-{fields[2]} "
                              f"(need 0 <= start <= end)", p)
-        natives.setdefault(fields[0])
-        contigs.append(canonical(fields[0]))
+        name = canon.get(fields[0])
+        if name is None:
+            name = canon[fields[0]] = canonical(fields[0])
+        contigs.append(name)
         starts.append(s)
         ends.append(e)
         names.append(fields[4] if picard and len(fields) > 4 else (fields[3] if len(fields) > 3 else ""))
@@ -94,7 +96,7 @@ def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecor
         raise InputError("contains no intervals", p)
     return BedRecords(np.array(contigs, dtype=object), np.array(starts, dtype=np.int64),
                       np.array(ends, dtype=np.int64), np.array(names, dtype=object),
-                      tuple(natives), str(p))
+                      tuple(canon), str(p))
 
 
 def read_bed(path: str | Path, *, allow_empty: bool = False) -> RegionSet:
