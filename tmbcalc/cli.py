@@ -30,26 +30,46 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"tmbcalc: error: {self.prog}: {message}\n")
 
 
-def _command_modules():
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{commands.__name__}.{info.name}")
+def _command_names() -> list[str]:
+    """Subcommand names: one module per command in :mod:`tmbcalc.commands` (module name = NAME)."""
+    return sorted(i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tmbcalc", description=__doc__.split("\n")[0] if __doc__ else None)
+def _selected_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if any (the first argument not starting with '-')."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser.  Given ``argv``, only the subcommand it names gets its options
+    registered (none for ``tmbcalc -h`` / ``--version``, whose listing needs only each command's
+    HELP): registering a command may import heavy modules that other commands should not pay for
+    at start-up.  Without ``argv`` every subcommand is registered."""
+    parser = _Parser(prog="tmbcalc", description="Immunotherapy biomarkers from sequencing data: tumor "
+                     "mutational burden, callable footprint, panel calibration and microsatellite instability.")
     parser.add_argument("--version", action="version", version=f"tmbcalc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for mod in _command_modules():
+    names = _command_names()
+    chosen = _selected_command(argv, names) if argv is not None else None
+    register_all = argv is None
+    for name in names:
+        mod = importlib.import_module(f"{commands.__name__}.{name}")
+        if mod.NAME != name:  # pragma: no cover - guards the module-name convention
+            raise RuntimeError(f"tmbcalc.commands.{name} declares NAME={mod.NAME!r}")
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
-        mod.register(p)
-        if p.get_default("func") is None:
-            p.set_defaults(func=mod.run)
+        if register_all or chosen == name:
+            mod.register(p)
+            if p.get_default("func") is None:
+                p.set_defaults(func=mod.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -1,0 +1,49 @@
+"""Start-up cost guards: what a command pulls in before doing any work.
+
+Each check runs in a fresh interpreter (``sys.modules`` of the test process is already full).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["-h"], ["panels", "list"], ["tmb", "-h"], ["msi", "scan", "-h"]])
+def test_parser_building_stays_light(argv):
+    mods = _modules_after(
+        "from tmbcalc.cli import build_parser\n"
+        f"build_parser({argv!r})"
+    )
+    assert not mods & {"numpy", "pandas", "pysam", "scipy", "sklearn"}
+
+
+def test_unselected_commands_are_not_registered():
+    from tmbcalc.cli import build_parser
+
+    parser = build_parser(["panels", "list"])
+    sub = next(a for a in parser._actions if a.dest == "command")
+    registered = {name for name, p in sub.choices.items() if p._actions[1:]}  # beyond -h
+    assert registered == {"panels"}
+    full = build_parser()
+    sub = next(a for a in full._actions if a.dest == "command")
+    assert all(p._actions[1:] for p in sub.choices.values())
+
+
+def test_vcf_kernel_loads_without_importing_pysam():
+    mods = _modules_after("from tmbcalc.ext import load_kernel\nload_kernel('_vcfscan')")
+    assert "pysam" not in mods
+
+
+def test_help_lists_every_command():
+    out = subprocess.run([sys.executable, "-m", "tmbcalc", "-h"], capture_output=True, text=True, check=True).stdout
+    for name in ("tmb", "callable", "msi", "panels", "calibrate"):
+        assert f"    {name}" in out
