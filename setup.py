@@ -24,6 +24,7 @@ def extension(pyx: str) -> Extension:
     return Extension(
         name,
         [pyx],
+        depends=sorted(glob.glob(os.path.join("tmbcalc", "ext", "*.h"))),
         include_dirs=[*pysam.get_include(), numpy.get_include()],
         define_macros=[*pysam.get_defines(), ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         library_dirs=[PYSAM_DIR],

@@ -46,6 +46,23 @@ cdef extern from "htslib/hts.h":
     int hts_getline(htsFile *fp, int delimiter, kstring_t *str) nogil
     char *hts_format_description(const htsFormat *format) nogil
 
+cdef extern from "htslib/bgzf.h":
+    pass
+
+cdef extern from *:
+    """
+    static uint64_t tmbcalc_vcf_voffset(htsFile *fp) { return (uint64_t)bgzf_tell(fp->fp.bgzf); }
+    """
+    uint64_t tmbcalc_vcf_voffset(htsFile *fp) nogil
+
+cdef extern from "bgzf_lines.h":
+    ctypedef struct bgzl_t:
+        pass
+    int bgzl_available() nogil
+    bgzl_t *bgzl_open(const char *path, uint64_t voffset, int threaded) nogil
+    int bgzl_getline(bgzl_t *z, char **line, size_t *len) nogil
+    void bgzl_close(bgzl_t *z) nogil
+
 cdef extern from "htslib/vcf.h":
     ctypedef struct bcf_hrec_t:
         int type
@@ -1385,6 +1402,7 @@ cdef class Scanner:
     cdef CtgCache cc
     cdef FmtCache fc
     cdef kstring_t line
+    cdef bgzl_t *fast              # libdeflate line reader for bgzipped text VCF (NULL: htslib reads)
     cdef AltInfo *altbuf
     cdef int altcap, is_text, pending, done
     cdef int64_t ordinal, last_pos
@@ -1420,6 +1438,7 @@ cdef class Scanner:
         self.line.l = 0
         self.line.m = 0
         self.line.s = NULL
+        self.fast = NULL
         self.pending = 0
         self.done = 0
         self.ordinal = 0
@@ -1432,18 +1451,28 @@ cdef class Scanner:
 
     def __init__(self, bytes path, dict plan, int threads=1, bint keep_alleles=True):
         cdef int t, j, k
+        cdef const htsFormat *fmt
+        cdef bint use_fast
         cdef Plan *pl = &self.pl
         cdef htsLogLevel lvl = hts_get_log_level()
         self.keep_alleles = keep_alleles
         hts_set_log_level(HTS_LOG_OFF)
         try:
             self.fp = open_checked(path)
-            if threads > 1:
+            fmt = hts_get_format(self.fp)
+            # bgzipped text VCF: after the header, lines come from bgzf_lines.h (libdeflate, with
+            # its own inflate thread when threads > 1) instead of htslib's zlib-based reader
+            use_fast = fmt.format == vcf and fmt.compression == bgzf and bgzl_available() == 1
+            if threads > 1 and not use_fast:
                 hts_set_threads(self.fp, threads - 1)
             self.hdr = bcf_hdr_read(self.fp)
             if self.hdr == NULL:
                 raise VcfScanError("header", "cannot parse the VCF/BCF header")
             self.is_text = hts_get_format(self.fp).format == vcf
+            if use_fast:
+                self.fast = bgzl_open(path, tmbcalc_vcf_voffset(self.fp), 1 if threads > 1 else 0)
+                if self.fast == NULL and threads > 1:
+                    hts_set_threads(self.fp, threads - 1)
             self.cc.n_hdr = self.hdr.n[BCF_DT_CTG]
             sidx = list(plan.get("sample_index", [-1, -1])) + [-1, -1]
             for k in range(2):
@@ -1545,6 +1574,9 @@ cdef class Scanner:
         if self.hdr != NULL:
             bcf_hdr_destroy(self.hdr)
             self.hdr = NULL
+        if self.fast != NULL:
+            bgzl_close(self.fast)
+            self.fast = NULL
         if self.fp != NULL:
             hts_close(self.fp)
             self.fp = NULL
@@ -1573,6 +1605,8 @@ cdef class Scanner:
         """dict(columns, allele_text, contigs, counts) of the next <= max_rows rows, or None at EOF."""
         cdef int ret = 0, perr = 0, stop = 0
         cdef int64_t n
+        cdef char *fline = NULL
+        cdef size_t flen = 0
         cdef Plan *pl = &self.pl
         cdef Cols *c = &self.c
         cdef htsLogLevel lvl
@@ -1594,12 +1628,24 @@ cdef class Scanner:
                     if (self.ordinal & 0x3FFFF) == 0 and self.ordinal > 0:
                         with gil:
                             PyErr_CheckSignals()     # let Ctrl-C interrupt a long scan
-                    if self.is_text:
+                    if self.fast != NULL:
+                        ret = bgzl_getline(self.fast, &fline, &flen)   # -1 EOF, -2 corrupt, -3 memory
+                        if ret == -3:
+                            perr = 1
+                            break
+                        if ret < 0:
+                            break
+                        if flen > 0x7FFFFFFF:
+                            ret = -3
+                            break
+                        ret = parse_line(pl, fline, <int> flen, &self.vw, self.hdr, &self.cc, &self.fc)
+                    elif self.is_text:
                         ret = hts_getline(self.fp, 2, &self.line)     # 2 = KS_SEP_LINE
                         if ret < 0:
                             break
                         ret = parse_line(pl, self.line.s, <int> self.line.l, &self.vw, self.hdr,
                                          &self.cc, &self.fc)
+                    if self.is_text:
                         if ret == 1:
                             continue
                         if ret == -2:
