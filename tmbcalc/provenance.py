@@ -38,19 +38,20 @@ def describe_input(path: str | Path) -> dict[str, Any]:
 
 
 def software_versions() -> dict[str, str]:
+    """Versions of tmbcalc and the libraries it runs on, read from package metadata (importing
+    pandas or pysam only for a version string would cost start-up time and memory)."""
     from importlib import metadata
 
-    import numpy
-    import pysam
+    from .ext import htslib_version
 
-    try:  # version without importing pandas (its import costs ~1 s of start-up)
-        pandas_version = metadata.version("pandas")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        pandas_version = ""
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            return ""
 
-    return {"tmbcalc": __version__, "python": platform.python_version(), "pysam": pysam.__version__,
-            "htslib": pysam.__htslib_version__ if hasattr(pysam, "__htslib_version__") else "",
-            "numpy": numpy.__version__, "pandas": pandas_version}
+    return {"tmbcalc": __version__, "python": platform.python_version(), "pysam": version("pysam"),
+            "htslib": htslib_version(), "numpy": version("numpy"), "pandas": version("pandas")}
 
 
 def build_provenance(command: str, parameters: Mapping[str, Any],

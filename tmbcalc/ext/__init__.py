@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 _htslib_loaded = False
+_htslib: ctypes.CDLL | None = None
 
 
 def _pysam_dir() -> Path | None:
@@ -28,7 +29,7 @@ def _pysam_dir() -> Path | None:
 
 def _load_htslib() -> None:
     """Make pysam's ``libchtslib`` loaded under its bare name (once per process)."""
-    global _htslib_loaded
+    global _htslib_loaded, _htslib
     if _htslib_loaded:
         return
     folder = _pysam_dir()
@@ -39,11 +40,22 @@ def _load_htslib() -> None:
         dependent = sorted(folder.glob("libcsamtools.*so"))  # links libchtslib by bare name, via $ORIGIN
         if not htslib or not dependent:
             raise OSError("pysam's libchtslib not found")
-        ctypes.CDLL(str(htslib[0]), mode=ctypes.RTLD_GLOBAL)
+        _htslib = ctypes.CDLL(str(htslib[0]), mode=ctypes.RTLD_GLOBAL)
         ctypes.CDLL(str(dependent[0]))
     except OSError:
         import pysam  # noqa: F401  (its import loads libchtslib)
     _htslib_loaded = True
+
+
+def htslib_version() -> str:
+    """Version of the htslib the kernels run on (``hts_version()``; pysam's, when imported)."""
+    if _htslib is not None:
+        fn = _htslib.hts_version
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    import pysam
+
+    return str(getattr(pysam, "__htslib_version__", ""))
 
 
 _load_htslib()  # lets `from tmbcalc.ext import _x` work as well as load_kernel("_x")
