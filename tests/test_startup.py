@@ -47,3 +47,10 @@ def test_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "tmbcalc", "-h"], capture_output=True, text=True, check=True).stdout
     for name in ("tmb", "callable", "msi", "panels", "calibrate"):
         assert f"    {name}" in out
+
+
+def test_provenance_versions_without_heavy_imports():
+    mods = _modules_after("from tmbcalc.provenance import software_versions\nv = software_versions()\n"
+                          "import re\nassert re.match(r'^\\d+\\.\\d+', v['htslib']), v\n"
+                          "assert re.match(r'^\\d+\\.\\d+', v['pysam']) and re.match(r'^\\d+\\.\\d+', v['numpy'])")
+    assert not mods & {"numpy", "pandas", "pysam"}
