@@ -70,7 +70,7 @@ def test_simulate_table_and_provenance(simulated):
     lines = text.splitlines()
     assert lines[0].startswith("# tmbcalc ")
     prov = json.loads(lines[1][len("# provenance: "):])
-    assert prov["reference"]["name"] == "exome-wes-merino"
+    assert prov["reference"]["name"] == "exome-wes-merino-kit"
     assert [i["name"] for i in prov["inputs"]["maf"]] == [Path(m).name for m in mafs]
     assert all(len(i["sha256"]) == 64 for i in prov["inputs"]["maf"])
     df = pd.read_csv(path, sep="\t", comment="#")
@@ -80,7 +80,7 @@ def test_simulate_table_and_provenance(simulated):
     assert np.allclose(df["tmb"], df["count"] / df["mb"], rtol=1e-5)
     # panel Mb = |panel ∩ exome| (smaller than the panel and than the exome)
     mb = df.groupby("panel")["mb"].first()
-    assert mb["t-impact468"] < 1.71 and mb["exome-wes-merino"] > 50
+    assert mb["t-impact468"] < 1.71 and mb["exome-wes-merino-kit"] > 50
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_fit_writes_models_plots_and_is_deterministic(simulated, fitted, tmp_pat
     models = sorted(out.glob("*.json"))
     assert len(models) == 8
     names = {m.stem for m in models}
-    assert "t-impact468__to__exome-wes-merino__deming__v1" in names
+    assert "t-impact468__to__exome-wes-merino-kit__deming__v1" in names
     for m in models:
         d = json.loads(m.read_text())
         assert d["format"] == "tmbcalc-calibration-model" and d["training"]["n_samples"] > 100
@@ -127,7 +127,7 @@ def test_fit_writes_models_plots_and_is_deterministic(simulated, fitted, tmp_pat
 def test_translate_agreement_matches_pandas(simulated, fitted):
     table, _ = simulated
     out, _ = fitted
-    model = out / "t-impact468__to__exome-wes-merino__deming__v1.json"
+    model = out / "t-impact468__to__exome-wes-merino-kit__deming__v1.json"
     d = json.loads(model.read_text())
     r = run_cli("calibrate", "translate", "--model", str(model), "--reference-cut", "1", "--table", str(table),
                 "-o", str(out / "tr"))
@@ -139,7 +139,7 @@ def test_translate_agreement_matches_pandas(simulated, fitted):
     assert res["ci_low"] <= res["panel_cut"] <= res["ci_high"]
     df = pd.read_csv(table, sep="\t", comment="#")
     w = df.pivot_table(index=["cohort", "sample"], columns="panel", values="tmb")
-    ref_hi = w["exome-wes-merino"] >= 1
+    ref_hi = w["exome-wes-merino-kit"] >= 1
     pan_hi = w["t-impact468"] >= res["panel_cut"]
     tp, fp = int((ref_hi & pan_hi).sum()), int((~ref_hi & pan_hi).sum())
     fn, tn = int((ref_hi & ~pan_hi).sum()), int((~ref_hi & ~pan_hi).sum())
@@ -152,7 +152,7 @@ def test_translate_agreement_matches_pandas(simulated, fitted):
 
 def test_apply_values_and_tmb_json(fitted, tmp_path):
     out, _ = fitted
-    model = out / "t-impact468__to__exome-wes-merino__ols__v1.json"
+    model = out / "t-impact468__to__exome-wes-merino-kit__ols__v1.json"
     d = json.loads(model.read_text())
     r = run_cli("calibrate", "apply", "--model", str(model), "--values", "0,5,12.5", "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
@@ -217,12 +217,12 @@ def test_bad_inputs_one_line_errors_no_outputs(shared, panels_dir, tmp_path):
 def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitted, tmp_path):
     """`tmbcalc tmb --calibration-model` adds calibrated values (model prediction) beside raw TMB."""
     out, _ = fitted
-    model = out / "t-impact468__to__exome-wes-merino__deming__v1.json"
+    model = out / "t-impact468__to__exome-wes-merino-kit__deming__v1.json"
     d = json.loads(model.read_text())
     maf = shared / "somatic/tcga_mc3/TCGA_MC3_CHOL.maf.tsv.gz"
     bed = shared / BEDS["t-impact468"][0]
     r = run_cli("tmb", str(maf), "--bed", str(bed), "--profile", "msk-impact-like", "--quiet",
-                "--calibration-model", str(model), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "t"))
+                "--calibration-model", str(model), "--calibrate-to", "exome-wes-merino-kit", "-o", str(tmp_path / "t"))
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / "t.tmb.json").read_text())
     cal = res["provenance"]["calibration"]

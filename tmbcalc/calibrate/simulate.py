@@ -106,6 +106,14 @@ def _eligible_except_footprint(table: VariantTable, profile: Profile, reference:
     return out.eligible
 
 
+def default_reference_name(profile: str, *, whole_kit: bool) -> str:
+    """``exome-<profile>`` names a reference whose footprint was chosen (restricted, e.g. to the
+    kit's exons as the shipped models are, or given as regions); a whole capture-kit footprint,
+    padding included (a different Mb scale), is ``exome-<profile>-kit`` so that models fitted to
+    it never share a name with the shipped ones."""
+    return f"exome-{profile}-kit" if whole_kit else f"exome-{profile}"
+
+
 def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_profile: str = "wes-merino",
                        reference_regions: RegionSet | None = None, reference_panel: Any = None,
                        reference_bed: str | Path | None = None, reference_mb: float | None = None,
@@ -121,7 +129,8 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     ``reference_panel`` (default ``exome-sureselect-v4-grch37``; ``reference_panel_bed`` supplies its
     BED when it is not shipped, checked against the registry's sha256); ``reference_restrict`` (a BED)
     intersects the reference footprint, e.g. with exons; ``reference_label`` describes
-    given regions in the provenance.  Returns the tidy table.
+    given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
+    Returns the tidy table.
     """
     from ..hotspots import match_hotspots, read_hotspots
 
@@ -162,7 +171,8 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         raise InputError("reference footprint is empty", reference_restrict or reference_bed)
     ref_fp_mb = ref_regions.total_mb()
     ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
-    ref_name = reference_name or f"exome-{ref_prof.name}"
+    ref_name = reference_name or default_reference_name(ref_prof.name, whole_kit=reference_regions is None
+                                                         and reference_restrict is None)
     ref_info.update({"name": ref_name, "profile": ref_prof.name, "mb": ref_mb, "footprint_mb": ref_fp_mb,
                      "denominator": "reference_mb given" if reference_mb else "footprint size"})
 

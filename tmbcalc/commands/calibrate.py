@@ -62,7 +62,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="intersect the reference footprint with this BED (e.g. exons, as the shipped models do)")
     p.add_argument("--reference-mb", type=float, default=None,
                    help="reference TMB denominator in Mb (default: the footprint's merged size)")
-    p.add_argument("--reference-name", default=None, help="name of the reference (default exome-PROFILE)")
+    p.add_argument("--reference-name", default=None, help="name of the reference (default exome-PROFILE with --reference-restrict, "
+                   "exome-PROFILE-kit for a whole capture-kit footprint)")
     p.add_argument("--cohort-name-from", choices=["filename"], default="filename",
                    help="cohort label source (file name without extensions)")
     p.add_argument("--cohorts", default=None, help="comma-separated cohort names, one per MAF (overrides file names)")
