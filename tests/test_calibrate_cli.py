@@ -231,6 +231,13 @@ def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitt
     for s, c in zip(res["samples"], cal["samples"]):
         assert c["sample"] == s["sample"] and c["tmb"] == s["tmb"]
         assert c["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+    tsv = pd.read_csv(tmp_path / "t.tmb.tsv", sep="\t", comment="#", dtype={"sample": str})
+    assert list(tsv.columns[-5:]) == ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibrated_ci95_high",
+                                      "calibration_extrapolated", "calibration_model"]
+    for s, (_, row) in zip(res["samples"], tsv.iterrows()):
+        assert row["sample"] == s["sample"] and row["calibration_model"] == d["id"]
+        assert row["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+        assert row["tmb_calibrated_ci95_low"] <= row["tmb_calibrated"] <= row["tmb_calibrated_ci95_high"]
     r = run_cli("tmb", str(maf), "--bed", str(bed), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "u"))
     assert r.returncode == 2 and "--panel" in r.stderr and not list(tmp_path.glob("u.*"))
 

@@ -35,6 +35,11 @@ CHUNK = 1 << 16
 GZIP_LEVEL = 1
 
 
+# appended to PREFIX.tmb.tsv when ``--calibrate-to`` / ``--calibration-model`` is used
+CALIBRATION_COLUMNS = ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibrated_ci95_high",
+                       "calibration_extrapolated", "calibration_model"]
+
+
 def summary_columns(cuts: list[float]) -> list[str]:
     cols = ["sample", "tmb", "eligible_variants", "footprint_bp", "footprint_mb", "ci95_low", "ci95_high"]
     for c in cuts:
@@ -65,6 +70,12 @@ def summary_tsv(result: TmbResult) -> str:
                                         for k, v in prov["inputs"].items()}, sort_keys=True),
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
     cols = summary_columns(result.cutpoints)
+    cal = prov.get("calibration")
+    cal_rows = {}
+    if cal:
+        lines.append(f"# calibration: harmonized to {cal['reference']} with model {cal['model']} ({cal['method']})")
+        cols = cols + CALIBRATION_COLUMNS
+        cal_rows = {r["sample"]: r for r in cal["samples"]}
     lines.append("\t".join(cols))
     for s in result.samples:
         row = [s.sample, _fmt(s.tmb), str(s.eligible_variants), str(s.footprint_bp), _fmt(s.footprint_bp / 1e6),
@@ -74,6 +85,10 @@ def summary_tsv(result: TmbResult) -> str:
         row += [str(s.records), str(s.in_footprint)]
         row += [str(s.excluded[r]) if r in s.excluded else "" for r in RULES]
         row += [result.profile.name, result.denominator["kind"]]
+        if cal:
+            c = cal_rows[s.sample]
+            row += [_fmt(c["tmb_calibrated"]), _fmt(c["ci95_low"]), _fmt(c["ci95_high"]),
+                    "yes" if c["extrapolated"] else "no", cal["model"]]
         lines.append("\t".join(row))
     return "\n".join(lines) + "\n"
 
