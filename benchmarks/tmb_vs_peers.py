@@ -102,6 +102,10 @@ def main() -> int:
     ap.add_argument("--skip-pytmb", action="store_true")
     ap.add_argument("--pytmb-repeat", type=int, default=1)
     a = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import precompile
+
+    precompile()
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     vcf, bed = ensure_inputs(work, a.records)
