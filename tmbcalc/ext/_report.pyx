@@ -8,7 +8,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
 from libc.math cimport isnan, llround
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cython.view cimport array as cvarray
 
 
 ctypedef unsigned long long uint64_t_
@@ -128,7 +128,7 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
     cdef int fi
     cdef int failed = 0
     cdef const uint8_t *ab = &allele_buf[0] if allele_buf.shape[0] > 0 else NULL
-    b.cap = max(4096, (stop - start) * 96)
+    b.cap = max(4096, (stop - start) * 160)   # ~125 bytes a line with VEP-style alleles: rarely grown
     b.len = 0
     b.data = <char *> malloc(b.cap)
     if b.data == NULL:
@@ -202,6 +202,11 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
     if failed:
         free(b.data)
         raise MemoryError()
-    out = PyBytes_FromStringAndSize(b.data, b.len)
-    free(b.data)
-    return out
+    if b.len == 0:
+        free(b.data)
+        return b""
+    # hand the buffer over without copying it (the compressor reads any buffer-protocol object)
+    arr = cvarray(shape=(b.len,), itemsize=1, format="B", mode="c", allocate_buffer=False)
+    arr.data = b.data
+    arr.callback_free_data = free
+    return memoryview(arr)
