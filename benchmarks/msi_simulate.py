@@ -28,6 +28,14 @@ Model (all lengths in repeat *units*, all randomness from one seeded numpy gener
   fragments per locus, each overlapping the repeat by >= 10 bp (reads exist only around loci;
   about ``coverage`` reads cover each repeat), Illumina-like substitution errors rising from
   0.1% to 0.5% along the read.
+* **Background** (``background`` > 0, for exome/genome-like read sets): in addition, fragments
+  drawn uniformly along every contig at ``background`` x read depth (reference sequence, no
+  stutter, same error model), leaving out fragments that overlap a selected repeat (their reads
+  come from the per-locus fragments above) or hold an N.  Read names: ``{sample}:bg:{n}``.
+* **Dense loci** (``spacing`` < 1500): loci closer than 1,500 bp are allowed (panel-like sets
+  of a few hundred loci on a small reference); read windows then overlap, so a neighbouring
+  locus inside a fragment drawn for another one shows its *reference* length there - the
+  per-locus truth is slightly diluted at close pairs.
 
 Read names encode the truth: ``{sample}:{locus}:{copies}:{cell}:{l1}:{r1}:{l2}:{r2}:{n}`` where
 ``copies`` is the observed (post-stutter) repeat length in units, ``cell`` is T (MSI tumor cell)
@@ -171,8 +179,9 @@ def _clean(seq: str, loc: Locus) -> bool:
     return True
 
 
-def select_loci(ref: dict[str, str], n_loci: int, rng: np.random.Generator) -> list[Locus]:
-    """Clean, well-separated loci; about 80% homopolymers, 20% dinucleotides."""
+def select_loci(ref: dict[str, str], n_loci: int, rng: np.random.Generator,
+                spacing: int = MIN_SPACING) -> list[Locus]:
+    """Clean loci at least ``spacing`` bp apart; about 80% homopolymers, 20% dinucleotides."""
     cands: list[Locus] = []
     for chrom, seq in ref.items():
         cands += [c for c in find_candidates(seq, chrom) if _clean(seq, c)]
@@ -181,7 +190,7 @@ def select_loci(ref: dict[str, str], n_loci: int, rng: np.random.Generator) -> l
     cands.sort(key=lambda c: (c.chrom, c.start))
     spaced: list[Locus] = []
     for c in cands:
-        if spaced and spaced[-1].chrom == c.chrom and c.start - spaced[-1].end < MIN_SPACING:
+        if spaced and spaced[-1].chrom == c.chrom and c.start - spaced[-1].end < spacing:
             continue
         spaced.append(c)
     hp = [c for c in spaced if len(c.unit) == 1]
@@ -327,6 +336,50 @@ def simulate_sample_reads(spec: SampleSpec, loci: list[Locus], ref: dict[str, st
                 f2.write(b"@" + nm + b"\n" + r2s[k].tobytes() + b"\n+\n" + q + b"\n")
 
 
+def simulate_background_reads(spec: SampleSpec, loci: list[Locus], ref: dict[str, str], depth: float,
+                              seed: int, f1, f2) -> None:
+    """Append uniform fragments at ``depth`` x read depth along every contig to open FASTQ
+    handles (see *Background* in the module docstring)."""
+    rng = np.random.default_rng([seed, 555, int(hashlib.sha256(spec.name.encode()).hexdigest()[:8], 16)])
+    rl = READ_LEN
+    k = 0
+    for chrom, seq in ref.items():
+        n_frag = int(round(depth * len(seq) / (2 * rl)))
+        if n_frag == 0 or len(seq) < 600:
+            continue
+        fl = np.clip(np.round(rng.normal(320, 50, n_frag)), rl, 600).astype(np.int64)
+        st = (rng.random(n_frag) * (len(seq) - fl)).astype(np.int64)
+        strand = rng.integers(0, 2, n_frag)
+        reps = sorted((lo.start, lo.end) for lo in loci if lo.chrom == chrom)
+        rs = np.array([r[0] for r in reps] + [len(seq) + 10 ** 9], dtype=np.int64)
+        re_ = np.array([r[1] for r in reps] + [len(seq) + 10 ** 9], dtype=np.int64)
+        # drop fragments overlapping a selected repeat: first repeat ending after the start
+        j = np.searchsorted(re_, st, side="right")
+        keep = rs[j] >= st + fl
+        st, fl, strand = st[keep], fl[keep], strand[keep]
+        bseq = seq.encode()
+        r1s = np.zeros((len(st), rl), dtype=np.uint8)
+        r2s = np.zeros((len(st), rl), dtype=np.uint8)
+        ok = np.ones(len(st), dtype=bool)
+        for i in range(len(st)):
+            frag = bseq[st[i]:st[i] + fl[i]]
+            if b"N" in frag:
+                ok[i] = False
+                continue
+            a, b = frag[:rl], _revcomp(frag[-rl:])
+            if strand[i]:
+                a, b = b, a
+            r1s[i] = np.frombuffer(a, dtype=np.uint8)
+            r2s[i] = np.frombuffer(b, dtype=np.uint8)
+        r1s, q = _errors(rng, r1s[ok])
+        r2s, _ = _errors(rng, r2s[ok])
+        for i in range(len(r1s)):
+            nm = f"{spec.name}:bg:{k}".encode()
+            k += 1
+            f1.write(b"@" + nm + b"\n" + r1s[i].tobytes() + b"\n+\n" + q + b"\n")
+            f2.write(b"@" + nm + b"\n" + r2s[i].tobytes() + b"\n+\n" + q + b"\n")
+
+
 def _run(cmd: list[str] | str, **kw) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if proc.returncode != 0:
@@ -386,14 +439,21 @@ def _write_loci(loci: list[Locus], ref: dict[str, str], path: Path, bed: Path, f
 
 def simulate(reference: str | Path, outdir: str | Path, *, purities: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1),
              n_loci: int = 100, coverage: float = 150.0, seed: int = 7, n_normals: int = 6,
-             threads: int = 2, samples: list[str] | None = None) -> Simulation:
+             threads: int = 2, samples: list[str] | None = None, background: float = 0.0,
+             spacing: int = MIN_SPACING) -> Simulation:
     """Build (or reuse) the simulated cohort in ``outdir``; see the module docstring.
 
-    ``samples`` restricts which BAMs are built (truth is written for all)."""
+    ``samples`` restricts which BAMs are built (truth is written for all); ``background``
+    (read depth) adds uniform reads along the contigs; ``spacing`` (bp) is the least distance
+    between loci."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     params = {"reference": str(Path(reference).resolve()), "purities": list(purities), "n_loci": n_loci,
               "coverage": coverage, "seed": seed, "n_normals": n_normals, "version": SIM_VERSION}
+    if background:  # only when used: keeps the caches of earlier simulations valid
+        params["background"] = background
+    if spacing != MIN_SPACING:
+        params["spacing"] = spacing
     specs, scen = default_samples(list(purities), n_normals)
     wanted = list(specs) if samples is None else samples
     manifest_path = outdir / "manifest.json"
@@ -404,7 +464,7 @@ def simulate(reference: str | Path, outdir: str | Path, *, purities: tuple[float
             raise RuntimeError(f"{outdir} holds a simulation with other parameters; use another --outdir")
     ref = read_fasta(reference)
     rng = np.random.default_rng(seed)
-    loci = select_loci(ref, n_loci, rng)
+    loci = select_loci(ref, n_loci, rng, spacing)
     if not ref_copy.exists():
         with open(ref_copy.with_suffix(".tmp"), "w") as fh:
             for name, seq in ref.items():
@@ -449,6 +509,9 @@ def simulate(reference: str | Path, outdir: str | Path, *, purities: tuple[float
         t, _ = som[sp.individual]
         fq1, fq2 = outdir / f"{name}_R1.fq", outdir / f"{name}_R2.fq"
         simulate_sample_reads(sp, loci, ref, germ[sp.individual], t, coverage, seed, fq1, fq2)
+        if background:
+            with open(fq1, "ab") as f1, open(fq2, "ab") as f2:
+                simulate_background_reads(sp, loci, ref, background, seed, f1, f2)
         align(ref_copy, fq1, fq2, name, bams[name], threads=1)
         fq1.unlink()
         fq2.unlink()
@@ -487,6 +550,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--normals", type=int, default=6, help="normals of distinct individuals (default 6)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--background", type=float, default=0.0,
+                    help="also tile every contig with reads at this depth (default 0: reads only at loci)")
+    ap.add_argument("--spacing", type=int, default=MIN_SPACING,
+                    help=f"least distance between loci in bp (default {MIN_SPACING})")
     a = ap.parse_args(argv)
     for tool in ("bwa", "samtools"):
         if shutil.which(tool) is None:
@@ -494,7 +561,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     t0 = time.time()
     sim = simulate(a.reference, a.outdir, purities=tuple(float(x) for x in a.purities.split(",")),
-                   n_loci=a.loci, coverage=a.coverage, seed=a.seed, n_normals=a.normals, threads=a.threads)
+                   n_loci=a.loci, coverage=a.coverage, seed=a.seed, n_normals=a.normals, threads=a.threads,
+                   background=a.background, spacing=a.spacing)
     print(f"{len(sim.loci)} loci, {len(sim.bams)} BAMs in {sim.outdir} ({time.time() - t0:.1f} s)")
     for k, v in sim.scenarios.items():
         print(f"  {k}: tumor={v['tumor']} normal={v['normal']} truth={v['truth']}")

@@ -16,13 +16,28 @@ same loci (the simulated ones, written in each tool's format), one thread each:
 * scan (``--scan``): ``msisensor-pro scan -d REF`` vs ``tmbcalc msi scan --reference REF``
   (each tool's defaults; the loci counts are printed next to the times).
 
+Read sets (``benchmarks/msi_simulate.py`` options), e.g. the four of docs/msi-validation.md::
+
+    --loci 100 --coverage 150                  # 100 loci, reads only at loci, 150x
+    --loci 100 --coverage 2000                 # the same at 2000x
+    --loci 400 --spacing 400 --coverage 1000   # panel-like: every clean locus of the piece
+                                               # (~150), reads only at loci, 1000x
+    --loci 100 --coverage 150 --background 150 --scan-loci
+        # exome/genome-like: reads tile the whole reference piece at 150x; both tools score
+        # all ~560 loci that 'tmbcalc msi scan' finds there (truth at the simulated ones)
+
 Reported: per-locus sensitivity/specificity against the truth at 50% purity (unstable = the
 MSI clone shifted the locus), the sample score and call in every scenario (MSIsensor-pro's
 score is called MSI-H at the same cut-offs tmbcalc uses by default: 3.5% paired, 20%
 tumor-only), and wall time / peak RSS of every command (``/usr/bin/time -v``) with the
 tmbcalc / MSIsensor-pro ratios.  Every timed step is run ``--repeats`` times, the two tools
 interleaved (alternating which goes first); a step's wall time is the median over repeats,
-its memory the largest peak RSS; step times are summed over scenarios.
+its memory the largest peak RSS; step times are summed over scenarios, memory is the largest
+peak over scenarios (one command at a time, so the peak of a step is what a machine must hold).
+Every timed command runs under ``flock /tmp/tmbcalc-bench/lock`` (one timing run at a time on
+a shared machine; waiting for the lock is not timed).  tmbcalc is run through its console
+script next to the running interpreter (not a version-manager shim, which adds ~40 ms of shell
+per command).
 """
 from __future__ import annotations
 
@@ -33,7 +48,6 @@ import io
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +61,7 @@ import msi_simulate  # noqa: E402
 
 DEFAULT_REF = HERE.parent.parent / "shared/data/reference/dndscv_grch37_chr3_segment/chr3_segment.fa"
 CUTOFF = {"paired": 3.5, "tumor-only": 20.0}
+LOCK = Path("/tmp/tmbcalc-bench/lock")
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
@@ -56,7 +71,9 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     cached bytecode, and recompiling its modules in every process would add ~0.08 s per command.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd, env=env)
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    p = subprocess.run(["flock", str(LOCK), "/usr/bin/time", "-v", *cmd], capture_output=True, text=True,
+                       cwd=cwd, env=env)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-1500:]}")
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", p.stderr).group(1)
@@ -94,16 +111,19 @@ def timed_pair(mp_cmds: list[list[str]], tb_cmds: list[list[str]], repeats: int
             (statistics.median(walls["tb"]), rss["tb"], out["tb"]))
 
 
-def write_msisensor_sites(sim: msi_simulate.Simulation, path: Path) -> None:
-    """The simulated loci in MSIsensor-pro's scan-list layout (0-based location, 5 bp flanks)."""
-    ref = msi_simulate.read_fasta(sim.reference)
+def write_msisensor_sites(reference: Path, loci_tsv: Path, path: Path) -> int:
+    """The loci of a tmbcalc loci file in MSIsensor-pro's scan-list layout (0-based location,
+    5 bp flanks from the reference); returns the number of loci."""
+    ref = msi_simulate.read_fasta(reference)
+    rows = _tsv_rows(loci_tsv)
     with open(path, "w") as fh:
         fh.write("chromosome\tlocation\trepeat_unit_length\trepeat_times\trepeat_unit_bases\t"
                  "left_flank_bases\tright_flank_bases\tthreshold\tsupport_num\tfilter\n")
-        for lo in sim.loci:
-            seq = ref[lo.chrom]
-            fh.write(f"{lo.chrom}\t{lo.start}\t{len(lo.unit)}\t{lo.copies}\t{lo.unit}\t"
-                     f"{seq[lo.start - 5:lo.start]}\t{seq[lo.end:lo.end + 5]}\t-1\t-1\tPASS\n")
+        for r in rows:
+            seq, s, e = ref[r["chrom"]], int(r["start"]), int(r["end"])
+            fh.write(f"{r['chrom']}\t{s}\t{len(r['unit'])}\t{r['ref_copies']}\t{r['unit']}\t"
+                     f"{seq[s - 5:s]}\t{seq[e:e + 5]}\t-1\t-1\tPASS\n")
+    return len(rows)
 
 
 def _tsv_rows(path: Path) -> list[dict[str, str]]:
@@ -142,8 +162,11 @@ def tb_result(prefix: Path) -> tuple[dict, set[tuple[str, int]], set[tuple[str, 
 
 
 def tmbcalc_cmd() -> list[str]:
-    exe = shutil.which("tmbcalc")
-    return [exe] if exe else [sys.executable, "-m", "tmbcalc"]
+    """The console script installed with the running interpreter, else ``python -m tmbcalc``."""
+    exe = Path(sys.executable).parent / "tmbcalc"
+    if exe.is_file() and os.access(exe, os.X_OK):
+        return [str(exe)]
+    return [sys.executable, "-m", "tmbcalc"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,14 +203,20 @@ def run(args: argparse.Namespace) -> dict:
         raise SystemExit(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(scen)})")
     wanted = sorted({x for n in names for x in (scen[n]["tumor"], scen[n]["normal"], *scen[n]["baseline"])})
     sim = msi_simulate.simulate(args.reference, out / "sim", n_loci=args.loci, coverage=args.coverage,
-                                seed=args.seed, threads=2, samples=wanted)
+                                seed=args.seed, threads=2, samples=wanted, background=args.background,
+                                spacing=args.spacing)
     sim.scenarios = {n: sim.scenarios[n] for n in names}
     work = out / "runs"
     work.mkdir(exist_ok=True)
-    sites = work / "sites.list"
-    write_msisensor_sites(sim, sites)
     tb = tmbcalc_cmd()
-    res: dict = {"params": sim.params, "scenarios": {}, "timing": {}}
+    loci_tsv = sim.loci_tsv
+    if args.scan_loci:  # every locus of the reference piece, as tmbcalc's scan finds them
+        loci_tsv = work / "scan_loci.tsv"
+        timed([*tb, "msi", "scan", "--reference", str(sim.reference), "-o", str(loci_tsv)])
+    sites = work / "sites.list"
+    n_sites = write_msisensor_sites(sim.reference, loci_tsv, sites)
+    res: dict = {"params": {**sim.params, "scored_loci": n_sites, "scan_loci": bool(args.scan_loci)},
+                 "scenarios": {}, "timing": {}}
     tim = {k: {"wall": 0.0, "rss": 0} for k in ("mp_paired", "tb_paired", "mp_tonly", "tb_tonly",
                                                  "mp_baseline", "tb_baseline")}
 
@@ -204,7 +233,7 @@ def run(args: argparse.Namespace) -> dict:
                 "-c", str(args.min_coverage)] for n in base_normals]
     mp_cmds.append([mp, "baseline", "-d", str(sites), "-i", str(cfg), "-o", str(work / "mp_baseline.tsv"),
                     "-s", str(len(base_normals))])
-    tb_cmds = [[*tb, "msi", "baseline", "--loci", str(sim.loci_tsv), *[str(sim.bams[n]) for n in base_normals],
+    tb_cmds = [[*tb, "msi", "baseline", "--loci", str(loci_tsv), *[str(sim.bams[n]) for n in base_normals],
                 "-o", str(work / "tb_baseline.tsv"), *args.tmbcalc_args]]
     (w, r, _), (w2, r2, _) = timed_pair(mp_cmds, tb_cmds, R)
     acc("mp_baseline", w, r)
@@ -217,7 +246,7 @@ def run(args: argparse.Namespace) -> dict:
         (w, r, _), (w2, r2, _) = timed_pair(
             [[mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
               "-c", str(args.min_coverage)]],
-            [[*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(sim.loci_tsv),
+            [[*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(loci_tsv),
               "-o", str(work / f"tb_{name}"), *args.tmbcalc_args]], R)
         acc("mp_paired", w, r)
         acc("tb_paired", w2, r2)
@@ -234,7 +263,7 @@ def run(args: argparse.Namespace) -> dict:
             [[mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t), "-o", str(work / f"mpto_{name}"),
               "-c", str(args.min_coverage)]],
             [[*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
-              "--loci", str(sim.loci_tsv), "-o", str(work / f"tbto_{name}"), *args.tmbcalc_args]], R)
+              "--loci", str(loci_tsv), "-o", str(work / f"tbto_{name}"), *args.tmbcalc_args]], R)
         acc("mp_tonly", w, r)
         acc("tb_tonly", w2, r2)
         score, total, _ = mp_summary(work / f"mpto_{name}")
@@ -278,7 +307,10 @@ def run(args: argparse.Namespace) -> dict:
 def report(res: dict) -> str:
     out = []
     p = res["params"]
-    out.append(f"simulation: {p['n_loci']} loci, {p['coverage']}x, seed {p['seed']}")
+    out.append(f"simulation: {p['n_loci']} loci, {p['coverage']}x, seed {p['seed']}"
+               f"{', background ' + str(p['background']) + 'x' if p.get('background') else ''}"
+               f"{', spacing ' + str(p['spacing']) if p.get('spacing') else ''}; scored at "
+               f"{p.get('scored_loci', p['n_loci'])} loci{' (scan of the reference)' if p.get('scan_loci') else ''}")
     hdr = f"{'scenario':<20}{'truth':<7}" + "".join(f"{k:>26}" for k in
                                                    ("tmbcalc paired", "MSIsensor-pro msi", "tmbcalc tumor-only",
                                                     "MSIsensor-pro pro"))
@@ -358,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--min-coverage", type=int, default=20, help="both tools' per-locus read minimum (20)")
     ap.add_argument("--scenarios", help="comma-separated subset of the scenarios (default: all)")
+    ap.add_argument("--background", type=float, default=0.0,
+                    help="simulate reads tiling the whole reference at this depth too (default 0)")
+    ap.add_argument("--spacing", type=int, default=msi_simulate.MIN_SPACING,
+                    help=f"least distance between simulated loci (default {msi_simulate.MIN_SPACING})")
+    ap.add_argument("--scan-loci", action="store_true",
+                    help="score both tools at every locus 'tmbcalc msi scan' finds in the reference")
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--markdown", action="store_true", help="also print the figures as markdown tables")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per step, interleaved; median reported (3)")

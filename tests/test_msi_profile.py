@@ -401,3 +401,148 @@ def test_kernel_rejects_an_unsorted_order(synthetic):
         kern.profile_range(str(bam).encode(), b"", tid, loci.start.astype(np.int64), loci.end.astype(np.int64),
                            codes, codes, np.arange(n, dtype=np.int64)[::-1].copy(), 0, n, 20, 0xF04, 30,
                            hist, rej)
+
+
+# ---------------------------------------------------------------------------------------
+# The libdeflate BAM reader (default for BAM) against htslib's iterator
+# ---------------------------------------------------------------------------------------
+def _kernel_counts(bam, loci, fast, k=5):
+    """hist, rejected and reads returned by the kernel at all loci, with or without the
+    libdeflate reader."""
+    from tmbcalc.ext import load_kernel
+    from tmbcalc.msi.profile import anchor_codes, map_loci_to_file, open_alignment
+
+    kern = load_kernel("_msiprofile")
+    _, names, lengths = open_alignment(bam, None)
+    tid, _ = map_loci_to_file(loci, names, lengths, str(bam))
+    start, end = loci.start.astype(np.int64), loci.end.astype(np.int64)
+    order = np.lexsort((start, tid)).astype(np.int64)
+    order = np.ascontiguousarray(order[tid[order] >= 0])
+    hist = np.zeros((len(loci), 61), dtype=np.int32)
+    rej = np.zeros((len(loci), 6), dtype=np.int32)
+    n = kern.profile_range(str(bam).encode(), b"", tid, start, end, anchor_codes(loci.left_flank, k, "left"),
+                           anchor_codes(loci.right_flank, k, "right"), order, 0, len(order), 20, EXCL, 30,
+                           hist, rej, True, 0, fast)
+    return hist, rej, n
+
+
+def test_fast_reader_equals_htslib_iterator(synthetic, shared, tmp_path):
+    from tmbcalc.ext import load_kernel
+
+    if not load_kernel("_msiprofile").FAST_BAM_AVAILABLE:
+        pytest.skip("libdeflate not installed")
+    _, seq, loci, bam, _ = synthetic
+    two = _two_contig_bam(tmp_path, bam, seq)
+    mixed = LociTable(*(np.concatenate([getattr(loci, f), getattr(loci, f)])
+                        for f in ("chrom", "start", "end", "unit", "ref_copies", "left_flank",
+                                  "right_flank", "name")))
+    mixed.chrom = np.array(["chrS"] * len(loci) + ["chrT"] * len(loci), dtype=object)
+    real = msi_scan(shared / "reference/nucleus_hg19_chr20/ucsc.hg19.chr20.unittest.fasta.gz",
+                    footprint=_region_bed(tmp_path), min_homopolymer=5, min_copies=3).loci
+    for path, table in ((bam, loci), (two, mixed), (shared / "bam/nucleus/NA12878_small.bam", real)):
+        fast = _kernel_counts(path, table, True)
+        slow = _kernel_counts(path, table, False)
+        assert fast[2] == slow[2] > 0  # the same reads overlap a window
+        assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+
+
+def _region_bed(tmp_path):
+    bed = tmp_path / "region.bed"
+    bed.write_text("chr20\t9999900\t10002100\n")
+    return bed
+
+
+def test_fast_reader_reports_a_corrupt_block(synthetic, tmp_path):
+    """A flipped byte inside a compressed block fails the CRC/inflate check: one-line error."""
+    _, _, loci, bam, _ = synthetic
+    data = bytearray(bam.read_bytes())
+    bad = tmp_path / "bad.bam"
+    # past the header block(s): the middle of the file is read data
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    (tmp_path / "bad.bam.bai").write_bytes((bam.parent / (bam.name + ".bai")).read_bytes())
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        profile_bam(bad, loci)
+
+
+def test_profile_loads_neither_pysam_nor_its_python_modules(synthetic):
+    """The kernel declares htslib itself: profiling a BAM must not import pysam."""
+    import subprocess
+    import sys
+
+    _, _, _, bam, _ = synthetic
+    code = ("import sys\nfrom tmbcalc.msi.loci import LociTable\n"
+            "from tmbcalc.msi.profile import profile_bam\n"
+            "t = LociTable.from_rows([('chrS', 100, 112, 'A', 12, 'ACGTA', 'GTCAG', '')])\n"
+            f"p = profile_bam({str(bam)!r}, t, require_reads=False)\n"
+            "print('pysam' in sys.modules, p.sample)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[0] == "False"
+
+
+def test_cg_tag_cigar_falls_back_to_htslib(tmp_path):
+    """A read with > 65535 CIGAR operations is stored with a placeholder CIGAR and the real one
+    in a CG tag; the kernel must then count with htslib (which restores it), not twice."""
+    rng = np.random.default_rng(3)
+    seq = "".join(rng.choice(list("ACGT"), 100_000))
+    seq = seq[:50_000] + "C" + "A" * 12 + "C" + seq[50_014:]
+    fa = tmp_path / "long.fa"
+    fa.write_text(">chrL\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n")
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrL", "LN": len(seq)}]}
+    bam = tmp_path / "long.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        long = pysam.AlignedSegment(out.header)
+        long.query_name, long.reference_id, long.reference_start, long.mapping_quality = "long", 0, 30_000, 60
+        long.cigartuples = [(0, 1), (1, 1)] * 35_000  # 70,000 operations, 35,000 bp of reference
+        long.query_sequence = "A" * 70_000
+        normal = pysam.AlignedSegment(out.header)
+        normal.query_name, normal.reference_id, normal.reference_start, normal.mapping_quality = "ok", 0, 49_940, 60
+        normal.cigartuples = [(0, 150)]
+        normal.query_sequence = seq[49_940:50_090]
+        out.write(long)
+        out.write(normal)
+    pysam.index(str(bam))
+    loci = LociTable.from_rows([("chrL", 50_001, 50_013, "A", 12, seq[49_991:50_001], seq[50_013:50_023], "")])
+    fast = _kernel_counts(bam, loci, True)
+    slow = _kernel_counts(bam, loci, False)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1]) and fast[2] == slow[2] == 2
+    assert fast[0][0, 30] == 1 and fast[0].sum() == 1  # the 150M read, at the reference length
+    assert fast[1].sum() == 1  # the long read: seen once, rejected
+
+
+def test_bam_cut_at_a_block_boundary_is_an_error(synthetic, tmp_path):
+    """A BAM that lost its last blocks (and the BGZF end-of-file marker) is refused, on both
+    read paths, instead of giving partial counts."""
+    _, _, loci, bam, _ = synthetic
+    data = bam.read_bytes()
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[:-28])  # the 28-byte empty EOF block
+    (tmp_path / "cut.bam.bai").write_bytes((bam.parent / (bam.name + ".bai")).read_bytes())
+    with pytest.raises(InputError, match="truncated"):
+        profile_bam(cut, loci)
+    with pytest.raises(InputError, match="truncated"):
+        profile_bam(cut, loci, io_threads=1)
+
+
+def test_read_without_sequence_is_an_anchor_mismatch(tmp_path):
+    """SEQ '*' (e.g. a secondary alignment kept with --exclude-flags 0): counted as
+    anchor_mismatch on both read paths, never measured from bytes that are not there."""
+    rng = np.random.default_rng(4)
+    seq = "".join(rng.choice(list("ACGT"), 2_000))
+    seq = seq[:1_000] + "C" + "A" * 12 + "C" + seq[1_014:]
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrQ", "LN": len(seq)}]}
+    bam = tmp_path / "noseq.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for name, s in (("noseq", None), ("full", seq[940:1_090])):
+            a = pysam.AlignedSegment(out.header)
+            a.query_name, a.reference_id, a.reference_start, a.mapping_quality = name, 0, 940, 60
+            a.cigartuples = [(0, 150)]
+            if s is not None:
+                a.query_sequence = s
+            out.write(a)
+    pysam.index(str(bam))
+    loci = LociTable.from_rows([("chrQ", 1_001, 1_013, "A", 12, seq[991:1_001], seq[1_013:1_023], "")])
+    for fast in (True, False):
+        hist, rej, n = _kernel_counts(bam, loci, fast)
+        assert n == 2 and hist[0, 30] == 1 and hist.sum() == 1
+        assert rej[0].tolist() == [0, 0, 0, 1, 0, 0]

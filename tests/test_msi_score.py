@@ -258,6 +258,8 @@ def test_tumor_only_stutter_ratio_is_a_median():
     r, infl = tumor_only_stutter(np.array([0.2, 0.2, 0.9, np.nan]), np.array([0.1, 0.1, 0.1, 0.1]))
     assert r == pytest.approx(2.0) and infl == pytest.approx(4.0)
     assert tumor_only_stutter(np.array([0.05]), np.array([0.1])) == (0.5, 1.0)
+    # even count: the mean of the two middle ratios (1 and 3)
+    assert tumor_only_stutter(np.array([0.3, 0.1]), np.array([0.1, 0.1]))[0] == pytest.approx(2.0)
 
 
 def test_baseline_read_selection_must_match(sim, tmp_path):
@@ -289,11 +291,26 @@ def test_special_functions_match_scipy():
     assert np.allclose(_lnchoose(n, k), want, rtol=1e-12, atol=1e-9)
 
 
-def test_scoring_imports_neither_scipy_nor_pandas():
+def test_scoring_imports_neither_scipy_nor_pandas_nor_pysam(sim, tmp_path):
+    """A whole paired and tumor-only run (CLI, outputs written) in a fresh interpreter: the
+    kernel reads the BAM header itself, so pysam's Python modules stay unloaded too."""
     import subprocess
     import sys
 
-    code = ("import sys, tmbcalc.msi.score, tmbcalc.msi.baseline, tmbcalc.commands.msi; "
-            "print(sorted(m for m in ('scipy', 'pandas') if m in sys.modules))")
+    loci = tmp_path / "loci.tsv"
+    from tmbcalc.msi.loci import write_loci
+
+    with open(loci, "w") as fh:
+        write_loci(sim["loci"], fh)
+    runs = [["msi", "baseline", "--loci", str(loci), str(sim["normal"]), "--min-support", "1",
+             "-o", str(tmp_path / "b.tsv")],
+            ["msi", "score", str(sim["msi100"]), "--normal-bam", str(sim["normal"]), "--loci", str(loci),
+             "-o", str(tmp_path / "p")],
+            ["msi", "score", str(sim["msi100"]), "--baseline", str(tmp_path / "b.tsv"), "--loci", str(loci),
+             "-o", str(tmp_path / "t")]]
+    code = ("import sys\nfrom tmbcalc.cli import main\n"
+            f"assert all(main(a) == 0 for a in {runs!r})\n"
+            "print(sorted(m for m in ('scipy', 'pandas', 'pysam') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert out.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "p.msi.json").exists() and (tmp_path / "t.msi.json").exists()

@@ -6,7 +6,6 @@ Read selection and measurement rules are in :mod:`tmbcalc.ext._msiprofile` and d
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,10 +69,11 @@ def _is_cram(path: Path) -> bool:
         return fh.read(4) == b"CRAM"
 
 
-def open_alignment(path: str | Path, reference: str | Path | None) -> tuple[Any, list[str], dict[str, int]]:
-    """Validate a BAM/CRAM (readable, indexed, CRAM has a reference); return (file, names, lengths)."""
-    import pysam
-
+def open_alignment(path: str | Path, reference: str | Path | None
+                   ) -> tuple[str | None, list[str], dict[str, int]]:
+    """Validate a BAM/CRAM (readable, indexed, CRAM has a reference) from its header and index
+    (read by the kernel: no pysam import); return (first read-group SM or None, contig names,
+    contig lengths)."""
     p = require_readable(path, "alignment file")
     cram = _is_cram(p)
     if cram and reference is None:
@@ -81,29 +81,21 @@ def open_alignment(path: str | Path, reference: str | Path | None) -> tuple[Any,
     if reference is not None:
         require_readable(reference, "reference FASTA")
     try:
-        af = pysam.AlignmentFile(str(p), "rc" if cram else "rb",
-                                 reference_filename=str(reference) if (cram and reference) else None)
-    except (ValueError, OSError) as exc:
+        fmt, names, lens, has_index, sm = load_kernel("_msiprofile").header_info(str(p).encode())
+    except OSError as exc:
         raise InputError(f"cannot open as BAM/CRAM ({exc})", p) from None
-    try:
-        has_index = af.has_index()
-    except (ValueError, AttributeError):
-        has_index = False
+    if not fmt:
+        raise InputError("cannot open as BAM/CRAM (not a BAM or CRAM file)", p)
     if not has_index:
-        af.close()
         raise InputError("has no index (.bai/.csi/.crai); create one with 'samtools index "
                          f"{p}'", p)
-    names = list(af.references)
-    lengths = dict(zip(af.references, af.lengths))
-    return af, names, lengths
+    return sm, list(names), dict(zip(names, lens))
 
 
-def sample_name(af: Any, path: str | Path) -> str:
-    """SM of the first read group, else the file name without extension."""
-    rgs = af.header.to_dict().get("RG", []) if af.header else []
-    for rg in rgs:
-        if rg.get("SM"):
-            return str(rg["SM"])
+def sample_name(sm: str | None, path: str | Path) -> str:
+    """``sm`` (SM of the first read group) if set, else the file name without extension."""
+    if sm:
+        return str(sm)
     name = Path(path).name
     for ext in (".bam", ".cram", ".sam"):
         if name.endswith(ext):
@@ -171,11 +163,8 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
         raise UsageError(f"--anchor {anchor} is longer than the shortest flank in the loci file "
                          f"({min_flank} bp)")
     p = Path(bam)
-    af, names, lengths = open_alignment(p, reference)
-    try:
-        sample = sample_name(af, p)
-    finally:
-        af.close()
+    sm, names, lengths = open_alignment(p, reference)
+    sample = sample_name(sm, p)
     tid, missing = map_loci_to_file(loci, names, lengths, str(p))
     kern = load_kernel("_msiprofile")
     n = len(loci)
@@ -203,6 +192,8 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
         else:
             nblocks = min(m, threads)
             bounds = np.linspace(0, m, nblocks + 1).astype(int)
+            from concurrent.futures import ThreadPoolExecutor  # only here: costs ~3 ms to import
+
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 for f in [pool.submit(run, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]:
                     f.result()
@@ -231,6 +222,8 @@ def profile_many(bams: list[str | Path], loci: LociTable, *, threads: int = 1, *
         return [profile_bam(b, loci, threads=threads, **kwargs) for b in bams]
     at_once = min(threads, len(bams))
     per_file = max(1, threads // len(bams))
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         futures = [pool.submit(profile_bam, b, loci, threads=per_file, **kwargs) for b in bams]
         errors = [f.exception() for f in futures]
