@@ -44,10 +44,10 @@ def _selected_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser.  Given ``argv``, only the subcommand it names gets its options
-    registered (none for ``tmbcalc -h`` / ``--version``, whose listing needs only each command's
-    HELP): registering a command may import heavy modules that other commands should not pay for
-    at start-up.  Without ``argv`` every subcommand is registered."""
+    """The argument parser.  Given ``argv`` naming a subcommand, only that command's module is
+    imported and its options registered (the others stay bare choices); for ``tmbcalc -h`` /
+    ``--version`` every module is imported for its HELP line but none registers options, since
+    registering may import heavy modules.  Without ``argv`` every subcommand is registered."""
     parser = _Parser(prog="tmbcalc", description="Immunotherapy biomarkers from sequencing data: tumor "
                      "mutational burden, callable footprint, panel calibration and microsatellite instability.")
     parser.add_argument("--version", action="version", version=f"tmbcalc {__version__}")
@@ -56,6 +56,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     chosen = _selected_command(argv, names) if argv is not None else None
     register_all = argv is None
     for name in names:
+        if chosen is not None and name != chosen:
+            sub.add_parser(name)  # a valid choice; its module is not even imported
+            continue
         mod = importlib.import_module(f"{commands.__name__}.{name}")
         if mod.NAME != name:  # pragma: no cover - guards the module-name convention
             raise RuntimeError(f"tmbcalc.commands.{name} declares NAME={mod.NAME!r}")
