@@ -17,10 +17,8 @@ HELP = "cross-panel TMB calibration: simulate panels from exomes, fit, translate
 
 
 def _install_tmb_option() -> None:
-    """``tmbcalc tmb --calibrate-to REF`` through the tmb command's extension hooks.
-
-    Command modules are imported in name order, so this runs before ``tmb`` registers its parser.
-    """
+    """``tmbcalc tmb --calibrate-to REF`` through the tmb command's extension hooks (the tmb
+    command also installs them itself, see ``tmbcalc.commands.tmb.EXTENSIONS``; idempotent)."""
     try:
         from ..calibrate.tmb_hook import install
     except ImportError:  # pragma: no cover - tmb command absent

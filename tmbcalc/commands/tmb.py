@@ -20,6 +20,16 @@ HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
 # the TMB result is computed and before/after writing (returns extra output paths).
 EXTRA_REGISTRARS: list[Callable[[argparse.ArgumentParser], None]] = []
 EXTRA_HANDLERS: list[Callable[[argparse.Namespace, Any], None]] = []
+# modules whose ``install()`` adds hooks; loaded when the parser is built (the CLI imports only the
+# chosen command's module, so an extension cannot rely on its own command module being imported)
+EXTENSIONS = ("tmbcalc.calibrate.tmb_hook",)
+
+
+def _install_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name).install()
 
 
 def _float_or_off(text: str) -> float | str:
@@ -113,6 +123,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=int, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    _install_extensions()
     for reg in EXTRA_REGISTRARS:
         reg(p)
 
