@@ -30,7 +30,24 @@ def bench_data():
 
 @pytest.mark.heavy
 @pytest.mark.parametrize("threads", [1, 2])
+def test_bench_callable_core(benchmark, bench_data, threads):
+    """The computation behind ``tmbcalc callable`` (numpy-free core, plain Python results)."""
+    from tmbcalc.io.bed_text import read_targets
+    from tmbcalc.callable_core import compute
+
+    bam, bed = bench_data
+    targets, _ = read_targets(bed)
+    res = benchmark.pedantic(compute, args=(bam, targets.footprint()),
+                             kwargs={"min_depth": 50, "targets": targets, "threads": threads},
+                             rounds=3, iterations=1)
+    assert res.footprint_bp == 1_600_001
+    assert res.callable_bp > 0.9 * res.footprint_bp
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("threads", [1, 2])
 def test_bench_compute_callable(benchmark, bench_data, threads):
+    """The public API (RegionSet in, RegionSet and numpy columns out)."""
     from tmbcalc.coverage import compute_callable
     from tmbcalc.io.bed import read_bed_records
 

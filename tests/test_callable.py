@@ -389,9 +389,9 @@ def test_compute_callable_against_oracle(random_bams, tmp_path):
 
 
 def test_threads_give_identical_results(random_bams, shared, monkeypatch):
-    import tmbcalc.coverage as cov
+    import tmbcalc.callable_core as core
 
-    monkeypatch.setattr(cov, "MIN_CHUNK_BP", 100)  # force many small parallel chunks
+    monkeypatch.setattr(core, "MIN_CHUNK_BP", 100)  # force many small parallel chunks
     fp = RegionSet.from_tuples([("chrA", 0, 1700), ("chrA", 1750, 4000), ("chrB", 10, 2990)])
     for mode in ("fragment", "mosdepth", "none"):
         base = compute_callable(random_bams[2], fp, normal_bam=random_bams[0], min_depth=2, threads=1,
@@ -402,12 +402,23 @@ def test_threads_give_identical_results(random_bams, shared, monkeypatch):
             assert list(other.callable) == list(base.callable)
             assert other.per_target.equals(base.per_target)
             assert other.per_contig.drop(columns=[]).equals(base.per_contig)
-    # one contig: BGZF decompression threads
+    # one contig cut into chunks (targets cut by chunk edges: medians from merged histograms)
     bam = shared / BAM / "vcfanno_chm1/ex.bam"
     fp1 = RegionSet.from_tuples([("1", 9_000, 101_000)])
     a = compute_callable(bam, fp1, min_depth=20, threads=1)
     b = compute_callable(bam, fp1, min_depth=20, threads=4)
     assert list(a.callable) == list(b.callable) and a.per_target.equals(b.per_target)
+    assert a.per_contig.equals(b.per_contig)
+    # real tumor/normal exome pair (contained mates occur: the mosdepth mode's chunk edges matter)
+    d = shared / BAM / "ghga_seqc2_hcc1395/seqc2_somatic_calling"
+    recs = read_bed_records(d / "seqc2.bed")
+    for mode in ("fragment", "mosdepth"):
+        runs = [compute_callable(d / "WES_LL_T_1_test.bam", recs.regions(), normal_bam=d / "WES_LL_N_1_test.bam",
+                                 min_depth=20, threads=n, targets=recs, mate_overlap=mode) for n in (1, 3, 7)]
+        for other in runs[1:]:
+            assert list(other.callable) == list(runs[0].callable), mode
+            assert other.per_target.equals(runs[0].per_target), mode
+            assert other.per_contig.equals(runs[0].per_contig), mode
 
 
 def test_callable_matches_mosdepth_quantize_and_region_means(shared, tmp_path):
@@ -519,18 +530,24 @@ def test_cram_needs_reference_and_matches_bam(tmp_path, shared):
     assert a.per_target.equals(b.per_target)
 
 
+def _long_cigar_read(header, pos: int):
+    """A read of 70,001 CIGAR operations (1M1D repeated, then 5M): stored with a CG tag."""
+    a = pysam.AlignedSegment(header)
+    a.query_name = "long"
+    a.reference_id = 0
+    a.reference_start = pos
+    a.cigartuples = [(0, 1), (2, 1)] * 35_000 + [(0, 5)]
+    a.query_sequence = "A" * 35_005
+    a.query_qualities = pysam.qualitystring_to_array("I" * 35_005)
+    a.mapping_quality = 60
+    return a
+
+
 def test_long_cigar_in_cg_tag(tmp_path):
     """A CIGAR of > 65535 operations is stored in a CG tag: both read paths decode it."""
     hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrL", "LN": 300_000}]}
     header = pysam.AlignmentHeader.from_dict(hdr)
-    a = pysam.AlignedSegment(header)
-    a.query_name = "long"
-    a.reference_id = 0
-    a.reference_start = 1000
-    a.cigartuples = [(0, 1), (2, 1)] * 35_000 + [(0, 5)]  # 70,001 ops: 1M1D repeated
-    a.query_sequence = "A" * 35_005
-    a.query_qualities = pysam.qualitystring_to_array("I" * 35_005)
-    a.mapping_quality = 60
+    a = _long_cigar_read(header, 1000)
     b = _segment(header, "short", 0, 1500, "10M")
     bam = tmp_path / "long.bam"
     with pysam.AlignmentFile(str(bam), "wb", header=header) as f:
@@ -542,3 +559,41 @@ def test_long_cigar_in_cg_tag(tmp_path):
     exp[71000:71005] = 1
     exp[1500:1510] += 1
     assert np.array_equal(kdepth(bam, 0, [(0, 80_000)], mode=1), exp)
+
+
+def test_long_cigar_through_the_streaming_scan(tmp_path):
+    """The CG-tag fallback also works inside compute_callable's windowed scan (restarted on htslib)."""
+    hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrL", "LN": 300_000}]}
+    header = pysam.AlignmentHeader.from_dict(hdr)
+    a = _long_cigar_read(header, 100_000)
+    early = [_segment(header, f"e{i}", 0, 1000 + 10 * i, "50M") for i in range(20)]
+    bam = tmp_path / "long2.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as f:
+        for r in [*early, a]:
+            f.write(r)
+    pysam.index(str(bam))
+    res = compute_callable(bam, RegionSet.from_tuples([("chrL", 0, 200_000)]), min_depth=1)
+    # by hand: reads e0..e19 cover 1000-1240; the long read every other base of 100000-170000 + 5
+    assert res.callable_bp == 240 + 35_000 + 5
+
+
+def test_targets_reaching_outside_the_footprint(random_bams):
+    """Targets are counted over their whole length; callable bases and contig means only in the
+    footprint (expected values from the oracle)."""
+    bam = random_bams[1]
+    fp = RegionSet.from_tuples([("chrA", 100, 900), ("chrA", 1500, 2500)])
+    recs_txt = [("chrA", 50, 200, "t1"), ("chrA", 850, 1600, "t2"), ("chrA", 2000, 2100, "t3")]
+    from tmbcalc.io.bed import BedRecords
+
+    recs = BedRecords(np.array(["A"] * 3, dtype=object), np.array([r[1] for r in recs_txt], dtype=np.int64),
+                      np.array([r[2] for r in recs_txt], dtype=np.int64), np.array([r[3] for r in recs_txt], dtype=object),
+                      ("chrA",), "mem")
+    res = compute_callable(bam, fp, min_depth=2, mapq=20, targets=recs)
+    full = oracle_depth(bam, "chrA", 0, 4000, mapq=20)
+    exp = RegionSet.from_tuples([("chrA", int(p), int(p) + 1) for p in np.flatnonzero(full >= 2)]).intersect(fp)
+    assert list(res.callable) == list(exp)
+    for row, (_c, s, e, _n) in zip(res.per_target.itertuples(), recs_txt):
+        assert row.mean_depth == pytest.approx(full[s:e].mean())
+        assert row.median_depth == float(np.median(full[s:e]))
+    in_fp = np.concatenate([full[100:900], full[1500:2500]])
+    assert res.per_contig["mean_depth"].iloc[0] == pytest.approx(in_fp.mean())

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import UsageError
 
 NAME = "callable"
+DEFAULT_THREADS = 2
 HELP = "callable footprint (bases with enough read depth) from a tumor BAM/CRAM and optional normal"
 
 
@@ -23,7 +24,7 @@ def _flags(text: str) -> int:
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    from ..coverage import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES
+    from ..callable_core import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES
 
     p.add_argument("bam", metavar="BAM", help="tumor BAM or CRAM (coordinate-sorted and indexed)")
     p.add_argument("-o", "--output", metavar="PREFIX", required=True,
@@ -52,9 +53,10 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="overlapping mates: 'fragment' counts a base once per fragment (default), "
                         "'mosdepth' reproduces mosdepth 0.3 exactly, 'none' counts both mates")
     p.add_argument("--reference", metavar="FASTA", help="reference FASTA (required for CRAM)")
-    p.add_argument("--threads", metavar="N", type=int, default=1,
-                   help="worker threads: each contig's footprint is cut into N chunks read in parallel; "
-                        "results do not depend on N")
+    p.add_argument("--threads", metavar="N", type=int, default=DEFAULT_THREADS,
+                   help=f"worker threads: the footprint is cut into N chunks read in parallel, each with "
+                        f"its own decompression (default {DEFAULT_THREADS}, as many threads as "
+                        f"`mosdepth -t 1` runs); results do not depend on N")
 
 
 def _bam_build(path: str) -> str | None:
@@ -72,8 +74,8 @@ def _bam_build(path: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..coverage import compute_callable, write_outputs
-    from ..io.bed import read_bed_records
+    """Lean path: neither numpy, pandas nor the pysam package is imported for --bed."""
+    from .. import callable_core as core
     from ..provenance import build_provenance
 
     if not Path(args.output).parent.is_dir():
@@ -84,28 +86,36 @@ def run(args: argparse.Namespace) -> int:
         from ..panels import load_panel
 
         panel = load_panel(args.panel, args.panels_dir)
-        footprint = panel.footprint(_bam_build(args.bam), bed=args.panel_bed)
+        fp_set = panel.footprint(_bam_build(args.bam), bed=args.panel_bed)
+        footprint = {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in fp_set.by_contig.items()}
         fp_name = f"panel {panel.id}"
         extra["panel"] = panel.to_dict() if hasattr(panel, "to_dict") else {"id": args.panel}
         bed_path = args.panel_bed
     else:
+        from ..io.bed_text import read_targets
+
         if args.panel_bed:
             raise UsageError("--panel-bed needs --panel")
-        targets = read_bed_records(args.bed)
-        footprint = targets.regions()
+        targets, _native = read_targets(args.bed)
+        footprint = targets.footprint()
         fp_name = str(args.bed)
         bed_path = args.bed
-    res = compute_callable(args.bam, footprint, normal_bam=args.normal_bam, min_depth=args.min_depth,
-                           min_normal_depth=args.min_normal_depth, mapq=args.mapq,
-                           exclude_flags=args.exclude_flags, reference=args.reference, threads=args.threads,
-                           targets=targets, count_deletions=args.count_deletions,
-                           mate_overlap=args.mate_overlap, footprint_name=fp_name)
+    if args.threads > 1:  # worker threads share one malloc arena (see _depth.single_malloc_arena)
+        from ..ext import load_kernel
+
+        load_kernel("_depth").single_malloc_arena()
+    res = core.compute(args.bam, footprint, normal_bam=args.normal_bam, min_depth=args.min_depth,
+                       min_normal_depth=args.min_normal_depth, mapq=args.mapq, exclude_flags=args.exclude_flags,
+                       reference=args.reference, threads=args.threads, targets=targets,
+                       count_deletions=args.count_deletions, mate_overlap=args.mate_overlap, footprint_name=fp_name)
     prov = build_provenance("callable", res.parameters,
                             {"tumor_bam": args.bam, "normal_bam": args.normal_bam, "bed": bed_path,
                              "reference": args.reference}, **extra)
-    write_outputs(res, Path(args.output), prov)
-    frac = res.callable_fraction
-    print(f"callable {res.callable_bp} of {res.footprint_bp} bp ({100 * frac:.2f}%) at tumor depth >= "
+    cbp, fbp = res.callable_bp, res.footprint_bp
+    rows = ((res.native_names.get(c, c), s, e) for c in res.contig_order for s, e in res.callable.get(c, ()))
+    core.write_outputs(Path(args.output), rows, res.target_columns,
+                       core.summary_json(cbp, fbp, res.parameters, res.inputs, res.contig_rows, prov), prov)
+    print(f"callable {cbp} of {fbp} bp ({100 * cbp / fbp:.2f}%) at tumor depth >= "
           f"{args.min_depth}" + (f", normal depth >= {res.parameters['min_normal_depth']}"
                                  if args.normal_bam else "") + f"; wrote {args.output}.callable.*",
           file=sys.stderr)

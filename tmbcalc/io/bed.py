@@ -15,10 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contigs import canonical
-from ..errors import InputError
 from ..regions import RegionSet
-from .textfile import iter_lines
+from .bed_text import read_targets
 
 
 @dataclass(frozen=True)
@@ -39,64 +37,12 @@ class BedRecords:
         return RegionSet.from_arrays(self.contigs, self.starts, self.ends)
 
 
-_SAM_HEADER = ("@HD", "@SQ", "@RG", "@PG", "@CO")
-
-
-def _is_interval_list(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith((".interval_list", ".interval_list.gz", ".intervals"))
-
-
 def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecords:
-    """Read a BED (plain/gz) or Picard interval_list into unmerged records."""
-    p = Path(path)
-    contigs: list[str] = []
-    canon: dict[str, str] = {}  # native spelling -> canonical name (insertion order = file order)
-    starts: list[int] = []
-    ends: list[int] = []
-    names: list[str] = []
-    named_picard = _is_interval_list(p)
-    picard = False
-    for n, line in iter_lines(p):
-        if not line.strip():
-            continue
-        if line.startswith("@"):
-            if line.startswith(_SAM_HEADER):
-                picard = True
-            continue
-        if line.startswith(("#", "track", "browser")):
-            continue
-        fields = line.split("\t")
-        if len(fields) < 3:
-            fields = line.split()
-        if named_picard and not picard and not starts and len(fields) >= 5 and fields[3] in ("+", "-"):
-            picard = True
-        if len(fields) < 3:
-            raise InputError(f"line {n}: expected at least 3 tab-separated columns (chrom, start, end), "
-                             f"got {len(fields)}", p)
-        try:
-            s, e = int(fields[1]), int(fields[2])
-        except ValueError:
-            if n == 1 or not starts:  # a header line without '#'
-                continue
-            raise InputError(f"line {n}: start/end are not integers ({fields[1]!r}, {fields[2]!r})", p) from None
-        if picard:
-            s -= 1  # 1-based inclusive -> 0-based half-open
-        if s < 0 or e < s:
-            raise InputError(f"line {n}: invalid interval {fields[0]}:{fields[1]}-{fields[2]} "
-                             f"(need 0 <= start <= end)", p)
-        name = canon.get(fields[0])
-        if name is None:
-            name = canon[fields[0]] = canonical(fields[0])
-        contigs.append(name)
-        starts.append(s)
-        ends.append(e)
-        names.append(fields[4] if picard and len(fields) > 4 else (fields[3] if len(fields) > 3 else ""))
-    if not starts and not allow_empty:
-        raise InputError("contains no intervals", p)
-    return BedRecords(np.array(contigs, dtype=object), np.array(starts, dtype=np.int64),
-                      np.array(ends, dtype=np.int64), np.array(names, dtype=object),
-                      tuple(canon), str(p))
+    """Read a BED (plain/gz) or Picard interval_list into unmerged records (see
+    :func:`tmbcalc.io.bed_text.read_targets` for the format rules)."""
+    t, native = read_targets(path, allow_empty=allow_empty)
+    return BedRecords(np.array(t.contigs, dtype=object), np.array(t.starts, dtype=np.int64),
+                      np.array(t.ends, dtype=np.int64), np.array(t.names, dtype=object), native, str(Path(path)))
 
 
 def read_bed(path: str | Path, *, allow_empty: bool = False) -> RegionSet:
