@@ -24,7 +24,8 @@ def extension(pyx: str) -> Extension:
     return Extension(
         name,
         [pyx],
-        depends=sorted(glob.glob(os.path.join("tmbcalc", "ext", "*.h"))),
+        depends=sorted(glob.glob(os.path.join("tmbcalc", "ext", "*.h"))
+                + glob.glob(os.path.join("tmbcalc", "ext", "*.pxd"))),
         include_dirs=[*pysam.get_include(), numpy.get_include()],
         define_macros=[*pysam.get_defines(), ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         library_dirs=[PYSAM_DIR],
@@ -47,7 +48,7 @@ setup(
     package_data={
         "tmbcalc._panels": ["*.toml", "*.bed.gz", "*.md", "*.txt"],
         "tmbcalc._calibration": ["*.json", "*.md"],
-        "tmbcalc.ext": ["*.pyi", "*.pxd"],
+        "tmbcalc.ext": ["*.pyi", "*.pxd", "*.h"],
         "tmbcalc": ["py.typed", "profiles/*.toml", "examples/*"],
     },
     ext_modules=cythonize(

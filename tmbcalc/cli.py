@@ -16,8 +16,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
-import pkgutil  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from . import commands  # noqa: E402
@@ -32,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _command_names() -> list[str]:
     """Subcommand names: one module per command in :mod:`tmbcalc.commands` (module name = NAME)."""
-    return sorted(i.name for i in pkgutil.iter_modules(commands.__path__) if not i.name.startswith("_"))
+    # a folder listing rather than pkgutil.iter_modules, which imports inspect (~1 MB, 4 ms)
+    return sorted(p.stem for p in Path(commands.__file__).parent.glob("*.py") if not p.stem.startswith("_"))
 
 
 def _selected_command(argv: Sequence[str], names: Sequence[str]) -> str | None:

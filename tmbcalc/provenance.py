@@ -16,17 +16,20 @@ from ._version import __version__
 _SHA_CACHE: dict[tuple, str] = {}
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+def sha256_file(path: str | Path, chunk: int = 1 << 18) -> str:
     """sha256 of a file; cached per (real path, size, mtime) so a file hashed ahead of time (e.g.
-    on a background thread while it is being read) is not hashed twice."""
+    on a background thread while it is being read) is not hashed twice.  Reads into one reused
+    ``chunk``-byte buffer (no new block per read)."""
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
     if key in _SHA_CACHE:
         return _SHA_CACHE[key]
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            h.update(view[:n])
     _SHA_CACHE[key] = h.hexdigest()
     return _SHA_CACHE[key]
 
