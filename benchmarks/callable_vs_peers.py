@@ -34,12 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import precompile, tmbcalc_cmd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SHARED_BAM = HERE.parent.parent / "shared" / "data" / "bam"
@@ -59,16 +61,6 @@ def timed(cmd: list[str]) -> dict[str, float]:
     return {"wall": float(e), "cpu": float(u) + float(s), "rss_mb": int(m) / 1024}
 
 
-def tmbcalc_cmd() -> list[str]:
-    """The installed console script of this interpreter (not a pyenv shim, which adds its own
-    start-up), else ``python -m tmbcalc``."""
-    exe = Path(sys.executable).parent / "tmbcalc"
-    if exe.is_file():
-        return [str(exe)]
-    found = shutil.which("tmbcalc")
-    return [found] if found else [sys.executable, "-m", "tmbcalc"]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("workdir", nargs="?", default="/tmp/tmbcalc-bench-callable")
@@ -81,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
-    from common import precompile
     from make_bam import make
 
     precompile()
@@ -100,12 +91,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def scenario(bam: Path, bed: Path, n: int, q: int, repeats: int, out: Path, label: str) -> dict:
-    tb = [*tmbcalc_cmd(), "callable", str(bam), "--bed", str(bed), "--min-depth", str(n), "--mapq", str(q)]
+    base = tmbcalc_cmd()
+    args = ["callable", str(bam), "--bed", str(bed), "--min-depth", str(n), "--mapq", str(q)]
+    tb = [*base, *args]
     md = ["mosdepth", "-n", "-F", "1796", "-Q", str(q), "--quantize", f"0:{n}:"]
     sd = ["samtools", "depth", "-a", "-Q", str(q), "-b", str(bed), "-o", "/dev/null"]
     tools = {
         "tmbcalc --threads 1": [*tb, "--threads", "1", "-o", str(out / "tb1")],
         "tmbcalc --threads 2": [*tb, "--threads", "2", "-o", str(out / "tb2")],
+        # the same, without sha256-ing the BAM for provenance (peers hash nothing)
+        "tmbcalc --threads 2 --no-checksums": [*base, "--no-checksums", *args, "--threads", "2",
+                                               "-o", str(out / "tb2n")],
         "mosdepth -t 0": [*md, "-t", "0", str(out / "md0"), str(bam)],
         "mosdepth -t 1": [*md, "-t", "1", str(out / "md1"), str(bam)],
         "samtools depth": [*sd, str(bam)],
@@ -125,11 +121,11 @@ def scenario(bam: Path, bed: Path, n: int, q: int, repeats: int, out: Path, labe
     fp_bp = summary["footprint_bp"]
     print(f"\n== {label}\n{bam} ({n_reads:,} mapped reads), footprint {fp_bp:,} bp, min depth {n}, MAPQ {q}, "
           f"{repeats} interleaved repeats (median)")
-    print(f"{'tool':<22}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}")
+    print(f"{'tool':<36}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}")
     for k, v in med.items():
-        print(f"{k:<22}{v['wall']:>9.2f}{v['cpu']:>9.2f}{v['rss_mb']:>10.1f}")
+        print(f"{k:<36}{v['wall']:>9.2f}{v['cpu']:>9.2f}{v['rss_mb']:>10.1f}")
     ratios = {}
-    for t in ("tmbcalc --threads 1", "tmbcalc --threads 2"):
+    for t in ("tmbcalc --threads 1", "tmbcalc --threads 2", "tmbcalc --threads 2 --no-checksums"):
         ratios[t] = {
             "wall / mosdepth -t 1 (goal <= 1.0)": med[t]["wall"] / med["mosdepth -t 1"]["wall"],
             "wall / mosdepth -t 0": med[t]["wall"] / med["mosdepth -t 0"]["wall"],

@@ -1,6 +1,7 @@
 """Shared set-up for the side-by-side benchmark scripts."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,3 +18,13 @@ def precompile() -> None:
     """
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tmbcalc")], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def tmbcalc_cmd() -> list[str]:
+    """The installed console script of this interpreter (not a pyenv shim, which adds its own
+    start-up), else ``python -m tmbcalc``."""
+    exe = Path(sys.executable).parent / "tmbcalc"
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("tmbcalc")
+    return [found] if found else [sys.executable, "-m", "tmbcalc"]

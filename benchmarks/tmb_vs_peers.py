@@ -103,13 +103,13 @@ def main() -> int:
     ap.add_argument("--pytmb-repeat", type=int, default=1)
     a = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import precompile
+    from common import precompile, tmbcalc_cmd
 
     precompile()
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     vcf, bed = ensure_inputs(work, a.records)
-    tmbcalc = shutil.which("tmbcalc") or f"{sys.executable} -m tmbcalc"
+    tmbcalc = " ".join(tmbcalc_cmd())
     tmb = f"{tmbcalc} tmb {{vcf}} --bed {bed} --profile wes-merino --threads {{t}} --quiet -o {work}/bench"
     extra = a.threads - 1              # tmbcalc --threads N = N-1 extra BGZF threads, as bcftools --threads N-1
     load = os.getloadavg()

@@ -55,3 +55,20 @@ def test_provenance_versions_without_heavy_imports():
                           "assert re.match(r'^\\d+\\.\\d+', v['pysam']) and 'numpy' not in v\n"
                           "import numpy\nassert software_versions()['numpy'] == numpy.__version__")
     assert not mods & {"pandas", "pysam"}
+
+
+def test_no_checksums_option(tmp_path):
+    """--no-checksums: inputs described by name, size and mtime, sha256 null; default hashes."""
+    import hashlib
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent / "tmbcalc" / "examples"
+    vcf, bed = repo / "example_tumor_normal.vcf.gz", repo / "example_panel.bed"
+    for flag, out in (([], "a"), (["--no-checksums"], "b")):
+        subprocess.run([sys.executable, "-m", "tmbcalc", *flag, "tmb", str(vcf), "--bed", str(bed), "--quiet",
+                        "-o", str(tmp_path / out)], check=True, capture_output=True)
+    a = json.loads((tmp_path / "a.tmb.json").read_text())["provenance"]["inputs"]
+    b = json.loads((tmp_path / "b.tmb.json").read_text())["provenance"]["inputs"]
+    assert a["input"]["sha256"] == hashlib.sha256(vcf.read_bytes()).hexdigest()
+    assert b["input"]["sha256"] is None and b["input"]["bytes"] == vcf.stat().st_size
+    assert b["input"]["modified_utc"] == a["input"]["modified_utc"]

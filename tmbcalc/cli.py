@@ -52,6 +52,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="tmbcalc", description="Immunotherapy biomarkers from sequencing data: tumor "
                      "mutational burden, callable footprint, panel calibration and microsatellite instability.")
     parser.add_argument("--version", action="version", version=f"tmbcalc {__version__}")
+    parser.add_argument("--no-checksums", action="store_true",
+                        help="do not sha256 the input files for provenance (identify them by name, size and "
+                             "modification time): for very large BAM/CRAM inputs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     names = _command_names()
     chosen = _selected_command(argv, names) if argv is not None else None
@@ -78,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    if args.no_checksums:
+        from .provenance import set_checksums
+
+        set_checksums(False)
     try:
         return int(args.func(args) or 0)
     except TmbcalcError as exc:

@@ -34,10 +34,28 @@ def sha256_file(path: str | Path, chunk: int = 1 << 18) -> str:
     return _SHA_CACHE[key]
 
 
+_CHECKSUMS = True
+
+
+def set_checksums(enabled: bool) -> None:
+    """Turn input checksums on or off for this process (``tmbcalc --no-checksums``): hashing a
+    30 GB BAM costs ~20 s; without it inputs are identified by name, size and modification time."""
+    global _CHECKSUMS
+    _CHECKSUMS = bool(enabled)
+
+
+def checksums_enabled() -> bool:
+    return _CHECKSUMS
+
+
 def describe_input(path: str | Path) -> dict[str, Any]:
-    """Name, path, size and sha256 of one input file."""
+    """Name, path, size, modification time (UTC) and sha256 of one input file (sha256 ``None``
+    when checksums are off)."""
     p = Path(path)
-    return {"name": p.name, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+    st = p.stat()
+    mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).replace(microsecond=0).isoformat()
+    return {"name": p.name, "path": str(p), "bytes": st.st_size, "modified_utc": mtime,
+            "sha256": sha256_file(p) if _CHECKSUMS else None}
 
 
 def software_versions() -> dict[str, str]:

@@ -453,16 +453,18 @@ def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _warm_up(path: str | Path) -> None:
-    """Off the critical path, on a daemon thread: import the statistics module and hash the input for provenance (cached by :func:`tmbcalc.provenance.sha256_file`) while the
-    kernel, which releases the GIL, reads the records."""
+    """Off the critical path, on a daemon thread: import the statistics module and hash the input
+    for provenance (cached by :func:`tmbcalc.provenance.sha256_file`; not when checksums are off)
+    while the kernel, which releases the GIL, reads the records."""
     import threading
 
     def work() -> None:
         try:
             from . import stats  # noqa: F401
-            from .provenance import sha256_file
+            from .provenance import checksums_enabled, sha256_file
 
-            sha256_file(path)
+            if checksums_enabled():
+                sha256_file(path)
         except Exception:       # the real call later reports any problem
             pass
 
