@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the test suite needs on a fresh Debian machine, then tmbcalc itself (editable).
 #  - Debian: bcftools, samtools, tabix, bedtools, mosdepth (+ libhts-dev, which provides the
-#    libhts.so mosdepth loads), bwa: independent tools whose output the tests compare against.
+#    libhts.so mosdepth loads), bwa: independent tools whose output the tests compare against;
+#    libdeflate0: tmbcalc's fast BGZF readers (loaded at run time; tests cover both read paths).
 #  - PyPI: tmbcalc with its [test] extra (pytest, pytest-benchmark, hypothesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,10 +11,11 @@ tools=(bcftools samtools tabix bedtools mosdepth bwa)
 missing=()
 for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
 if [ ! -e /usr/lib/x86_64-linux-gnu/libhts.so ] && [ ! -e /usr/lib/libhts.so ]; then missing+=(libhts-dev); fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libdeflate\.so\.0'; then missing+=(libdeflate0); fi
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    bcftools samtools tabix bedtools mosdepth libhts-dev bwa >/dev/null
+    bcftools samtools tabix bedtools mosdepth libhts-dev libdeflate0 bwa >/dev/null
 fi
 python -m pip install -q --disable-pip-version-check -e '.[test]'

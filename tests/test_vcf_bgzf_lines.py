@@ -98,3 +98,15 @@ def test_truncation_anywhere_is_reported(big, tmp_path, cut):
     bad.write_bytes(data[: int(len(data) * cut)])
     with pytest.raises(InputError, match="cut.vcf.gz: compressed data is truncated or corrupt"):
         read_vcf(bad, threads=2)
+
+
+def test_libdeflate_path_is_active_when_installed():
+    """scripts/install-test-deps.sh installs libdeflate0, so the fast readers must be in use here
+    (otherwise the comparisons above would compare htslib with itself)."""
+    import ctypes.util
+
+    if ctypes.util.find_library("deflate") is None:
+        pytest.fail("libdeflate is not installed: run scripts/install-test-deps.sh")
+    from tmbcalc.ext import load_kernel
+
+    assert load_kernel("_msiprofile").FAST_BAM_AVAILABLE
