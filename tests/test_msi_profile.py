@@ -406,9 +406,9 @@ def test_kernel_rejects_an_unsorted_order(synthetic):
 # ---------------------------------------------------------------------------------------
 # The libdeflate BAM reader (default for BAM) against htslib's iterator
 # ---------------------------------------------------------------------------------------
-def _kernel_counts(bam, loci, fast, k=5):
+def _kernel_counts(bam, loci, fast, k=5, spec=None):
     """hist, rejected and reads returned by the kernel at all loci, with or without the
-    libdeflate reader."""
+    libdeflate reader; ``spec`` is the path handed to the kernel (default: ``bam``)."""
     from tmbcalc.ext import load_kernel
     from tmbcalc.msi.profile import anchor_codes, map_loci_to_file, open_alignment
 
@@ -420,9 +420,9 @@ def _kernel_counts(bam, loci, fast, k=5):
     order = np.ascontiguousarray(order[tid[order] >= 0])
     hist = np.zeros((len(loci), 61), dtype=np.int32)
     rej = np.zeros((len(loci), 6), dtype=np.int32)
-    n = kern.profile_range(str(bam).encode(), b"", tid, start, end, anchor_codes(loci.left_flank, k, "left"),
-                           anchor_codes(loci.right_flank, k, "right"), order, 0, len(order), 20, EXCL, 30,
-                           hist, rej, True, 0, fast)
+    n = kern.profile_range(str(spec or bam).encode(), b"", tid, start, end,
+                           anchor_codes(loci.left_flank, k, "left"), anchor_codes(loci.right_flank, k, "right"),
+                           order, 0, len(order), 20, EXCL, 30, hist, rej, True, 0, fast)
     return hist, rej, n
 
 
@@ -546,3 +546,126 @@ def test_read_without_sequence_is_an_anchor_mismatch(tmp_path):
         hist, rej, n = _kernel_counts(bam, loci, fast)
         assert n == 2 and hist[0, 30] == 1 and hist.sum() == 1
         assert rej[0].tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def _locus_bam(tmp_path, name, records):
+    """Reference with a 12-A repeat at [1001, 1013) on chrQ, a BAM of ``records`` (name, pos,
+    cigar or None, sequence) and the locus."""
+    rng = np.random.default_rng(6)
+    seq = "".join(rng.choice(list("ACGT"), 2_000))
+    seq = seq[:1_000] + "C" + "A" * 12 + "C" + seq[1_014:]
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrQ", "LN": len(seq)}]}
+    bam = tmp_path / name
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for qname, pos, cigar, s in records(seq):
+            a = pysam.AlignedSegment(out.header)
+            a.query_name, a.reference_id, a.reference_start, a.mapping_quality = qname, 0, pos, 60
+            if cigar is not None:
+                a.cigartuples = cigar
+            a.query_sequence = s
+            out.write(a)
+    pysam.index(str(bam))
+    loci = LociTable.from_rows([("chrQ", 1_001, 1_013, "A", 12, seq[991:1_001], seq[1_013:1_023], "")])
+    return bam, loci, seq
+
+
+def test_mapped_read_with_cigar_star_is_read_on_both_paths(tmp_path):
+    """CIGAR '*' on a mapped read with a sequence is valid SAM (htslib skips the CIGAR/SEQ length
+    check without a CIGAR): the fast reader must not call the BAM corrupt.  The read covers one
+    base, so it does not span the locus."""
+    bam, loci, _ = _locus_bam(tmp_path, "star.bam", lambda seq: [("full", 940, [(0, 150)], seq[940:1_090]),
+                                                                 ("star", 1_005, None, seq[940:1_090])])
+    assert pysam.view("-c", str(bam), "chrQ:997-1018").strip() == "2"  # both overlap the window
+    for fast in (True, False):
+        hist, rej, n = _kernel_counts(bam, loci, fast)
+        assert n == 2 and hist[0, 30] == 1 and hist.sum() == 1
+        assert rej[0].tolist() == [0, 0, 1, 0, 0, 0]
+
+
+def _bgzf_block(data: bytes) -> bytes:
+    """One BGZF block (gzip member with the BC extra field) holding ``data``."""
+    import struct
+    import zlib
+
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = comp.compress(data) + comp.flush()
+    head = b"\x1f\x8b\x08\x04\0\0\0\0\0\xff" + struct.pack("<HccHH", 6, b"B", b"C", 2, 25 + len(body))
+    return head + body + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def _raw_bam(path, seq, records):
+    """BAM written byte by byte (header block, one block of records, EOF block) for records the
+    pysam writer refuses to produce: (read name bytes as stored, pos, mate tid) of 150M reads."""
+    import struct
+
+    nt = {"A": 1, "C": 2, "G": 4, "T": 8}
+    recs = b""
+    for qname, pos, mtid in records:
+        s = seq[pos:pos + 150]
+        packed = bytes(nt[s[i]] << 4 | nt[s[i + 1]] for i in range(0, 150, 2))
+        body = (struct.pack("<iiBBHHHiiii", 0, pos, len(qname), 60, 4680, 1, 0, 150, mtid, -1, 0)
+                + qname + struct.pack("<I", 150 << 4) + packed + b"\x1e" * 150)
+        recs += struct.pack("<i", len(body)) + body
+    text = b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chrQ\tLN:2000\n"
+    head = (b"BAM\1" + struct.pack("<i", len(text)) + text + struct.pack("<ii", 1, 5) + b"chrQ\0"
+            + struct.pack("<i", 2000))
+    path.write_bytes(_bgzf_block(head) + _bgzf_block(recs) + _bgzf_block(b""))
+    return path
+
+
+def test_read_name_without_nul_is_repaired_as_htslib_does(tmp_path):
+    """A BAM record whose read name lacks the terminating NUL: htslib repairs it, so the fast
+    reader hands the block to htslib instead of refusing the file; 3 reads x 150M spanning the
+    repeat, all at the reference length."""
+    _, loci, seq = _locus_bam(tmp_path, "ref.bam", lambda seq: [])
+    raw = _raw_bam(tmp_path / "nonul.bam", seq, [(b"a\0", 940, -1), (b"nonul", 941, -1), (b"c\0", 942, -1)])
+    pysam.index(str(raw))
+    for fast in (True, False):
+        hist, rej, n = _kernel_counts(raw, loci, fast)
+        assert n == 3 and hist[0, 30] == 3 and hist.sum() == 3 and rej.sum() == 0
+
+
+def test_mate_contig_outside_the_header_is_an_error_on_both_paths(tmp_path):
+    """A record naming a mate contig the header does not have is refused by htslib (and by
+    'samtools view'); the fast reader must refuse it too instead of counting."""
+    _, loci, seq = _locus_bam(tmp_path, "ref.bam", lambda seq: [])
+    good = _raw_bam(tmp_path / "good.bam", seq, [(b"a\0", 940, -1), (b"b\0", 941, 0)])
+    pysam.index(str(good))
+    bad = _raw_bam(tmp_path / "bad.bam", seq, [(b"a\0", 940, -1), (b"b\0", 941, 7)])
+    (tmp_path / "bad.bam.bai").write_bytes((tmp_path / "good.bam.bai").read_bytes())  # same layout
+    with pytest.raises(pysam.utils.SamtoolsError):
+        pysam.view("-c", str(bad))
+    assert _kernel_counts(good, loci, True)[2] == 2
+    for fast in (True, False):
+        with pytest.raises(OSError, match="truncated or corrupt"):
+            _kernel_counts(bad, loci, fast)
+
+
+def test_path_only_htslib_opens_falls_back(tmp_path):
+    """'file.bam##idx##other.bai' names the index explicitly; open(2) cannot open that path, so
+    the kernel must read it with htslib rather than fail."""
+    bam, loci, seq = _locus_bam(tmp_path, "idx.bam", lambda seq: [(f"r{i}", 930 + i, [(0, 150)],
+                                                                   seq[930 + i:1_080 + i]) for i in range(4)])
+    other = tmp_path / "elsewhere.bai"
+    other.write_bytes((tmp_path / "idx.bam.bai").read_bytes())
+    spec = tmp_path / f"idx.bam##idx##{other}"
+    for fast in (True, False):
+        hist, rej, n = _kernel_counts(bam, loci, fast, spec=spec)
+        assert n == 4 and hist[0, 30] == 4 and rej.sum() == 0
+
+
+def test_contig_name_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    """A Latin-1 contig name (byte 0xE9) in the BAM header: InputError naming the file, not a
+    UnicodeDecodeError traceback."""
+    import struct
+
+    from tmbcalc.msi.profile import open_alignment
+
+    text = b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr\xe9\tLN:2000\n"
+    head = (b"BAM\1" + struct.pack("<i", len(text)) + text + struct.pack("<ii", 1, 5) + b"chr\xe9\0"
+            + struct.pack("<i", 2000))
+    bam = tmp_path / "latin.bam"
+    bam.write_bytes(_bgzf_block(head) + _bgzf_block(b""))
+    pysam.index(str(bam))
+    with pytest.raises(InputError, match="latin.bam: .*not UTF-8"):
+        open_alignment(bam, None)

@@ -110,3 +110,22 @@ def test_libdeflate_path_is_active_when_installed():
     from tmbcalc.ext import load_kernel
 
     assert load_kernel("_msiprofile").FAST_BAM_AVAILABLE
+
+
+def test_cut_at_a_block_boundary_is_reported_on_both_paths(tmp_path):
+    """Without its 28-byte end-of-file block a bgzipped VCF (or BCF) still decompresses cleanly,
+    to a shorter file: it must be refused, not counted, with and without libdeflate."""
+    path, _ = _make(tmp_path, 200)
+    bcf = tmp_path / "many.bcf"
+    run_tool("bcftools", "view", "-Ob", "-o", str(bcf), str(path))
+    for src in (path, bcf):
+        data = src.read_bytes()
+        assert data.endswith(bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000"))
+        cut = tmp_path / ("cut_" + src.name)
+        cut.write_bytes(data[:-28])
+        with pytest.raises(InputError, match="truncated"):
+            read_vcf(cut, threads=2)
+        code = f"from tmbcalc.io.vcf import read_vcf\nread_vcf({str(cut)!r})"
+        env = {**os.environ, "TMBCALC_NO_LIBDEFLATE": "1"}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode != 0 and "truncated" in out.stderr

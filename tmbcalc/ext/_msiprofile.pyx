@@ -29,8 +29,10 @@ every locus whose window it overlaps (binary search over the sorted windows).  A
 overlapping the windows of several loci is counted at each of them, exactly as with one query
 per locus.  For BAM, when the system libdeflate can be loaded, the kernel reads those chunks
 itself (large ``pread`` calls, libdeflate inflate + CRC32 check, records decoded as htslib's
-``bam_read1`` does); otherwise - CRAM, ``io_threads`` > 0, no libdeflate, or a CIGAR stored
-in a CG tag - one htslib multi-region iterator (``sam_itr_regions``) walks the same windows.
+``bam_read1`` does); otherwise - CRAM, ``io_threads`` > 0, no libdeflate, a path only htslib
+opens (URL, ``##idx##``), a CIGAR stored in a CG tag or a read name lacking its NUL (both
+repaired by htslib) - one htslib multi-region iterator (``sam_itr_regions``) walks the same
+windows.
 Both give identical counts (tested).
 
 Because the length comes from read *sequence* between anchors that are aligned outside the
@@ -247,6 +249,7 @@ cdef struct Reader:
     int64_t addr       # file offset of the inflated block
     int64_t next_addr  # file offset of the block after it
     void* dec
+    int32_t n_targets  # contigs in the header: a record's tid and mtid must be below it
 
 
 cdef inline uint32_t _le32(const uint8_t* p) noexcept nogil:
@@ -355,7 +358,8 @@ cdef int _read_bytes(Reader* z, uint8_t* dst, int64_t n) noexcept nogil:
 
 cdef int _read_record(Reader* z, bam1_t* b) noexcept nogil:
     """Decode the next BAM record into b as htslib's bam_read1 does (read name padded with NULs
-    to a multiple of 4 bytes): R_OK, R_ERR, or R_FALLBACK for a CIGAR kept in a CG tag."""
+    to a multiple of 4 bytes): R_OK, R_ERR, or R_FALLBACK for a CIGAR kept in a CG tag or a
+    read name without its NUL (htslib repairs both)."""
     cdef uint8_t x[36]
     cdef uint32_t bs, l_qname, extranul, n_cigar, l_data, m
     cdef int32_t l_qseq
@@ -386,8 +390,8 @@ cdef int _read_record(Reader* z, bam1_t* b) noexcept nogil:
     d = b.data
     if _read_bytes(z, d, l_qname) != R_OK:
         return R_ERR
-    if d[l_qname - 1] != 0:
-        return R_ERR
+    if d[l_qname - 1] != 0:  # htslib repairs a read name without its NUL: let it do so
+        return R_FALLBACK
     memset(d + l_qname, 0, extranul)
     if _read_bytes(z, d + l_qname + extranul, bs - 32 - l_qname) != R_OK:
         return R_ERR
@@ -404,12 +408,14 @@ cdef int _read_record(Reader* z, bam1_t* b) noexcept nogil:
     b.core.mtid = <int32_t> _le32(x + 24)
     b.core.mpos = <int32_t> _le32(x + 28)
     b.core.isize = <int32_t> _le32(x + 32)
+    if b.core.tid < -1 or b.core.tid >= z.n_targets or b.core.mtid < -1 or b.core.mtid >= z.n_targets:
+        return R_ERR  # as htslib's reader (ERANGE)
     cig = bam_get_cigar(b)
     if n_cigar == 2:  # kS mN placeholder: the real CIGAR is in the CG tag (htslib moves it back)
         if (cig[0] & 0xF) == BAM_CSOFT_CLIP and <int32_t> (cig[0] >> 4) == l_qseq \
                 and (cig[1] & 0xF) == BAM_CREF_SKIP:
             return R_FALLBACK
-    if l_qseq > 0 and not (b.core.flag & BAM_FUNMAP):  # as htslib: CIGAR and SEQ must agree
+    if n_cigar > 0 and l_qseq > 0 and not (b.core.flag & BAM_FUNMAP):  # as htslib: CIGAR, SEQ agree
         qlen = 0
         for j in range(n_cigar):
             if (0x193 >> (cig[j] & 0xF)) & 1:  # M I S = X consume the query
@@ -587,7 +593,7 @@ def header_info(bytes path):
 
     ``format`` is "bam" or "cram" ("" for anything else); ``sample`` is the SM of the first
     @RG line that has one, else None.  Raises OSError when the file cannot be opened or its
-    header read.  htslib's own messages are silenced.
+    header read, or a contig name is not UTF-8.  htslib's own messages are silenced.
     """
     cdef htsLogLevel level = hts_get_log_level()
     cdef htsFile* fp = NULL
@@ -611,7 +617,10 @@ def header_info(bytes path):
         hdr = sam_hdr_read(fp)
         if hdr == NULL:
             raise OSError("cannot read the alignment header")
-        names = [sam_hdr_tid2name(hdr, i).decode() for i in range(sam_hdr_nref(hdr))]
+        try:
+            names = [sam_hdr_tid2name(hdr, i).decode() for i in range(sam_hdr_nref(hdr))]
+        except UnicodeDecodeError:
+            raise OSError("a contig name in the header is not UTF-8 text") from None
         lengths = [int(sam_hdr_tid2len(hdr, i)) for i in range(sam_hdr_nref(hdr))]
         sample = None
         nrg = sam_hdr_count_lines(hdr, b"RG")
@@ -732,22 +741,23 @@ def profile_range(bytes path, bytes reference, const int32_t[::1] tid, const int
             rl = _free_reglist(rl, nreg)
             if chunks == NULL:
                 raise RuntimeError(f"cannot query {path.decode()} at the loci")
-            z.fd = posix_open(path, O_RDONLY)
+            z.fd = posix_open(path, O_RDONLY)  # fails for what only htslib opens (URL, ##idx##)
             z.cbuf = <uint8_t*> malloc(CBUF)
             z.ubuf = <uint8_t*> malloc(BLOCK)
             z.dec = bgzl_dfl_alloc()
-            if z.fd < 0:
-                raise OSError(f"cannot open {path.decode()}")
+            z.n_targets = sam_hdr_nref(hdr)
             if z.cbuf == NULL or z.ubuf == NULL or z.dec == NULL:
                 raise MemoryError()
-            with nogil:
-                r = _run_fast(&z, chunks, nchunks, b, &B, &P, start, end, left, right, hist,
-                              rejected, &nread)
+            r = R_FALLBACK
+            if z.fd >= 0:
+                with nogil:
+                    r = _run_fast(&z, chunks, nchunks, b, &B, &P, start, end, left, right, hist,
+                                  rejected, &nread)
             if r == R_ERR:
                 raise OSError(f"{path.decode()} is truncated or corrupt (read error)")
             if r == R_OK:
                 return nread
-            # a CG-tag CIGAR: start again with htslib, which restores it
+            # a CG-tag CIGAR or a read name without NUL: start again with htslib, which repairs it
             for j in range(n):
                 hist[B.si[j], :] = 0
                 rejected[B.si[j], :] = 0

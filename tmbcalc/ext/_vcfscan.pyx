@@ -45,6 +45,7 @@ cdef extern from "htslib/hts.h":
     int hts_set_threads(htsFile *fp, int n) nogil
     int hts_getline(htsFile *fp, int delimiter, kstring_t *str) nogil
     char *hts_format_description(const htsFormat *format) nogil
+    int hts_check_EOF(htsFile *fp) nogil
 
 cdef extern from "htslib/bgzf.h":
     pass
@@ -1405,6 +1406,7 @@ cdef class Scanner:
     cdef bgzl_t *fast              # libdeflate line reader for bgzipped text VCF (NULL: htslib reads)
     cdef AltInfo *altbuf
     cdef int altcap, is_text, pending, done
+    cdef bint eof_missing          # BGZF input without its end-of-file block: truncated
     cdef int64_t ordinal, last_pos
     cdef int32_t last_rid
     cdef bint keep_alleles
@@ -1441,6 +1443,7 @@ cdef class Scanner:
         self.fast = NULL
         self.pending = 0
         self.done = 0
+        self.eof_missing = False
         self.ordinal = 0
         self.last_pos = -1
         self.last_rid = -1
@@ -1460,6 +1463,9 @@ cdef class Scanner:
         try:
             self.fp = open_checked(path)
             fmt = hts_get_format(self.fp)
+            # a BGZF file cut at a block boundary reads as a shorter valid file: without the
+            # end-of-file marker, reaching the end is a read error (htslib only warns)
+            self.eof_missing = fmt.compression == bgzf and hts_check_EOF(self.fp) == 0
             # bgzipped text VCF: after the header, lines come from bgzf_lines.h (libdeflate, with
             # its own inflate thread when threads > 1) instead of htslib's zlib-based reader
             use_fast = fmt.format == vcf and fmt.compression == bgzf and bgzl_available() == 1
@@ -1687,6 +1693,8 @@ cdef class Scanner:
                         stop = 1
                         break
             self.cnt.records = self.ordinal
+            if ret == -1 and not stop and self.eof_missing:
+                ret = -2                  # clean end of data, but the file lost its last block(s)
             if perr:
                 err = VcfScanError("memory", "out of memory while reading records", self.ordinal)
                 self.close()
