@@ -597,3 +597,72 @@ def test_targets_reaching_outside_the_footprint(random_bams):
         assert row.median_depth == float(np.median(full[s:e]))
     in_fp = np.concatenate([full[100:900], full[1500:2500]])
     assert res.per_contig["mean_depth"].iloc[0] == pytest.approx(in_fp.mean())
+
+
+def test_mosdepth_mode_lone_uncovered_operation_never_gives_negative_depth(tmp_path):
+    """An earlier mate whose single CIGAR operation covers nothing (here 150D) and a contained
+    single-operation later mate: mosdepth's shortcut would remove depth the earlier mate never
+    added (negative depth, which crashed the histogram of long targets).  Expected: the explicit
+    per-base count (only the later mate covers bases)."""
+    hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrA", "LN": 200_000}]}
+    bam = write_bam(tmp_path / "lone.bam", [("p1", 0, 100, "150D", 99, 0, 120), ("p1", 0, 120, "30M", 147, 0, 100),
+                                            ("p2", 0, 150_000, "50M", 99, 0, 150_010),
+                                            ("p2", 0, 150_010, "60M", 147, 0, 150_000)], hdr=hdr)
+    full = oracle_depth(bam, "chrA", 0, 200_000)
+    assert np.array_equal(kdepth(bam, 0, [(0, 200_000)], mode=2), full)
+    for threads in (1, 2):  # one target longer than the histogram threshold, and cut by a chunk edge
+        res = compute_callable(bam, RegionSet.from_tuples([("chrA", 0, 200_000)]), min_depth=1, mapq=0,
+                               mate_overlap="mosdepth", threads=threads)
+        row = res.per_target.iloc[0]
+        assert row.median_depth == float(np.median(full))
+        assert row.mean_depth == pytest.approx(full.mean())
+        assert res.callable_bp == int((full >= 1).sum())
+
+
+def test_zero_length_record_alone_on_a_contig_is_an_na_row(tmp_path):
+    """A zero-length BED record on a contig without other records is an NA row, not an error."""
+    from tmbcalc.callable_core import compute
+    from tmbcalc.intervals import Targets
+
+    bam = write_bam(tmp_path / "z.bam", [("r1", 0, 100, "50M")])
+    tg = Targets(["A", "B"], [90, 50], [200, 50], ["t1", "z"], "mem.bed")
+    res = compute(bam, tg.footprint(), min_depth=1, mapq=0, targets=tg)
+    cols = res.target_columns
+    assert cols["chrom"] == ["chrA", "chrB"] and cols["name"] == ["t1", "z"]
+    assert cols["mean_depth"][0] == pytest.approx(50 / 110)  # by hand: 50 covered bases of 110
+    assert all(np.isnan(cols[k][1]) for k in ("mean_depth", "median_depth", "frac_ge_min_depth"))
+
+
+def test_mate_table_growth_and_orphan_pruning(tmp_path):
+    """Thousands of pending earlier mates (a pile-up of overlapping pairs) and of earlier mates
+    whose later mate is filtered out (MAPQ 0; dropped from the table once passed): depth equals
+    the explicit count (fragment mode) and mosdepth (mosdepth mode)."""
+    hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrA", "LN": 300_000}]}
+    rng = np.random.default_rng(11)
+    reads = []
+    for i in range(12000):  # a pile-up at 100 kb, then 1 fragment per bp with half the later mates MAPQ 0
+        p = int(rng.integers(100_000, 100_100)) if i < 2000 else int(rng.integers(150_000, 162_000))
+        q = p + int(rng.integers(0, 140))
+        name = f"f{i}" + "n" * int(rng.integers(0, 40))
+        reads.append((name, 0, p, "150M", 99, 0, q))
+        reads.append((name, 0, q, f"{int(rng.integers(20, 150))}M", 147, 0, p, 0 if rng.random() < 0.5 else 60))
+    bam = write_bam(tmp_path / "mates.bam", reads, hdr=hdr)
+    assert np.array_equal(kdepth(bam, 0, [(0, 300_000)], mapq=20, mode=1),
+                          oracle_depth(bam, "chrA", 0, 300_000, mapq=20))
+    md = expand(mosdepth_per_base(bam, tmp_path, mapq=20)["chrA"], 0, 300_000)
+    assert np.array_equal(kdepth(bam, 0, [(0, 300_000)], mapq=20, mode=2), md)
+
+
+def test_mosdepth_mode_chunk_starting_at_an_interval_start_does_not_depend_on_threads(tmp_path):
+    """With 2 threads the second chunk starts exactly at the second footprint interval; a
+    contained single-block later mate lies before it, inside its earlier mate that reaches into
+    the interval.  The chunk must see the same reads as the single-threaded scan (before the fix
+    only the chunk looked back, so --threads changed the callable bases)."""
+    hdr = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrA", "LN": 400_000}]}
+    bam = write_bam(tmp_path / "cut.bam", [("p1", 0, 99_900, "150M", 99, 0, 99_920),
+                                           ("p1", 0, 99_920, "30M", 147, 0, 99_900), ("x", 0, 99_990, "100M", 0)],
+                    hdr=hdr)
+    fp = RegionSet.from_tuples([("chrA", 0, 60_000), ("chrA", 100_000, 160_000)])  # cut at 100,000
+    res = [compute_callable(bam, fp, min_depth=2, mapq=0, mate_overlap="mosdepth", threads=t) for t in (1, 2)]
+    assert list(res[0].callable) == list(res[1].callable)
+    assert res[0].per_target.equals(res[1].per_target) and res[0].per_contig.equals(res[1].per_contig)

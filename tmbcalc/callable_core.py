@@ -98,10 +98,10 @@ def _kernel():
     return load_kernel("_depth")
 
 
-def open_alignment(path: Path, reference: Path | None, what: str, hts_threads: int = 0):
+def open_alignment(path: Path, reference: Path | None, what: str):
     """Open an alignment file with its index; raise InputError for every bad-input case."""
     try:
-        rdr = _kernel().DepthReader(str(path), None if reference is None else str(reference), hts_threads)
+        rdr = _kernel().DepthReader(str(path), None if reference is None else str(reference))
     except (OSError, ValueError):
         raise InputError(f"{what} is not a readable BAM/CRAM file", path) from None
     if rdr.is_cram and reference is None:
@@ -202,7 +202,9 @@ def compute(tumor_bam: str | Path, footprint: Footprint, *, normal_bam: str | Pa
             raise ContigMismatchError(f"contig length differs from the tumor's for {', '.join(diff[:6])} "
                                       f"(different reference?)", normal)
     if targets is not None and len(targets):
-        missing = sorted({c for c in targets.contigs if c not in footprint})
+        # (zero-length records have no bases: they become NA rows wherever they are)
+        missing = sorted({c for c, s, e in zip(targets.contigs, targets.starts, targets.ends)
+                          if e > s and c not in footprint})
         if missing:
             raise ContigMismatchError(f"targets on contig(s) {', '.join(missing[:6])} are outside the footprint",
                                       targets.source)
@@ -261,6 +263,7 @@ class _Job(NamedTuple):
     contig: str
     layout: list[tuple[int, int]]
     count_from: int
+    cut_inside: bool  # the chunk starts at a cut inside a footprint interval (not at its start)
     rows: list[int]  # target row per kernel target (negative: hidden footprint rows)
     t_starts: list[int]
     t_ends: list[int]
@@ -308,14 +311,15 @@ class _Plan:
         bounds = [region[0][0], *cuts, region[-1][1]]
         jobs = []
         prev_end = -1
+        interval_starts = {s for s, _ in region}
         for k in range(len(bounds) - 1):
             a, b = bounds[k], bounds[k + 1]
             layout = [(max(s, a), min(e, b)) for s, e in region if s < b and e > a]
             if not layout:
                 continue
             sel = [(max(s, a), min(e, b), i, s >= a and e <= b) for s, e, i in tgts if s < b and e > a]
-            jobs.append(_Job(c, layout, prev_end, [x[2] for x in sel], [x[0] for x in sel], [x[1] for x in sel],
-                             bytes(int(x[3]) for x in sel)))
+            jobs.append(_Job(c, layout, prev_end, layout[0][0] not in interval_starts, [x[2] for x in sel],
+                             [x[0] for x in sel], [x[1] for x in sel], bytes(int(x[3]) for x in sel)))
             prev_end = layout[-1][1]
         return jobs
 
@@ -439,8 +443,13 @@ def _run_jobs(spec: _ScanSpec, jobs: list[_Job], t_rdr, n_rdr, workers: int) -> 
                 pair = spare.pop() if spare else None
             if pair is None:
                 ref_s = None if spec.ref is None else str(spec.ref)
-                pair = (kernel.DepthReader(str(spec.tumor), ref_s, 0),
-                        kernel.DepthReader(str(spec.normal), ref_s, 0) if spec.has_normal else None)
+                path = spec.tumor
+                try:  # e.g. out of file handles: a one-line error, as for the first handle
+                    t = kernel.DepthReader(str(path), ref_s, 0)
+                    path = spec.normal
+                    pair = (t, kernel.DepthReader(str(path), ref_s, 0) if spec.has_normal else None)
+                except (OSError, ValueError) as exc:
+                    raise InputError(f"cannot open another reader for a worker thread ({exc})", path) from None
             local.t, local.n = pair
         return local.t, local.n
 
@@ -451,7 +460,9 @@ def _run_jobs(spec: _ScanSpec, jobs: list[_Job], t_rdr, n_rdr, workers: int) -> 
         n_tid = spec.n_tid[spec.n_native[c]] if nr is not None else -1
         try:
             query_from = -1
-            if spec.overlap == 2 and job.count_from >= 0:  # see _depth.earliest_start
+            # see _depth.earliest_start; only at cuts, so that the chunks of a footprint interval
+            # see the same reads as one scan of it (footprint interval starts get no look-back)
+            if spec.overlap == 2 and job.cut_inside:
                 start = job.layout[0][0]
                 query_from = kernel.earliest_start(tr, t_tid, start)
                 if nr is not None:

@@ -151,7 +151,7 @@ cdef int bgzf_load(Bgzf *z, int64_t addr) noexcept nogil:
     xlen = z.cbuf[10] | (z.cbuf[11] << 8)
     bsize = -1
     j = 12
-    while j + 4 <= 12 + xlen and j + 4 <= n:
+    while j + 6 <= 12 + xlen and j + 6 <= n:  # a BC subfield is 6 bytes
         if z.cbuf[j] == 66 and z.cbuf[j + 1] == 67 and z.cbuf[j + 2 + 0] == 2 and z.cbuf[j + 3] == 0:
             bsize = z.cbuf[j + 4] | (z.cbuf[j + 5] << 8)
             break
@@ -228,7 +228,8 @@ cdef struct Mate:
 
 cdef cppclass MateTable:
     # open addressing (linear probing, backward-shift deletion) keyed by the read name; names
-    # and blocks are appended to two arenas, compacted when mostly dead
+    # and blocks are appended to two arenas, compacted when mostly dead or the table is half
+    # full (compaction also drops entries whose later mate can no longer arrive, see mt_compact)
     vector[Mate] slots
     size_t live
     vector[char] names
@@ -274,19 +275,29 @@ cdef void mt_place(MateTable *M, Mate *e) noexcept nogil:
     M.slots[i] = e[0]
 
 
-cdef void mt_compact(MateTable *M) noexcept nogil:
-    """Rebuild the arenas (and the slots, at a size fitting the live entries)."""
+cdef void mt_compact(MateTable *M, int64_t now) noexcept nogil:
+    """Rebuild the arenas (and the slots, at a size fitting the live entries), dropping the
+    entries that ``end`` <= ``now``: their later mate starts before that end and reads come
+    sorted, so it was filtered out or is elsewhere and can no longer arrive."""
     cdef vector[Mate] old
     cdef vector[char] names
     cdef vector[int64_t] blks
     cdef size_t i, size = 1024
     cdef Mate e
+    M.live = 0
+    M.live_names = 0
+    M.live_blks = 0
+    for i in range(M.slots.size()):
+        if M.slots[i].h != 0 and M.slots[i].end > now:
+            M.live += 1
+            M.live_names += M.slots[i].name_len
+            M.live_blks += M.slots[i].blk_n
     while size < 4 * (M.live + 1):
         size *= 2
     old.swap(M.slots)
     M.slots.assign(size, Mate(0, 0, 0, 0, 0, 0, 0))
     for i in range(old.size()):
-        if old[i].h == 0:
+        if old[i].h == 0 or old[i].end <= now:
             continue
         e = old[i]
         e.name_off = <uint32_t>names.size()
@@ -300,8 +311,8 @@ cdef void mt_compact(MateTable *M) noexcept nogil:
 
 
 cdef void mt_put(MateTable *M, uint64_t h, const char *name, int n, vector[int64_t] &blk, int64_t end,
-                 uint32_t ncig) noexcept nogil:
-    """Insert (or replace) the entry of ``name``."""
+                 uint32_t ncig, int64_t now) noexcept nogil:
+    """Insert (or replace) the entry of ``name`` (``now``: position of the current read)."""
     cdef Py_ssize_t i = mt_find(M, h, name, n)
     cdef Mate e
     if i >= 0:
@@ -310,7 +321,7 @@ cdef void mt_put(MateTable *M, uint64_t h, const char *name, int n, vector[int64
         mt_erase(M, <size_t>i)
     if (M.live + 1) * 2 > M.slots.size() or M.names.size() > 2 * M.live_names + 65536 \
             or M.blks.size() > 2 * M.live_blks + 65536:
-        mt_compact(M)
+        mt_compact(M, now)
     e.h = h
     e.name_off = <uint32_t>M.names.size()
     e.name_len = <uint32_t>n
@@ -490,12 +501,14 @@ cdef inline int process_read(Stream *T, int64_t pos, int64_t endpos, uint16_t fl
                                                                 mt_find(&S.seen, h, qname, l_qname) < 0)):
             # earlier mate of a pair whose later mate starts inside it: remember its blocks,
             # end position and n_cigar (the last two for the mosdepth-compatible mode)
-            mt_put(&S.seen, h, qname, l_qname, S.blk, endpos, n_cigar)
+            mt_put(&S.seen, h, qname, l_qname, S.blk, endpos, n_cigar, pos)
         elif S.seen.live:
             k = mt_find(&S.seen, h, qname, l_qname)
             if k >= 0:
                 mate = &S.seen.slots[k]
-                if P.overlap_mode == 2 and mate.ncig == 1 and n_cigar == 1:
+                if P.overlap_mode == 2 and mate.ncig == 1 and n_cigar == 1 and mate.blk_n == 2:
+                    # mosdepth's shortcut; only when the earlier mate's one operation is covered
+                    # (for a lone D/N/S/I it would make the depth negative, as it does in mosdepth)
                     add_range(T, S.first, pos, mate.end, -1)
                 else:
                     subtract_intersection(T, S.first, S.blk, S.seen.blks.data() + mate.blk_off, mate.blk_n)
