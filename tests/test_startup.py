@@ -64,9 +64,11 @@ def test_no_checksums_option(tmp_path):
 
     repo = Path(__file__).resolve().parent.parent / "tmbcalc" / "examples"
     vcf, bed = repo / "example_tumor_normal.vcf.gz", repo / "example_panel.bed"
-    for flag, out in (([], "a"), (["--no-checksums"], "b")):
-        subprocess.run([sys.executable, "-m", "tmbcalc", *flag, "tmb", str(vcf), "--bed", str(bed), "--quiet",
-                        "-o", str(tmp_path / out)], check=True, capture_output=True)
+    for before, after, out in (([], [], "a"), (["--no-checksums"], [], "b"), ([], ["--no-checksums"], "c")):
+        subprocess.run([sys.executable, "-m", "tmbcalc", *before, "tmb", str(vcf), "--bed", str(bed), "--quiet",
+                        *after, "-o", str(tmp_path / out)], check=True, capture_output=True)
+    c = json.loads((tmp_path / "c.tmb.json").read_text())["provenance"]["inputs"]
+    assert c["input"]["sha256"] is None
     a = json.loads((tmp_path / "a.tmb.json").read_text())["provenance"]["inputs"]
     b = json.loads((tmp_path / "b.tmb.json").read_text())["provenance"]["inputs"]
     assert a["input"]["sha256"] == hashlib.sha256(vcf.read_bytes()).hexdigest()

@@ -71,6 +71,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             mod.register(p)
             if p.get_default("func") is None:
                 p.set_defaults(func=mod.run)
+            # also accepted after the command name (SUPPRESS: absent here leaves the top-level value)
+            p.add_argument("--no-checksums", action="store_true", default=argparse.SUPPRESS,
+                           help="do not sha256 the input files for provenance (see tmbcalc -h)")
     return parser
 
 
