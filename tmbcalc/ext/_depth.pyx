@@ -35,7 +35,6 @@ from libc.string cimport memcpy, memcmp
 from libc.math cimport NAN
 from posix.unistd cimport pread, close
 from posix.fcntl cimport open as posix_open, O_RDONLY
-from posix.dlfcn cimport dlopen, dlsym, RTLD_NOW, RTLD_LOCAL
 from libcpp.vector cimport vector
 from libcpp.algorithm cimport nth_element, sort as cpp_sort
 from libcpp.utility cimport pair
@@ -87,36 +86,15 @@ HIST_MIN_LEN = 1 << 16  # targets longer than this keep a depth histogram instea
 # present (loaded at run time with dlopen, so it is optional) BAM blocks are inflated with it
 # and records parsed here.  The chunk list still comes from htslib's index; CRAM, and BAMs
 # whose long CIGARs live in a CG tag, use the htslib iterator.
-ctypedef void *(*deflate_alloc_t)() noexcept nogil
-ctypedef int (*deflate_decompress_t)(void *, const void *, size_t, void *, size_t, size_t *) noexcept nogil
-ctypedef void (*deflate_free_t)(void *) noexcept nogil
-ctypedef uint32_t (*deflate_crc32_t)(uint32_t, const void *, size_t) noexcept nogil
-
-cdef deflate_alloc_t _dfl_alloc = NULL
-cdef deflate_decompress_t _dfl_decompress = NULL
-cdef deflate_free_t _dfl_free = NULL
-cdef deflate_crc32_t _dfl_crc32 = NULL
+cdef extern from "bgzf_lines.h":  # libdeflate, loaded with dlopen (shared with the VCF and MSI readers)
+    int bgzl_available()  # 1 if loaded; TMBCALC_NO_LIBDEFLATE=1 turns it off
+    void *bgzl_dfl_alloc() noexcept nogil
+    void bgzl_dfl_free(void *) noexcept nogil
+    long bgzl_block_size(const uint8_t *p, size_t avail, size_t *need) noexcept nogil
+    long bgzl_inflate_block(void *dec, const uint8_t *p, size_t total, void *out) noexcept nogil
 
 
-cdef void _load_libdeflate():
-    global _dfl_alloc, _dfl_decompress, _dfl_free, _dfl_crc32
-    cdef void *h = NULL
-    for name in (b"libdeflate.so.0", b"libdeflate.so"):
-        h = dlopen(name, RTLD_NOW | RTLD_LOCAL)
-        if h != NULL:
-            break
-    if h == NULL:
-        return
-    _dfl_alloc = <deflate_alloc_t>dlsym(h, b"libdeflate_alloc_decompressor")
-    _dfl_decompress = <deflate_decompress_t>dlsym(h, b"libdeflate_deflate_decompress")
-    _dfl_free = <deflate_free_t>dlsym(h, b"libdeflate_free_decompressor")
-    _dfl_crc32 = <deflate_crc32_t>dlsym(h, b"libdeflate_crc32")
-    if _dfl_alloc == NULL or _dfl_decompress == NULL or _dfl_free == NULL or _dfl_crc32 == NULL:
-        _dfl_alloc = NULL
-
-
-_load_libdeflate()
-FAST_BAM_AVAILABLE = _dfl_alloc != NULL
+FAST_BAM_AVAILABLE = bgzl_available() == 1
 
 DEF_BLOCK = 65536
 
@@ -141,37 +119,21 @@ cdef inline uint32_t le32(const uint8_t *p) noexcept nogil:
 cdef int bgzf_load(Bgzf *z, int64_t addr) noexcept nogil:
     """Load and inflate the BGZF block at ``addr``: 0 ok, 1 end of file, -1 corrupt/truncated."""
     cdef ssize_t n = pread(z.fd, z.cbuf, 65536, addr)
-    cdef int xlen, bsize, total, dlen, j
-    cdef uint32_t isize
-    cdef size_t actual = 0
+    cdef size_t need = 0
+    cdef long total, isize
     if n == 0:
         return 1
-    if n < 18 or z.cbuf[0] != 31 or z.cbuf[1] != 139 or z.cbuf[2] != 8 or (z.cbuf[3] & 4) == 0:
+    if n < 0:
         return -1
-    xlen = z.cbuf[10] | (z.cbuf[11] << 8)
-    bsize = -1
-    j = 12
-    while j + 6 <= 12 + xlen and j + 6 <= n:  # a BC subfield is 6 bytes
-        if z.cbuf[j] == 66 and z.cbuf[j + 1] == 67 and z.cbuf[j + 2 + 0] == 2 and z.cbuf[j + 3] == 0:
-            bsize = z.cbuf[j + 4] | (z.cbuf[j + 5] << 8)
-            break
-        j += 4 + (z.cbuf[j + 2] | (z.cbuf[j + 3] << 8))
-    if bsize < 0:
+    total = bgzl_block_size(z.cbuf, <size_t> n, &need)
+    if total <= 0 or total > n:  # not BGZF, or cut short (a block is at most 64 KiB)
         return -1
-    total = bsize + 1
-    if total > n or total < 12 + xlen + 8:
-        return -1
-    isize = le32(z.cbuf + total - 4)
-    if isize > 65536:
-        return -1
-    dlen = total - 12 - xlen - 8
-    if _dfl_decompress(z.dec, z.cbuf + 12 + xlen, dlen, z.ubuf, isize, &actual) != 0 or actual != isize:
-        return -1
-    if _dfl_crc32(0, z.ubuf, isize) != le32(z.cbuf + total - 8):  # CRC32 of the block, as htslib checks
+    isize = bgzl_inflate_block(z.dec, z.cbuf, <size_t> total, z.ubuf)
+    if isize < 0:
         return -1
     z.addr = addr
     z.next_addr = addr + total
-    z.ulen = <int>isize
+    z.ulen = <int> isize
     z.upos = 0
     return 0
 
@@ -737,7 +699,7 @@ cdef class DepthReader:
             self.z.fd = posix_open(bpath, O_RDONLY)
             self.z.cbuf = <uint8_t *>malloc(65536)
             self.z.ubuf = <uint8_t *>malloc(65536)
-            self.z.dec = _dfl_alloc()
+            self.z.dec = bgzl_dfl_alloc()
             self.z.ulen = 0
             self.z.upos = 0
             self.z.addr = 0
@@ -752,7 +714,7 @@ cdef class DepthReader:
         if self.z.ubuf != NULL:
             free(self.z.ubuf)
         if self.z.dec != NULL:
-            _dfl_free(self.z.dec)
+            bgzl_dfl_free(self.z.dec)
         if self.b != NULL:
             bam_destroy1(self.b)
         if self.idx != NULL:

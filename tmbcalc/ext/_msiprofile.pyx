@@ -222,9 +222,9 @@ cdef inline void _count(bam1_t* b, Py_ssize_t i, int64_t A, int64_t B, int64_t r
 cdef extern from "bgzf_lines.h":  # libdeflate, loaded with dlopen (shared with the VCF reader)
     int bgzl_available()  # 1 if loaded; TMBCALC_NO_LIBDEFLATE=1 turns it off
     void* bgzl_dfl_alloc() noexcept nogil
-    int bgzl_dfl_decompress(void*, const void*, size_t, void*, size_t, size_t*) noexcept nogil
     void bgzl_dfl_free(void*) noexcept nogil
-    uint32_t bgzl_dfl_crc32(uint32_t, const void*, size_t) noexcept nogil
+    long bgzl_block_size(const uint8_t* p, size_t avail, size_t* need) noexcept nogil
+    long bgzl_inflate_block(void* dec, const uint8_t* p, size_t total, void* out) noexcept nogil
 
 
 FAST_BAM_AVAILABLE = bgzl_available() == 1
@@ -287,42 +287,25 @@ cdef int _fill(Reader* z, int64_t addr, int64_t need) noexcept nogil:
 
 cdef int _load_block(Reader* z, int64_t addr) noexcept nogil:
     """Inflate the BGZF block at ``addr``: R_OK, R_EOF (no block there) or R_ERR."""
-    cdef int r, xlen, bsize, total, j
-    cdef uint32_t isize
-    cdef size_t actual = 0
+    cdef int r
+    cdef size_t need = 18
+    cdef long total = 0, isize
     cdef const uint8_t* p
-    r = _fill(z, addr, 18)
+    r = _fill(z, addr, <int64_t> need)
     if r == 1:
         return R_EOF
     if r < 0:
         return R_ERR
-    p = z.cbuf + (addr - z.cbeg)
-    if p[0] != 31 or p[1] != 139 or p[2] != 8 or (p[3] & 4) == 0:
-        return R_ERR
-    xlen = p[10] | (p[11] << 8)
-    if _fill(z, addr, 12 + xlen) != 0:
-        return R_ERR
-    p = z.cbuf + (addr - z.cbeg)
-    bsize = -1
-    j = 12
-    while j + 6 <= 12 + xlen:  # the BC subfield holds the block size - 1
-        if p[j] == 66 and p[j + 1] == 67 and p[j + 2] == 2 and p[j + 3] == 0:
-            bsize = p[j + 4] | (p[j + 5] << 8)
-            break
-        j += 4 + (p[j + 2] | (p[j + 3] << 8))
-    if bsize < 0:
-        return R_ERR
-    total = bsize + 1
-    if total < 12 + xlen + 8 or _fill(z, addr, total) != 0:
+    while total == 0:  # the header may need more bytes than the first read gave
+        if _fill(z, addr, <int64_t> need) != 0:
+            return R_ERR
+        p = z.cbuf + (addr - z.cbeg)
+        total = bgzl_block_size(p, <size_t> (z.cbeg + z.clen - addr), &need)
+    if total < 0 or _fill(z, addr, total) != 0:
         return R_ERR
     p = z.cbuf + (addr - z.cbeg)
-    isize = _le32(p + total - 4)
-    if isize > BLOCK:
-        return R_ERR
-    if bgzl_dfl_decompress(z.dec, p + 12 + xlen, total - 12 - xlen - 8, z.ubuf, isize, &actual) != 0 \
-            or actual != isize:
-        return R_ERR
-    if bgzl_dfl_crc32(0, z.ubuf, isize) != _le32(p + total - 8):  # as htslib checks
+    isize = bgzl_inflate_block(z.dec, p, <size_t> total, z.ubuf)
+    if isize < 0:
         return R_ERR
     z.addr = addr
     z.next_addr = addr + total

@@ -55,6 +55,39 @@ static int bgzl_available(void) {
     return bgzl_loaded;
 }
 
+static inline uint32_t bgzl_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* Size of the BGZF block starting at p, read from its header (the BC extra subfield holds the size
+ * minus one): > 0 the whole block's size; 0 if the header is longer than the `avail` bytes given
+ * (*need is then set to the bytes needed); -1 if p is not a BGZF block header. */
+static long bgzl_block_size(const uint8_t *p, size_t avail, size_t *need) {
+    if (avail < 18) { *need = 18; return 0; }
+    if (p[0] != 31 || p[1] != 139 || p[2] != 8 || (p[3] & 4) == 0) return -1;
+    size_t xlen = (size_t)(p[10] | (p[11] << 8));
+    if (avail < 12 + xlen) { *need = 12 + xlen; return 0; }
+    for (size_t j = 12; j + 6 <= 12 + xlen;) {
+        size_t slen = (size_t)(p[j + 2] | (p[j + 3] << 8));
+        if (p[j] == 66 && p[j + 1] == 67 && slen == 2) {
+            long total = (long)(p[j + 4] | (p[j + 5] << 8)) + 1;
+            return total < (long)(12 + xlen + 8) ? -1 : total;
+        }
+        j += 4 + slen;
+    }
+    return -1;
+}
+
+/* Inflate the complete BGZF block p[0, total) into out (room for 65536 bytes), checking its
+ * length and CRC32 as htslib does: the inflated length, or -1 if the block is corrupt. */
+static long bgzl_inflate_block(void *dec, const uint8_t *p, size_t total, void *out) {
+    size_t xlen = (size_t)(p[10] | (p[11] << 8)), actual = 0;
+    uint32_t isize = bgzl_le32(p + total - 4);
+    if (isize > 65536) return -1;
+    if (bgzl_dfl_decompress(dec, p + 12 + xlen, total - 12 - xlen - 8, out, isize, &actual) != 0 ||
+        actual != isize || bgzl_dfl_crc32(0, out, isize) != bgzl_le32(p + total - 8))
+        return -1;
+    return (long)isize;
+}
+
 #define BGZL_SLOTS 3
 #define BGZL_CSLAB (1 << 20)       /* compressed bytes read per slab (whole blocks only) */
 #define BGZL_USLAB (4 << 20)       /* uncompressed capacity of a slab buffer (+1 for a NUL) */
@@ -92,8 +125,6 @@ typedef struct {
     int final_status;              /* 0 running, 1 eof reached, -1 error reached */
 } bgzl_t;
 
-static inline uint32_t bgzl_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
 /* Inflate whole blocks starting at z->coff into `s`; sets s->status and advances z->coff. */
 static void bgzl_fill(bgzl_t *z, bgzl_slot_t *s) {
     ssize_t n = pread(z->fd, z->cbuf, BGZL_CSLAB, z->coff);
@@ -102,46 +133,26 @@ static void bgzl_fill(bgzl_t *z, bgzl_slot_t *s) {
     s->status = 0;
     if (n < 0) { s->status = -1; return; }
     if (n == 0) { s->status = 1; return; }
-    while (1) {
+    while (at < (size_t)n) {
         const uint8_t *b = z->cbuf + at;
-        size_t avail = (size_t)n - at;
-        if (avail == 0) break;
-        if (avail < 18) {
-            if (at == 0) { s->status = -1; return; }   /* a block header cut short: truncated */
+        size_t avail = (size_t)n - at, need = 0;
+        long total = bgzl_block_size(b, avail, &need);
+        if (total < 0) { s->status = -1; return; }
+        if (total == 0 || (size_t)total > avail) {      /* block continues past this read */
+            if (at == 0 && (ssize_t)avail < BGZL_CSLAB) { s->status = -1; return; }   /* cut short */
             break;                                      /* re-read from this block next slab */
         }
-        if (b[0] != 31 || b[1] != 139 || b[2] != 8 || (b[3] & 4) == 0) { s->status = -1; return; }
-        int xlen = b[10] | (b[11] << 8), bsize = -1;
-        for (int j = 12; j + 4 <= 12 + xlen && (size_t)(j + 6) <= avail;) {
-            int slen = b[j + 2] | (b[j + 3] << 8);
-            if (b[j] == 66 && b[j + 1] == 67 && slen == 2) { bsize = b[j + 4] | (b[j + 5] << 8); break; }
-            j += 4 + slen;
-        }
-        if (bsize < 0) { s->status = -1; return; }
-        size_t total = (size_t)bsize + 1;
-        if (total < (size_t)(12 + xlen + 8)) { s->status = -1; return; }
-        if (total > avail) {
-            if (at == 0 && (ssize_t)avail < BGZL_CSLAB) { s->status = -1; return; }  /* cut short */
-            break;
-        }
-        uint32_t isize = bgzl_le32(b + total - 4);
-        if (isize > BGZL_BLOCK) { s->status = -1; return; }
-        if (s->len + isize > BGZL_USLAB) break;
-        size_t actual = 0;
-        if (bgzl_dfl_decompress(z->dec, b + 12 + xlen, total - 12 - xlen - 8, s->data + s->len, isize,
-                                &actual) != 0 || actual != isize ||
-            bgzl_dfl_crc32(0, s->data + s->len, isize) != bgzl_le32(b + total - 8)) {
-            s->status = -1;
-            return;
-        }
+        if (s->len + BGZL_BLOCK > BGZL_USLAB) break;
+        long isize = bgzl_inflate_block(z->dec, b, (size_t)total, s->data + s->len);
+        if (isize < 0) { s->status = -1; return; }
         if (z->skip > 0) {                               /* first block: drop what the header used */
-            if ((uint32_t)z->skip > isize) { s->status = -1; return; }
-            memmove(s->data + s->len, s->data + s->len + z->skip, isize - z->skip);
+            if (z->skip > isize) { s->status = -1; return; }
+            memmove(s->data + s->len, s->data + s->len + z->skip, (size_t)(isize - z->skip));
             isize -= z->skip;
             z->skip = 0;
         }
-        s->len += isize;
-        at += total;
+        s->len += (size_t)isize;
+        at += (size_t)total;
     }
     z->coff += (int64_t)at;
 }
