@@ -86,12 +86,7 @@ HIST_MIN_LEN = 1 << 16  # targets longer than this keep a depth histogram instea
 # present (loaded at run time with dlopen, so it is optional) BAM blocks are inflated with it
 # and records parsed here.  The chunk list still comes from htslib's index; CRAM, and BAMs
 # whose long CIGARs live in a CG tag, use the htslib iterator.
-cdef extern from "bgzf_lines.h":  # libdeflate, loaded with dlopen (shared with the VCF and MSI readers)
-    int bgzl_available()  # 1 if loaded; TMBCALC_NO_LIBDEFLATE=1 turns it off
-    void *bgzl_dfl_alloc() noexcept nogil
-    void bgzl_dfl_free(void *) noexcept nogil
-    long bgzl_block_size(const uint8_t *p, size_t avail, size_t *need) noexcept nogil
-    long bgzl_inflate_block(void *dec, const uint8_t *p, size_t total, void *out) noexcept nogil
+from tmbcalc.ext._bgzl cimport *  # bgzf_lines.h: libdeflate BGZF reading
 
 
 FAST_BAM_AVAILABLE = bgzl_available() == 1

@@ -219,12 +219,7 @@ cdef inline void _count(bam1_t* b, Py_ssize_t i, int64_t A, int64_t B, int64_t r
 # inflated (and CRC-checked) with libdeflate, records decoded into a ``bam1_t`` exactly as
 # htslib's ``bam_read1`` lays them out.  CRAM, decompression threads, and BAMs whose long CIGARs
 # live in a CG tag use the htslib multi-region iterator instead; both give the same counts.
-cdef extern from "bgzf_lines.h":  # libdeflate, loaded with dlopen (shared with the VCF reader)
-    int bgzl_available()  # 1 if loaded; TMBCALC_NO_LIBDEFLATE=1 turns it off
-    void* bgzl_dfl_alloc() noexcept nogil
-    void bgzl_dfl_free(void*) noexcept nogil
-    long bgzl_block_size(const uint8_t* p, size_t avail, size_t* need) noexcept nogil
-    long bgzl_inflate_block(void* dec, const uint8_t* p, size_t total, void* out) noexcept nogil
+from tmbcalc.ext._bgzl cimport *  # bgzf_lines.h: libdeflate BGZF reading
 
 
 FAST_BAM_AVAILABLE = bgzl_available() == 1

@@ -56,13 +56,7 @@ cdef extern from *:
     """
     uint64_t tmbcalc_vcf_voffset(htsFile *fp) nogil
 
-cdef extern from "bgzf_lines.h":
-    ctypedef struct bgzl_t:
-        pass
-    int bgzl_available() nogil
-    bgzl_t *bgzl_open(const char *path, uint64_t voffset, int threaded) nogil
-    int bgzl_getline(bgzl_t *z, char **line, size_t *len) nogil
-    void bgzl_close(bgzl_t *z) nogil
+from tmbcalc.ext._bgzl cimport *  # bgzf_lines.h: libdeflate BGZF reading
 
 cdef extern from "htslib/vcf.h":
     ctypedef struct bcf_hrec_t:
