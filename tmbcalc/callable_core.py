@@ -571,6 +571,5 @@ def _comment_header(provenance: Mapping[str, Any]) -> str:
                                            for k, v in p.get("inputs", {}).items()}, sort_keys=True) + "\n")
 
 
-__all__ = ["compute", "CoreResult", "Targets", "write_outputs", "summary_json", "merge_intervals",
-           "intersect_intervals", "mosdepth_equivalent", "DEFAULT_MAPQ", "DEFAULT_EXCLUDE_FLAGS",
-           "MATE_OVERLAP_MODES"]
+__all__ = ["compute", "CoreResult", "write_outputs", "summary_json", "mosdepth_equivalent", "DEFAULT_MAPQ",
+           "DEFAULT_EXCLUDE_FLAGS", "MATE_OVERLAP_MODES"]

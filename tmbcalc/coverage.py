@@ -26,6 +26,7 @@ import numpy as np
 
 from . import callable_core as core
 from .callable_core import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES, mosdepth_equivalent
+from .intervals import Footprint, Targets
 from .io.bed import BedRecords
 from .regions import RegionSet
 
@@ -106,7 +107,7 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
     fp = {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in footprint.by_contig.items()}
     tg = None
     if targets is not None:
-        tg = core.Targets(list(targets.contigs), targets.starts.tolist(), targets.ends.tolist(),
+        tg = Targets(list(targets.contigs), targets.starts.tolist(), targets.ends.tolist(),
                           list(targets.names), targets.source)
     res = core.compute(tumor_bam, fp, normal_bam=normal_bam, min_depth=min_depth,
                        min_normal_depth=min_normal_depth, mapq=mapq, exclude_flags=exclude_flags,
@@ -129,7 +130,7 @@ def from_core(res: core.CoreResult, footprint: RegionSet | None = None) -> Calla
                           native_names=res.native_names, contig_order=res.contig_order)
 
 
-def _regionset(intervals: core.Footprint) -> RegionSet:
+def _regionset(intervals: Footprint) -> RegionSet:
     """RegionSet of already sorted, merged interval lists."""
     return RegionSet({c: (np.array([s for s, _ in iv], dtype=np.int64), np.array([e for _, e in iv], dtype=np.int64))
                       for c, iv in intervals.items()})
