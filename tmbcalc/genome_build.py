@@ -17,7 +17,7 @@ decide it, the run is refused with a one-line message saying how to state it.  T
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,6 @@ import numpy as np
 
 from .contigs import BUILD_LENGTHS, canonical, detect_build
 from .errors import ContigMismatchError, InputError, UsageError
-from .regions import RegionSet
 
 BUILDS = tuple(BUILD_LENGTHS)
 # decided from footprint shares when the best build holds at least MIN_IN_FOOTPRINT positions and
@@ -107,28 +106,6 @@ def decide_declared(stated: str | None, claims: Sequence[BuildClaim]) -> BuildCa
     return None
 
 
-def count_in_footprints(tables: Iterable[Any], footprints: Mapping[str, RegionSet]) -> tuple[int, dict[str, int]]:
-    """(variant rows read, rows whose span [pos, pos+max(len(REF),1)) overlaps each build's footprint).
-
-    ``tables`` yields :class:`~tmbcalc.variants.VariantTable` chunks (canonical contigs)."""
-    total, inside = 0, {b: 0 for b in footprints}
-    for t in tables:
-        n = len(t)
-        if not n:
-            continue
-        total += n
-        start = t["pos"].astype(np.int64)
-        end = start + np.maximum(t["ref_len"].astype(np.int64), 1)
-        contig = t["contig"]
-        for ci, name in enumerate(t.contigs):
-            sel = contig == ci
-            if not sel.any():
-                continue
-            for b, regions in footprints.items():
-                inside[b] += int(np.count_nonzero(regions.overlaps(name, start[sel], end[sel])))
-    return total, inside
-
-
 def decide_from_shares(total: int, inside: Mapping[str, int], what: str, source: str) -> BuildCall:
     """The build whose footprint holds clearly the most variant positions, else refuse.
 
@@ -190,5 +167,5 @@ def track_max_end(max_end: dict[str, int], table: Any) -> None:
 
 
 __all__ = ["BuildCall", "BuildClaim", "BUILDS", "HOW_TO_STATE", "check_stated", "claim_from_meta",
-           "decide_declared", "count_in_footprints", "decide_from_shares", "builds_fitting", "positions_call",
+           "decide_declared", "decide_from_shares", "builds_fitting", "positions_call",
            "check_positions_fit", "track_max_end"]

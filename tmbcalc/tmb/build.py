@@ -9,13 +9,16 @@ footprint the build is left to the positions (:func:`tmbcalc.genome_build.positi
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputError
-from ..genome_build import (HOW_TO_STATE, BuildCall, BuildClaim, claim_from_meta, count_in_footprints,
-                            decide_declared, decide_from_shares)
+from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, claim_from_meta, decide_declared, decide_from_shares
+from ..regions import RegionSet
 from ..variants import VariantTable
+from .rules import in_footprint
 from .sources import VariantSource
 
 
@@ -55,6 +58,18 @@ def decide_build(parts: Sequence[VariantSource], stated: str | None, panel, bams
     return decide_from_shares(total, inside, f"panel {panel.id}'s", name)
 
 
+def count_in_footprints(tables: Iterable[VariantTable], footprints: Mapping[str, RegionSet]
+                        ) -> tuple[int, dict[str, int]]:
+    """(variant rows read, rows inside each build's footprint), "inside" by the TMB rule's overlap
+    convention (:func:`~tmbcalc.tmb.rules.in_footprint`: the bases a variant changes)."""
+    total, inside = 0, {b: 0 for b in footprints}
+    for t in tables:
+        total += len(t)
+        for b, regions in footprints.items():
+            inside[b] += int(np.count_nonzero(in_footprint(t, regions)))
+    return total, inside
+
+
 def _positions(part: VariantSource) -> Iterator[VariantTable]:
     """The variant rows of one input again, positions only (a MAF is already in memory)."""
     if part.kind == "maf":
@@ -65,4 +80,4 @@ def _positions(part: VariantSource) -> Iterator[VariantTable]:
     yield from iter_vcf_chunks(part.source, sites_only=True, keep_alleles=False, pop_af_fields=())
 
 
-__all__ = ["decide_build"]
+__all__ = ["decide_build", "count_in_footprints"]

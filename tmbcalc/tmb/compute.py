@@ -89,11 +89,9 @@ def compute_tmb(
 ) -> TmbResult:
     """Compute TMB per tumor sample.
 
-    ``input`` is one VCF/BCF/MAF or a list of call files of the same tumor (e.g. Strelka2's SNV and
-    indel VCFs): a variant (contig, position, REF, ALT) eligible in several files is counted once
-    (rule ``duplicate_across_files``; see :mod:`.inputs`).  ``genome_build`` ("GRCh37"/"GRCh38")
-    states the build; otherwise it is decided from the headers or the data (see
-    :mod:`tmbcalc.genome_build`) and a registry panel uses its footprint for that build.
+    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several is
+    counted once: :mod:`.inputs`).  ``genome_build`` states the build, else it is decided from headers
+    or data (:mod:`tmbcalc.genome_build`); a registry panel uses its footprint for that build.
 
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
     ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
@@ -109,10 +107,7 @@ def compute_tmb(
     size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
     ``threads - 1`` extra threads and formats/compresses the report on several threads.
     """
-    inputs = _as_list(input)
-    if not inputs:
-        raise UsageError("give at least one variant file")
-    req = _Request(inputs, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
+    req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
     stated = check_stated(genome_build)
@@ -126,25 +121,17 @@ def compute_tmb(
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel}
-    if stated:
-        params["genome_build"] = stated
-    for path in inputs:
+              "mapq": mapq if tumor_bam else None, "panel": panel, **({"genome_build": stated} if stated else {})}
+    for path in req.inputs:
         _warm_up(path)
-    # the footprint is built while the input opens unless the build (still unknown) picks it
-    early = stated is not None or panel_obj is None or len(panel_obj.builds) == 1
-    denominator_job = _start_denominator(req, panel_obj, stated) if early else None
+    denominator_job = _start_denominator_early(req, panel_obj, stated)
     src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
                         tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
                         threads=threads, chunk_rows=chunk_rows)
     spool = None
     multi = isinstance(src, MultiSource)
     try:
-        call = decide_build(src.parts if multi else [src], stated, panel_obj,
-                            [b for b in (tumor_bam, normal_bam) if b], req.panel_bed, str(req.input))
-        den = (denominator_job or _start_denominator(req, panel_obj, call.build if call else None)).result()
-        if call is not None and call.build:
-            check_input_build(str(req.input), call.build, den, req.beds, call.evidence)
+        call, den = _build_and_footprint(req, src, stated, panel_obj, denominator_job)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
         tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists), multi_input=multi))
@@ -168,6 +155,13 @@ def compute_tmb(
 
 
 # -- stages ---------------------------------------------------------------------------------------
+def _inputs(input: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    inputs = _as_list(input)
+    if not inputs:
+        raise UsageError("give at least one variant file")
+    return inputs
+
+
 def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
     """Refuse inconsistent argument combinations before any file is read."""
     if bool(req.beds) == bool(req.panel):
@@ -230,6 +224,27 @@ def _start_denominator(req: _Request, panel_obj, build: str | None) -> Future:
                       build=build)
     pool.shutdown(wait=False)
     return job
+
+
+def _start_denominator_early(req: _Request, panel_obj, stated: str | None) -> Future | None:
+    """The footprint is built while the input opens, unless the build (still unknown) picks it
+    (a registry panel with footprints for several builds): then None."""
+    if stated is not None or panel_obj is None or len(panel_obj.builds) == 1:
+        return _start_denominator(req, panel_obj, stated)
+    return None
+
+
+def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, panel_obj,
+                         denominator_job: Future | None) -> tuple[BuildCall | None, Denominator]:
+    """Decide the genome build (:func:`~tmbcalc.tmb.build.decide_build`), then the footprint for it;
+    a known build must fit the footprint (the panel's BED in use, or a BED's intervals)."""
+    parts = src.parts if isinstance(src, MultiSource) else [src]
+    call = decide_build(parts, stated, panel_obj, [b for b in (req.tumor_bam, req.normal_bam) if b],
+                        req.panel_bed, str(req.input))
+    den = (denominator_job or _start_denominator(req, panel_obj, call.build if call else None)).result()
+    if call is not None and call.build:
+        check_input_build(str(req.input), call.build, den, req.beds, call.evidence)
+    return call, den
 
 
 def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
