@@ -72,7 +72,7 @@ def count_in_footprints(tables: Iterable[VariantTable], footprints: Mapping[str,
 
 def _positions(part: VariantSource) -> Iterator[VariantTable]:
     """The variant rows of one input again, positions only (a MAF is already in memory)."""
-    if part.kind == "maf":
+    if part.kind != "vcf":          # a MAF or a table already in memory
         yield from part
         return
     from ..io.vcf import iter_vcf_chunks
