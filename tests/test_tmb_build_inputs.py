@@ -264,3 +264,67 @@ def test_several_files_of_different_tumors_are_refused(tmp_path, shared):
     assert not list(tmp_path.glob("o.*"))
     with pytest.raises(InputError):
         compute_tmb([snvs, other], bed=bed, consequences=["all"])
+
+
+def test_msi_mutations_uses_the_panel_bed_of_the_input_build(tmp_path, shared):
+    """msi mutations decides the build the same way: the GRCh38 PCGR VCF gets tso500's GRCh38 BED."""
+    vcf = shared / PCGR.format("grch38")
+    bed = nochr_bed(tmp_path, REPO / "panels/tso500.GRCh38.bed.gz", "fp.bed")
+    r = run_cli("msi", "mutations", str(vcf), "--panel", "tso500", "-o", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    fp = json.loads((tmp_path / "m.msi_mutations.json").read_text())["footprint"]
+    assert fp["build"] == "GRCh38" and fp["genome_build"]["method"] == "variant_positions_in_footprints"
+    assert fp["mb"] == pytest.approx(merged_bp(bed) / 1e6)
+    r = run_cli("msi", "mutations", str(vcf), "--panel", "tso500", "--genome-build", "GRCh37",
+                "-o", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    fp = json.loads((tmp_path / "s.msi_mutations.json").read_text())["footprint"]
+    assert fp["build"] == "GRCh37" and fp["genome_build"]["method"] == "stated"
+
+
+def test_callable_panel_build_recorded_and_contradiction_refused(tmp_path, shared):
+    bam = shared / GHGA_T
+    r = run_cli("callable", str(bam), "--panel", "tso500", "--min-depth", "10", "-o", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    gb = json.loads((tmp_path / "c.callable.json").read_text())["provenance"]["genome_build"]
+    assert gb["build"] == "GRCh38" and gb["method"] == "alignment_header_contig_lengths"
+    r = run_cli("callable", str(bam), "--panel", "tso500", "--min-depth", "10", "--genome-build", "GRCh37",
+                "-o", str(tmp_path / "x"))
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "contradicts" in r.stderr and not list(tmp_path.glob("x.*"))
+
+
+def test_build_helpers_by_hand():
+    from tmbcalc.errors import ContigMismatchError
+    from tmbcalc.genome_build import BuildClaim, decide_declared, decide_from_shares, positions_call
+
+    # chr1 of GRCh37 is 249,250,621 bp, of GRCh38 248,956,422 bp: an end at 249,000,000 excludes GRCh38
+    assert positions_call({"1": 249_000_000}, "x").build == "GRCh37"
+    # chr20 of GRCh38 is 64,444,167 bp, of GRCh37 63,025,520 bp
+    assert positions_call({"20": 64_000_000}, "x").build == "GRCh38"
+    assert positions_call({"1": 1000}, "x").build is None
+    assert decide_from_shares(100, {"GRCh37": 2, "GRCh38": 30}, "p's", "x").build == "GRCh38"
+    with pytest.raises(InputError, match="--genome-build"):
+        decide_from_shares(100, {"GRCh37": 10, "GRCh38": 20}, "p's", "x")   # 20 < 3 x 10
+    with pytest.raises(InputError, match="--genome-build"):
+        decide_from_shares(100, {"GRCh37": 0, "GRCh38": 4}, "p's", "x")    # too few to tell
+    with pytest.raises(ContigMismatchError, match="genome build mismatch"):
+        decide_declared(None, [BuildClaim("a", "GRCh37", "h"), BuildClaim("b", "GRCh38", "h")])
+    assert decide_declared(None, [BuildClaim("a", None, "h")]) is None
+
+
+def test_bed_run_build_from_positions(tmp_path):
+    """A BED footprint and a VCF without contig lengths whose chr1 variant lies past GRCh38's chr1 end:
+    the positions say GRCh37, recorded as such."""
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n##contig=<ID=1>\n"
+                   '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="x">\n'
+                   '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="x">\n'
+                   "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tT\n"
+                   "1\t249000000\t.\tA\tC\t.\tPASS\t.\tAD:DP\t20,20:40\n")
+    bed = tmp_path / "b.bed"
+    bed.write_text("1\t248999000\t249001000\n")
+    res = compute_tmb(vcf, bed=bed, consequences=["all"])
+    gb = res.denominator["genome_build"]
+    assert gb["build"] == "GRCh37" and gb["method"] == "variant_positions_vs_contig_ends"
+    assert res.samples[0].eligible_variants == 1
