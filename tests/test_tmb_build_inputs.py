@@ -260,7 +260,7 @@ def test_several_files_of_different_tumors_are_refused(tmp_path, shared):
     other = shared / PCGR.format("grch37")
     r = run_cli("tmb", str(snvs), str(other), "--bed", str(bed), "--consequences", "all", "-o", str(tmp_path / "o"))
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "same tumor" in r.stderr and "Traceback" not in r.stderr
+    assert "must be of one tumor" in r.stderr and "Traceback" not in r.stderr
     assert not list(tmp_path.glob("o.*"))
     with pytest.raises(InputError):
         compute_tmb([snvs, other], bed=bed, consequences=["all"])

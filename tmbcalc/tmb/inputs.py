@@ -36,8 +36,9 @@ class MultiSource(VariantSource):
         for p in parts[1:]:
             if sorted(p.samples) != sorted(first.samples):
                 raise InputError(f"holds tumor sample(s) {', '.join(p.samples) or 'none'} but {first.source} holds "
-                                 f"{', '.join(first.samples) or 'none'}: several call files must be of the same "
-                                 f"tumor (use --tumor-sample)", p.source)
+                                 f"{', '.join(first.samples) or 'none'}: several call files must be of one tumor "
+                                 f"with the same sample name (pick it with --tumor-sample, or rename a sample "
+                                 f"column with bcftools reheader -s)", p.source)
         self.parts = list(parts)
         self.contigs: list[str] = []
         self._cindex: dict[str, int] = {}
