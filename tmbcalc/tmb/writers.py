@@ -157,35 +157,26 @@ class VariantReportWriter:
         self._fixed = [_pack(list(VTYPE_NAMES)), _pack(list(FILTER_NAMES)),
                        _pack(["."] + list(annotation.CLASSES)), _pack([""] + list(RULES))]
         self._mask_strings: dict[int, bytes] = {}
-        self._mask_table: tuple[np.ndarray, np.ndarray] | None = None
         self._inputs = _pack([_clean(x) for x in inputs]) if inputs else None
         self.rows = 0
         fh.write(self._compress(header))
 
-    def _masks_table(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Lookup table fail-bit mask -> 'rule,rule' (rebuilt only when a new mask shows up)."""
-        seen = np.zeros(65536, dtype=bool)
-        seen[bits] = True
-        new = [m for m in np.flatnonzero(seen).tolist() if m not in self._mask_strings]
-        if new or self._mask_table is None:
-            for m in new:
+    def _masks_table(self, bits: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """(code per row, lookup table code -> 'rule,rule') for the fail-bit masks of one chunk."""
+        masks, codes = np.unique(bits, return_inverse=True)
+        for m in masks.tolist():
+            if m not in self._mask_strings:
                 self._mask_strings[m] = ",".join(r for i, r in enumerate(RULES) if m & (1 << i)).encode()
-            lens = np.zeros(65536, dtype=np.int64)
-            keys = sorted(self._mask_strings)
-            lens[keys] = [len(self._mask_strings[m]) for m in keys]
-            off = np.zeros(65537, dtype=np.int64)
-            np.cumsum(lens, out=off[1:])
-            buf = np.frombuffer(b"".join(self._mask_strings[m] for m in keys) or b"\0", dtype=np.uint8)
-            self._mask_table = (buf, off)
-        return self._mask_table
+        return codes.reshape(-1).astype(np.int32), _pack([self._mask_strings[m] for m in masks.tolist()])
 
     def add(self, t, o) -> None:
         n = len(t)
         if n == 0:
             return
         c = t.columns
+        mask_code, mask_table = self._masks_table(o.fail_bits)
         tables = [_pack([_clean(x) for x in (t.samples or ["."])]), _pack([_clean(x) for x in (t.contigs or ["."])]),
-                  *self._fixed, self._masks_table(o.fail_bits)]
+                  *self._fixed, mask_table]
         have_alleles = t.allele_text is not None
         abuf, aoff = t.allele_text if have_alleles else (np.zeros(1, np.uint8), np.zeros(n + 1, np.int64))
         cols = (c["sample"].astype(np.int32, copy=False), c["contig"].astype(np.int32, copy=False),
@@ -194,7 +185,7 @@ class VariantReportWriter:
                 c["t_alt"].astype(np.int32, copy=False), c["t_vaf"].astype(np.float32, copy=False),
                 c["n_depth"].astype(np.int32, copy=False), c["n_alt"].astype(np.int32, copy=False),
                 c["pop_af"].astype(np.float32, copy=False), c["csq"].astype(np.int8, copy=False),
-                o.in_footprint.view(np.uint8), o.fail_bits.astype(np.uint16, copy=False),
+                o.in_footprint.view(np.uint8), o.first_fail.astype(np.int8, copy=False), mask_code,
                 c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
                 np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
         flat = [x for pair in tables for x in pair]
