@@ -354,7 +354,7 @@ def _resolve_samples(vi: VcfInfo, tumor_sample: str | None, normal_sample: str |
         else:
             raise InputError(
                 f"has {len(samples)} samples and the header does not say which is the tumor: pass "
-                f"--tumor-sample (samples: {listing})", vi.path)
+                f"tumor_sample (samples: {listing})", vi.path, params=("tumor_sample",))
     if normal_sample is not None:
         normal = normal_sample
     elif vi.normal_sample is not None and vi.normal_sample != tumor:

@@ -165,15 +165,16 @@ def _inputs(input: str | Path | Sequence[str | Path]) -> list[str | Path]:
 def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
     """Refuse inconsistent argument combinations before any file is read."""
     if bool(req.beds) == bool(req.panel):
-        raise UsageError("give exactly one of --panel ID or --bed BED")
+        raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     if req.panel_bed and not req.panel:
-        raise UsageError("--panel-bed needs --panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if req.callable_bed and req.tumor_bam:
-        raise UsageError("give either --callable-bed or --tumor-bam, not both")
+        raise UsageError("give either callable_bed or tumor_bam, not both", params=("callable_bed", "tumor_bam"))
     if req.normal_bam and not req.tumor_bam:
-        raise UsageError("--normal-bam needs --tumor-bam")
+        raise UsageError("normal_bam needs tumor_bam", params=("normal_bam", "tumor_bam"))
     if (req.min_coverage is not None or req.min_normal_coverage is not None) and not req.tumor_bam:
-        raise UsageError("--min-coverage/--min-normal-coverage need --tumor-bam")
+        raise UsageError("min_coverage/min_normal_coverage need tumor_bam",
+                         params=("min_coverage", "min_normal_coverage", "tumor_bam"))
     unknown = set(overrides) - set(Profile.__dataclass_fields__)
     if unknown:
         raise UsageError(f"unknown profile override(s): {', '.join(sorted(unknown))}")
@@ -305,8 +306,8 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
     mc = req.min_coverage if req.min_coverage is not None else prof.min_depth
     if mc is None:
-        raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
-                         f"default to)")
+        raise UsageError(f"tumor_bam needs min_coverage (profile '{prof.name}' sets no min_depth to "
+                         f"default to)", params=("tumor_bam", "min_coverage"))
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)

@@ -139,8 +139,8 @@ def _missing_message(table: VariantTable, column: str, what: str) -> str:
 def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given: bool) -> None:
     """Raise when an active rule needs data the whole input lacks (one-line, actionable)."""
     if hotspots_given is False and profile.hotspots == "required":
-        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give --exclude-hotspots FILE "
-                         f"(e.g. cancerhotspots.org v2 TSV)")
+        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give exclude_hotspots FILE "
+                         f"(e.g. cancerhotspots.org v2 TSV)", params=("exclude_hotspots",))
     if len(table) == 0:
         return
     active = active_rules(profile, hotspots_given=hotspots_given)
@@ -150,12 +150,13 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
         raise MissingFieldError(
             f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
             f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
-            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions", src)
+            f"or SnpEff, or use consequences all with coding_bed to restrict the footprint to coding regions", src,
+            params=("consequences", "coding_bed"))
     if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
             and not profile.filter_missing_is_pass:
         raise MissingFieldError(
             f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
-            f"already filtered calls, pass --filter-missing-is-pass", src)
+            f"already filtered calls, pass filter_missing_is_pass", src, params=("filter_missing_is_pass",))
     pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
     needs = [
         ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
