@@ -109,7 +109,7 @@ def test_bad_profile_key(tmp_path):
     ([], "exactly one of"),
     (["--bed", str(BED), "--profile", "nope"], "unknown profile"),
     (["--bed", str(BED), "--min-vaf", "abc"], "--min-vaf"),
-    (["--bed", str(BED), "--min-vaf", "2"], "min_vaf"),
+    (["--bed", str(BED), "--min-vaf", "2"], "--min-vaf"),
     (["--bed", str(BED), "--callable-bed", str(BED), "--tumor-bam", str(BED)], "--callable-bed"),
     (["--bed", str(BED), "--profile", "f1cdx-like"], "--exclude-hotspots"),
 ])

@@ -29,6 +29,8 @@ from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..provenance import build_provenance
 from ..variants import VariantTable
+from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, DenominatorCheck,
+                     check_denominator, check_guard_options)
 from .hotspots import HotspotList, match_hotspots, read_hotspots
 from .profiles import Profile, load_profile
 from .result import TmbResult
@@ -77,7 +79,8 @@ def compute_tmb(
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None,
-    **overrides: Any,
+    footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
+    min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
 
@@ -98,6 +101,7 @@ def compute_tmb(
     req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
+    check_guard_options(footprint_mb, min_footprint_mb, min_callable_fraction)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
@@ -108,7 +112,8 @@ def compute_tmb(
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel}
+              "mapq": mapq if tumor_bam else None, "panel": panel, "footprint_mb": footprint_mb,
+              "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction}
     _warm_up(input)
     denominator_job = _start_denominator(req, panel_obj)
     src = _open_checked_source(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
@@ -121,9 +126,12 @@ def compute_tmb(
         if in_build:
             check_input_build(str(input), in_build, den, req.beds)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
+        guard = check_denominator(den.bp, den.stages, declared_mb=footprint_mb, min_footprint_mb=min_footprint_mb,
+                                  min_callable_fraction=min_callable_fraction, min_depth=prof.min_depth,
+                                  min_coverage=req.min_coverage if req.tumor_bam else None)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
         tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists)))
-        spool, writer = _variant_spool(keep_table, spool_dir, prof, str(input), params, src, threads)
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, str(input), params, src, threads, guard.warnings)
         kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer)
         meta = src.final_meta()
         _check_after_reading(req, den, src, meta, in_build, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
@@ -134,9 +142,9 @@ def compute_tmb(
         raise
     src.close()
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
-    provenance = _provenance(command, params, req, den, prof, tally, meta, pop_af_vcf, reference)
-    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den), provenance,
-                     _warnings(tally, prof), table, outcome, spool)
+    provenance = _provenance(command, params, req, den, guard, prof, tally, meta, pop_af_vcf, reference)
+    return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts, _denominator_doc(den, guard),
+                     provenance, guard.warnings + _warnings(tally, prof), table, outcome, spool, guard.status)
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -254,7 +262,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
 
 def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, params: dict[str, Any],
-                   src: VariantSource, threads: int):
+                   src: VariantSource, threads: int, warnings: list[str]):
     """Without a kept table, the variants report is formatted while reading into an anonymous
     temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
     if keep_table:
@@ -265,7 +273,7 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, para
     from .writers import VariantReportWriter, report_header
 
     spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
-    header = report_header(__version__, prof.name, source, params, src.meta.get("indel_anchor") == "N")
+    header = report_header(__version__, prof.name, source, params, src.meta.get("indel_anchor") == "N", warnings)
     return spool, VariantReportWriter(spool, header, threads)
 
 
@@ -326,9 +334,10 @@ def _warnings(tally: SampleTally, prof: Profile) -> list[str]:
     return warnings
 
 
-def _denominator_doc(den: Denominator) -> dict[str, Any]:
-    fp_bp = den.bp
-    doc = {"kind": den.kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": den.stages,
+def _denominator_doc(den: Denominator, guard: DenominatorCheck) -> dict[str, Any]:
+    fp_bp = guard.divisor_bp
+    doc = {"kind": "declared" if guard.declared_mb is not None else den.kind, "footprint_bp": fp_bp,
+           "footprint_mb": fp_bp / 1e6, **guard.doc(), "stages": den.stages,
            "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
            "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
     if den.panel is not None:
@@ -336,9 +345,9 @@ def _denominator_doc(den: Denominator) -> dict[str, Any]:
     return doc
 
 
-def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, prof: Profile,
-                tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
-    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den),
+def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, guard: DenominatorCheck,
+                prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
+    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, guard),
                              "rules_order": list(RULES), "rules_active": list(tally.active),
                              "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
     if den.panel is not None:

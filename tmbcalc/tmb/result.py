@@ -55,6 +55,7 @@ class TmbResult:
     table: VariantTable | None = field(repr=False)      # None when computed with keep_table=False
     outcome: RuleOutcome | None = field(repr=False)
     variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
+    footprint_status: str = "ok"      # or "insufficient_footprint" (see tmbcalc.tmb.guards)
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -65,6 +66,7 @@ class TmbResult:
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (what ``PREFIX.tmb.json`` holds, before NaN -> null)."""
         return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
+                "footprint_status": self.footprint_status,
                 "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
 
     def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
