@@ -511,8 +511,8 @@ def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
         return InputError(f"read error{after}: the file is truncated or corrupt", path)
     if vi.file_format == "vcf":
         return InputError(f"malformed VCF record at line {_count_header_lines(path) + rec + 1} (record "
-                          f"{rec + 1}): fewer than 8 tab-separated columns, non-numeric POS, or "
-                          f"empty REF/ALT/FILTER", path)
+                          f"{rec + 1}): fewer than 8 tab-separated columns, POS not an integer in [1, 2^31 - 1], "
+                          f"or empty REF/ALT/FILTER", path)
     return InputError(f"malformed BCF record {rec + 1}{after}", path)
 
 

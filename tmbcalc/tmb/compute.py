@@ -34,8 +34,8 @@ from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, De
 from .hotspots import HotspotList, match_hotspots, read_hotspots
 from .profiles import Profile, load_profile
 from .result import TmbResult
-from .rules import RULES, RuleOutcome, active_rules, check_requirements, evaluate
-from .sources import (VariantSource, join_pop_af, open_source, probe_table,
+from .rules import RULES, RuleOutcome, active_rules, check_requirements, check_values_present, evaluate
+from .sources import (VariantSource, check_positions, join_pop_af, open_source, probe_table,
                       read_pop_af_resource)
 from .tally import SampleTally, concat_kept
 
@@ -144,7 +144,7 @@ def compute_tmb(
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
     provenance = _provenance(command, params, req, den, guard, prof, tally, meta, pop_af_vcf, reference)
     return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts, _denominator_doc(den, guard),
-                     provenance, guard.warnings + _warnings(tally, prof), table, outcome, spool, guard.status)
+                     provenance, guard.warnings + _warnings(tally, prof, meta, str(input)), table, outcome, spool, guard.status)
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -283,6 +283,7 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
     kept: list[tuple[VariantTable, RuleOutcome]] = []
     try:
         for chunk in src:
+            check_positions(chunk, src.source)
             if resource is not None:
                 join_pop_af(chunk, resource)
             hotspot_mask = None
@@ -317,6 +318,7 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
             shared_contigs(sorted(tally.contigs), resource.contigs, str(req.input), str(pop_af_vcf))
             meta["has_pop_af"] = bool(meta.get("has_pop_af")) or bool((~np.isnan(resource["pop_af"])).any())
             meta["pop_af_resource"] = str(pop_af_vcf)
+    check_values_present(tally.missing, tally.judged, prof, tally.active, meta, str(req.input))
     if tally.rows and src.kind == "vcf":
         probe = probe_table(meta, src.source, src.samples, pop_af_checked_later=False,
                             pop_af_resource=pop_af_vcf, pop_af_seen=tally.pop_af_seen)
@@ -324,8 +326,8 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
 
 
 # -- the result -----------------------------------------------------------------------------------
-def _warnings(tally: SampleTally, prof: Profile) -> list[str]:
-    warnings: list[str] = []
+def _warnings(tally: SampleTally, prof: Profile, meta: dict[str, Any], source: str) -> list[str]:
+    warnings = check_values_present(tally.missing, tally.judged, prof, tally.active, meta, source)
     if tally.rows == 0:
         warnings.append("the input has no variant records: TMB is 0 by an empty input, not by filtering")
     if prof.require_pass and not prof.filter_missing_is_pass and tally.rows and tally.all_filter_missing:
