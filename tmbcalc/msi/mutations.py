@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError, UsageError, require_readable
 from ..regions import RegionSet
 from ..resources import calibration_dir
@@ -333,8 +334,9 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
         raise UsageError("give at most one of --loci and --repeats")
     if panel_bed is not None and panel is None:
         raise UsageError("--panel-bed needs --panel")
-    if isinstance(footprint_mb, (int, float)) and not footprint_mb > 0:
-        raise UsageError("--footprint-mb must be > 0")
+    for mb in (footprint_mb.values() if isinstance(footprint_mb, Mapping) else [footprint_mb]):
+        if mb is not None:
+            check_number(mb, "--footprint-mb", lo=0.0, lo_open=True)
     for p in (loci, repeats_bed, bed, panel_bed, None if isinstance(rule, IndelRule) else rule):
         if p is not None:
             require_readable(p, "file")
