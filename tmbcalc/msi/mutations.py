@@ -105,8 +105,19 @@ class IndelRule:
                        coef_log_snvs=float(d["coef_log_snvs"]), intercept=float(d["intercept"]),
                        probability_cutoff=float(d["probability_cutoff"]), pseudo=float(d["pseudo"]),
                        training=dict(d.get("training", {})), path=str(p))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"not a valid indel rule file ({exc})", p) from None
+        except (ValueError, KeyError, TypeError) as exc:    # UnicodeDecodeError is a ValueError
+            raise InputError(f"not a valid indel rule file ({str(exc).splitlines()[0][:120]})", p) from None
+
+    def __post_init__(self) -> None:
+        """Every coefficient finite, a cut-off strictly inside (0, 1), a positive pseudo-count."""
+        where = self.path or None
+        for name in ("coef_log_indels", "coef_log_snvs", "intercept"):
+            check_number(getattr(self, name), f"indel rule {name}", path=where, error=InputError)
+        if self.coef_log_indels == 0:
+            raise InputError("indel rule coef_log_indels is 0 (the rule would ignore indels)", where)
+        check_number(self.probability_cutoff, "indel rule probability_cutoff", path=where, error=InputError,
+                     lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        check_number(self.pseudo, "indel rule pseudo", path=where, error=InputError, lo=0.0, lo_open=True)
 
 
 def fit_indel_rule(indels_per_mb: np.ndarray, snvs_per_mb: np.ndarray, msi_h: np.ndarray, *,
