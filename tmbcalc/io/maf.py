@@ -22,6 +22,7 @@ a MAF without a FILTER column has every row "missing" and ``meta["has_filter"] =
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +69,19 @@ def _header(path: Path) -> tuple[list[str], int]:
                 if line.startswith("#"):
                     skip += 1
                     continue
+                _refuse_binary(line, path)
                 return line.rstrip("\r\n").split("\t"), skip
-    except (EOFError, OSError) as exc:
+    except (EOFError, OSError, zlib.error) as exc:
         raise InputError(f"cannot read MAF ({exc})", path) from None
     raise InputError("MAF has no header line", path)
+
+
+def _refuse_binary(line: str, path: Path) -> None:
+    """A header line with NUL/control bytes or undecodable bytes is binary data, not a MAF:
+    refuse it without echoing it."""
+    if "\ufffd" in line or any(ord(c) < 32 and c not in "\t\r\n" for c in line):
+        raise InputError("not a MAF, VCF or BCF file: binary data (not tab-separated UTF-8 text, "
+                         "plain or gzip)", path)
 
 
 def looks_like_maf(path: str | Path) -> bool:
@@ -454,6 +464,30 @@ def _anchor_bases(reference: str | Path, contigs: np.ndarray, pos0: np.ndarray) 
     return out
 
 
+def header_probe(path: str | Path, pop_af_fields: tuple[str, ...] | list[str] = DEFAULT_POP_AF_COLUMNS
+                 ) -> VariantTable | None:
+    """One placeholder row whose metadata says which values the MAF's *header* offers (depth,
+    alt reads, VAF, normal, population AF, consequence, FILTER), for checking a profile's
+    requirements before the whole file is read.  Values are "missing" sentinels, so only the
+    header flags count.  None when a required column is absent (:func:`read_maf` reports it)."""
+    p = Path(path)
+    cols, _ = _header(p)
+    f = {role: _pick(cols, role) for role in ROLES}
+    if any(f[r] is None for r in REQUIRED):
+        return None
+    t = VariantTable.empty(str(p))
+    one = {k: np.full(1, np.nan if v.dtype.kind == "f" else (-1 if v.dtype.kind == "i" else 0), dtype=v.dtype)
+           for k, v in t.columns.items()}
+    depth = bool(f["t_depth"] or (f["t_ref"] and f["t_alt"]))
+    t.columns, t.contigs, t.samples = one, ["1"], ["(probe)"]
+    t.meta.update({"format": "maf", "has_consequence": bool(f["classification"] or f["consequence"]),
+                   "has_filter": f["filter"] is not None, "has_depth": depth, "has_alt_reads": bool(f["t_alt"]),
+                   "has_vaf": bool(f["t_vaf"] or (depth and f["t_alt"])),
+                   "has_normal": bool(f["n_depth"] or f["n_alt"] or (f["n_ref"] and f["n_alt"])),
+                   "has_pop_af": any(c in cols for c in pop_af_fields), "caller": "maf"})
+    return t
+
+
 def _empty(p: Path, found: dict) -> VariantTable:
     t = VariantTable.empty(str(p))
     t.meta.update({"format": "maf", "columns": {r: c for r, c in found.items() if c},
@@ -464,4 +498,4 @@ def _empty(p: Path, found: dict) -> VariantTable:
     return t
 
 
-__all__ = ["read_maf", "looks_like_maf", "fnv1a_many", "ROLES"]
+__all__ = ["read_maf", "header_probe", "looks_like_maf", "fnv1a_many", "ROLES"]

@@ -233,6 +233,10 @@ def _raw_header(path: Path) -> dict[str, Any]:
         return k.read_header(str(path).encode())
     except k.VcfScanError as exc:
         raise InputError(_open_message(exc, path), path) from None
+    except UnicodeDecodeError as exc:
+        bad = exc.object[max(0, exc.start - 20):exc.end + 20].decode("utf-8", "replace")
+        raise InputError(f"header holds a sample, contig or field name that is not UTF-8 text (near "
+                         f"{bad!r}); rename it (bcftools reheader)", path) from None
 
 
 def _open_message(exc: Exception, path: Path) -> str:
@@ -246,6 +250,10 @@ def _open_message(exc: Exception, path: Path) -> str:
         what = "a compressed file" if head[:2] == b"\x1f\x8b" else "a file"
         return f"not a VCF or BCF file ({what} without a '##fileformat=VCF' header)"
     if kind == "header":
+        with open(path, "rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        if compressed and not _compressed_intact(path):
+            return "compressed data is corrupt or truncated (bad gzip/BGZF block in the header); re-create the file"
         return "malformed VCF header (htslib could not parse it)"
     return "cannot open as VCF/BCF (not a VCF/BCF file, or unreadable)"
 

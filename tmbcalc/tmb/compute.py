@@ -35,7 +35,7 @@ from .hotspots import HotspotList, match_hotspots, read_hotspots
 from .profiles import Profile, load_profile
 from .result import TmbResult
 from .rules import RULES, RuleOutcome, active_rules, check_requirements, check_values_present, evaluate
-from .sources import (VariantSource, check_positions, join_pop_af, open_source, probe_table,
+from .sources import (VariantSource, check_positions, join_pop_af, maf_header_probe, open_source, probe_table,
                       read_pop_af_resource)
 from .tally import SampleTally, concat_kept
 
@@ -216,6 +216,9 @@ def _open_checked_source(req: _Request, denominator_job: Future, prof: Profile, 
     MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
     src = None
     try:
+        early = maf_header_probe(req.input, prof, pop_af_vcf)   # MAF: requirements from its header, before reading it
+        if early is not None:
+            check_requirements(early, prof, hotspots_given=hotspots_given)
         src = open_source(req.input, profile=prof, **open_args)
         if src.kind == "maf":
             maf_table = next(iter(src))

@@ -137,16 +137,17 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
     active = active_rules(profile, hotspots_given=hotspots_given)
     src = table.source
 
+    problems: list[str] = []
     if "consequence" in active and not _has(table, "csq"):
-        raise MissingFieldError(
+        problems.append(
             f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
             f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
-            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions", src)
+            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions")
     if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
             and not profile.filter_missing_is_pass:
-        raise MissingFieldError(
+        problems.append(
             f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
-            f"already filtered calls, pass --filter-missing-is-pass", src)
+            f"already filtered calls, pass --filter-missing-is-pass")
     pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
     needs = [
         ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
@@ -163,8 +164,12 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
     ]
     for rule, column, what, fix in needs:
         if rule in active and not _has(table, column):
-            raise MissingFieldError(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
-                                    f"'{profile.name}'; use an input that has it, or {fix}", src)
+            problems.append(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
+                            f"'{profile.name}'; use an input that has it, or {fix}")
+    if problems:     # every missing requirement in one message, not one per run
+        lead = f"{len(problems)} requirements of the profile are not met: " if len(problems) > 1 else ""
+        raise MissingFieldError(lead + " | ".join(f"({i}) {p}" if lead else p for i, p in enumerate(problems, 1)),
+                                src)
 
 
 # the per-record value each threshold rule judges (a missing value fails the rule)

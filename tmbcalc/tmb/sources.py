@@ -174,6 +174,20 @@ def check_positions(table: VariantTable, source: str) -> None:
                              f"header): wrong genome build or a corrupt record", source)
 
 
+def maf_header_probe(path: str | Path, profile: Profile, pop_af_resource: str | Path | None) -> VariantTable | None:
+    """For a MAF: a probe of what its header offers (:func:`tmbcalc.io.maf.header_probe`); None for
+    VCF/BCF (checked from its header by the reader) or a MAF the reader will refuse anyway."""
+    p = require_readable(path, "input")
+    if not is_tabular_text(p):
+        return None
+    from ..io.maf import header_probe
+
+    probe = header_probe(p, profile.pop_af_fields)
+    if probe is not None and pop_af_resource is not None:
+        probe.meta["pop_af_resource"] = str(pop_af_resource)
+    return probe
+
+
 def probe_table(meta: dict[str, Any], source: str, samples: list[str], *, pop_af_checked_later: bool,
                  pop_af_resource: str | Path | None, pop_af_seen: bool = False) -> VariantTable:
     """One placeholder row carrying the input's metadata, for :func:`check_requirements`: what a VCF
