@@ -306,12 +306,14 @@ def _clean_json(o: Any) -> Any:
 def read_input(path: str | Path, *, tumor_sample: str | None = None, reference: str | Path | None = None,
                threads: int = 1) -> VariantTable:
     """VCF/BCF (htslib kernel) or MAF (detected by header) -> VariantTable, as ``tmbcalc tmb``."""
-    from ..io.maf import looks_like_maf, read_maf
+    from ..io.maf import read_maf
     from ..io.sniff import is_tabular_text
 
     p = require_readable(path, "input")
-    if is_tabular_text(p) and looks_like_maf(p):
+    if is_tabular_text(p):      # tab-separated text, not VCF: a MAF (read_maf names every missing column)
         table = read_maf(p, reference=reference, keep_alleles=False)
+        if len(table) == 0:
+            raise InputError("MAF has no variant records (header only): no tumor sample to report", p)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
                 raise UsageError(f"--tumor-sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p}")
