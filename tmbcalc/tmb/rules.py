@@ -204,7 +204,7 @@ def check_values_present(missing: dict[str, int], judged: int, profile: Profile,
             continue
         rules = ", ".join(r for r in active if VALUE_COLUMNS.get(r) == col)
         where = f" ({fields[col]})" if fields.get(col) else ""
-        text = f"{_VALUE_NAMES[col]}{where} is absent from {n:,} of {judged:,} records in the footprint"
+        text = f"{_VALUE_NAMES[col]}{where} is absent from {n:,} of {judged:,} variant alleles in the footprint"
         (problems if n == judged else warnings).append(f"{text} (rule {rules})")
     if problems:
         raise MissingFieldError("; ".join(problems) + f"; profile '{profile.name}' cannot judge them (the header "
