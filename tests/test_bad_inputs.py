@@ -503,3 +503,14 @@ def test_declared_denominator_api():
     s = res.samples[0]
     assert math.isclose(s.tmb, s.eligible_variants / 2.5, rel_tol=0, abs_tol=0)
     assert res.denominator["measured_footprint_bp"] == _merged_bp(BED)
+
+
+@pytest.mark.parametrize("kw", [{"cutpoints": [float("nan")]}, {"cutpoints": [10.0, float("inf")]},
+                                {"min_vaf": float("nan")}, {"footprint_mb": float("inf")},
+                                {"min_footprint_mb": -1.0}, {"max_pop_af": 2.0}])
+def test_api_numbers_checked(kw):
+    from tmbcalc import compute_tmb
+    from tmbcalc.errors import UsageError
+
+    with pytest.raises(UsageError):
+        compute_tmb(VCF, bed=BED, **kw)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..contigs import declared_build, shared_contigs
 from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
@@ -101,6 +102,9 @@ def compute_tmb(
     req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
+    for name, value in (("--min-coverage", min_coverage), ("--min-normal-coverage", min_normal_coverage)):
+        if value is not None:
+            check_number(value, name, integer=True, lo=0)
     check_guard_options(footprint_mb, min_footprint_mb, min_callable_fraction)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
@@ -186,10 +190,7 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     """Cut points (mut/Mb), sorted: given, else the panel's, else the profile's."""
     chosen = cutpoints if cutpoints else (panel_obj.cutpoints if panel_obj is not None and panel_obj.cutpoints
                                           else prof.cutpoints)
-    cuts = sorted(float(c) for c in chosen)
-    if any(c < 0 for c in cuts):
-        raise UsageError("cut points must be >= 0 mut/Mb")
-    return cuts
+    return sorted(check_number(c, "cut points (mut/Mb)", lo=0.0) for c in chosen)
 
 
 def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
