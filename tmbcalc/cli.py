@@ -125,6 +125,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"tmbcalc: error: {where}{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if os.environ.get("TMBCALC_DEBUG") or not _is_input_parsing_error(exc):
+            raise
+        # last resort: a parsing library failed on input that no check above caught (a bug to report:
+        # the message cannot name the file); one line, never a traceback
+        text = (str(exc).splitlines() or [""])[0][:200]
+        print(f"tmbcalc: error: unreadable input ({type(exc).__name__}: {text}); set TMBCALC_DEBUG=1 for "
+              f"details", file=sys.stderr)
+        return 1
+
+
+def _is_input_parsing_error(exc: BaseException) -> bool:
+    """Errors that input-parsing libraries raise on malformed input (decode, decompression,
+    overflow, JSON/TOML/CSV parsing), as opposed to programming errors, which keep their traceback."""
+    import gzip
+    import json
+    import tomllib
+    import zlib
+
+    kinds: tuple[type[BaseException], ...] = (UnicodeError, zlib.error, gzip.BadGzipFile, EOFError,
+                                              OverflowError, json.JSONDecodeError, tomllib.TOMLDecodeError)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        kinds += (pandas.errors.ParserError, pandas.errors.EmptyDataError)
+    return isinstance(exc, kinds)
 
 
 def in_option_names(exc: TmbcalcError, args: argparse.Namespace) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..contigs import shared_contigs
 from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
@@ -31,12 +32,14 @@ from ..genome_build import BuildCall, check_positions_fit, check_stated, positio
 from ..provenance import build_provenance
 from ..variants import VariantTable
 from .build import decide_build
+from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, DenominatorCheck,
+                     check_denominator, check_guard_options)
 from .hotspots import HotspotList, match_hotspots, read_hotspots
 from .inputs import CrossFileDuplicates, MultiSource, input_names
 from .profiles import Profile, load_profile
 from .result import TmbResult
-from .rules import RuleOutcome, active_rules, check_requirements, evaluate, listed_rules
-from .sources import (VariantSource, join_pop_af, open_source, probe_table,
+from .rules import RuleOutcome, active_rules, check_requirements, check_values_present, evaluate, listed_rules
+from .sources import (VariantSource, check_positions, join_pop_af, maf_header_probe, open_source, probe_table,
                       read_pop_af_resource)
 from .tally import SampleTally, concat_kept
 
@@ -85,7 +88,8 @@ def compute_tmb(
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
-    **overrides: Any,
+    footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
+    min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
 
@@ -111,6 +115,7 @@ def compute_tmb(
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
     stated = check_stated(genome_build)
+    _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
@@ -121,7 +126,9 @@ def compute_tmb(
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel, **({"genome_build": stated} if stated else {})}
+              "mapq": mapq if tumor_bam else None, "panel": panel, "footprint_mb": footprint_mb,
+              "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction,
+              **({"genome_build": stated} if stated else {})}
     for path in req.inputs:
         _warm_up(path)
     denominator_job = _start_denominator_early(req, panel_obj, stated)
@@ -133,9 +140,12 @@ def compute_tmb(
     try:
         call, den = _build_and_footprint(req, src, stated, panel_obj, denominator_job)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
+        guard = check_denominator(den.bp, den.stages, declared_mb=footprint_mb, min_footprint_mb=min_footprint_mb,
+                                  min_callable_fraction=min_callable_fraction, min_depth=prof.min_depth,
+                                  min_coverage=req.min_coverage if req.tumor_bam else None)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
         tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists), multi_input=multi))
-        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads)
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads, guard.warnings)
         dups, max_end = (CrossFileDuplicates() if multi else None), {}
         kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer, dups, max_end)
         meta = src.final_meta()
@@ -148,10 +158,12 @@ def compute_tmb(
         raise
     src.close()
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
-    provenance = _provenance(command, params, req, den, call, prof, tally, meta, pop_af_vcf, reference)
+    provenance = _provenance(command, params, req, den, call, guard, prof, tally, meta, pop_af_vcf, reference)
     inputs_doc = _inputs_doc(src, dups) if multi else None
-    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den, call), provenance,
-                     _warnings(tally, prof, dups), table, outcome, spool, inputs_doc)
+    return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts,
+                     _denominator_doc(den, guard, call), provenance,
+                     guard.warnings + _warnings(tally, prof, meta, str(req.input), dups), table, outcome, spool,
+                     inputs_doc, guard.status)
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -160,6 +172,14 @@ def _inputs(input: str | Path | Sequence[str | Path]) -> list[str | Path]:
     if not inputs:
         raise UsageError("give at least one variant file")
     return inputs
+
+
+def _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction) -> None:
+    """Range checks of the numeric arguments (finite, in their domain) before any file is read."""
+    for name, value in (("min_coverage", min_coverage), ("min_normal_coverage", min_normal_coverage)):
+        if value is not None:
+            check_number(value, name, integer=True, lo=0)
+    check_guard_options(footprint_mb, min_footprint_mb, min_callable_fraction)
 
 
 def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
@@ -201,10 +221,7 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     """Cut points (mut/Mb), sorted: given, else the panel's, else the profile's."""
     chosen = cutpoints if cutpoints else (panel_obj.cutpoints if panel_obj is not None and panel_obj.cutpoints
                                           else prof.cutpoints)
-    cuts = sorted(float(c) for c in chosen)
-    if any(c < 0 for c in cuts):
-        raise UsageError("cut points must be >= 0 mut/Mb")
-    return cuts
+    return sorted(check_number(c, "cut points (mut/Mb)", lo=0.0) for c in chosen)
 
 
 def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
@@ -272,6 +289,9 @@ def _open_checked_source(path: str | Path, denominator_job: Future | None, prof:
     MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
     src = None
     try:
+        early = maf_header_probe(path, prof, pop_af_vcf)   # MAF: requirements from its header, before reading it
+        if early is not None:
+            check_requirements(early, prof, hotspots_given=hotspots_given)
         src = open_source(path, profile=prof, **open_args)
         if src.kind == "maf":
             maf_table = next(iter(src))
@@ -320,7 +340,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
 
 def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, params: dict[str, Any],
-                   src: VariantSource, threads: int):
+                   src: VariantSource, threads: int, warnings: list[str]):
     """Without a kept table, the variants report is formatted while reading into an anonymous
     temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
     if keep_table:
@@ -333,7 +353,7 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, pa
     spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
     names = input_names(req.inputs) if len(req.inputs) > 1 else None
     header = report_header(__version__, prof.name, str(req.input), params, src.meta.get("indel_anchor") == "N",
-                           names)
+                           names, warnings)
     return spool, VariantReportWriter(spool, header, threads, names)
 
 
@@ -346,6 +366,7 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
     kept: list[tuple[VariantTable, RuleOutcome]] = []
     try:
         for chunk in src:
+            check_positions(chunk, src.source)
             if resource is not None:
                 join_pop_af(chunk, resource)
             hotspot_mask = None
@@ -393,6 +414,7 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
             shared_contigs(sorted(tally.contigs), resource.contigs, str(req.input), str(pop_af_vcf))
             meta["has_pop_af"] = bool(meta.get("has_pop_af")) or bool((~np.isnan(resource["pop_af"])).any())
             meta["pop_af_resource"] = str(pop_af_vcf)
+    check_values_present(tally.missing, tally.judged, prof, tally.active, meta, str(req.input))
     parts = [(p, p.final_meta()) for p in src.parts] if isinstance(src, MultiSource) else [(src, meta)]
     for part, part_meta in parts:
         if tally.rows and part.kind == "vcf":
@@ -402,8 +424,9 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
 
 
 # -- the result -----------------------------------------------------------------------------------
-def _warnings(tally: SampleTally, prof: Profile, dups: CrossFileDuplicates | None = None) -> list[str]:
-    warnings: list[str] = []
+def _warnings(tally: SampleTally, prof: Profile, meta: dict[str, Any], source: str,
+              dups: CrossFileDuplicates | None = None) -> list[str]:
+    warnings = check_values_present(tally.missing, tally.judged, prof, tally.active, meta, source)
     if dups is not None and dups.count:
         warnings.append(f"{dups.count} eligible variant row(s) repeat a variant (contig, position, REF, ALT) "
                         f"already counted from an earlier input file: counted once (duplicate_across_files)")
@@ -415,9 +438,10 @@ def _warnings(tally: SampleTally, prof: Profile, dups: CrossFileDuplicates | Non
     return warnings
 
 
-def _denominator_doc(den: Denominator, call: BuildCall | None = None) -> dict[str, Any]:
-    fp_bp = den.bp
-    doc = {"kind": den.kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": den.stages,
+def _denominator_doc(den: Denominator, guard: DenominatorCheck, call: BuildCall | None = None) -> dict[str, Any]:
+    fp_bp = guard.divisor_bp
+    doc = {"kind": "declared" if guard.declared_mb is not None else den.kind, "footprint_bp": fp_bp,
+           "footprint_mb": fp_bp / 1e6, **guard.doc(), "stages": den.stages,
            "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
            "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
     if den.panel is not None:
@@ -436,8 +460,9 @@ def _inputs_doc(src: MultiSource, dups: CrossFileDuplicates | None) -> dict[str,
 
 
 def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, call: BuildCall,
-                prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
-    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, call),
+                guard: DenominatorCheck, prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf,
+                reference) -> dict[str, Any]:
+    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, guard, call),
                              "rules_order": listed_rules(tally.active), "rules_active": list(tally.active),
                              "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
     if den.panel is not None:
