@@ -89,6 +89,11 @@ def register(p: argparse.ArgumentParser) -> None:
                    help=f"a callable BED/BAM keeping less of the footprint gives insufficient_footprint "
                         f"(default {DEFAULT_MIN_CALLABLE_FRACTION})")
 
+    _register_rules(p)
+
+
+def _register_rules(p: argparse.ArgumentParser) -> None:
+    """The counting-rule options (each overrides one profile field)."""
     g = p.add_argument_group("counting rules (override the profile; 'off' switches a threshold off)")
     g.add_argument("--profile", metavar="NAME|PATH",
                    help="counting profile: wes-merino (default), f1cdx-like, msk-impact-like, tso500-like, or a "

@@ -91,25 +91,15 @@ def compute_tmb(
     footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
     min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, **overrides: Any,
 ) -> TmbResult:
-    """Compute TMB per tumor sample.
+    """Compute TMB per tumor sample (mutations/Mb; see the module docstring for the stages).
 
-    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several is
-    counted once: :mod:`.inputs`).  ``genome_build`` states the build, else it is decided from headers
-    or data (:mod:`tmbcalc.genome_build`); a registry panel uses its footprint for that build.
-
-    ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
-    ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
-    the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
-    footprint BEDs, merged) and ``panel`` (registry id) is required.
-
-    VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
-    time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
-    (default) the chunks are also kept and ``result.table`` / ``result.outcome`` hold every
-    row; with ``keep_table=False`` they are not (``result.table`` is None), the variants
-    report is formatted while reading into an anonymous temporary file in ``spool_dir`` (default
-    the system temp dir) that ``result.write()`` copies, and peak memory is bounded by the chunk
-    size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
-    ``threads - 1`` extra threads and formats/compresses the report on several threads.
+    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several
+    is counted once).  ``genome_build`` states the build, else it is decided from headers or data.
+    Exactly one of ``bed`` (footprint BEDs, merged) and ``panel`` (registry id) is required.
+    ``footprint_mb`` declares a denominator (kept beside the measured one); below
+    ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
+    ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
+    ``keep_table=False`` spools the variants report (in ``spool_dir``) instead of keeping rows.
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
