@@ -31,7 +31,7 @@ from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..genome_build import BuildCall, check_positions_fit, check_stated, positions_call, track_max_end
 from ..provenance import build_provenance
 from ..variants import VariantTable
-from .build import decide_build
+from .build import cross_check_build, decide_build
 from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, DenominatorCheck,
                      check_denominator, check_guard_options)
 from .hotspots import HotspotList, match_hotspots, read_hotspots
@@ -250,6 +250,7 @@ def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, 
     call = decide_build(parts, stated, panel_obj, [b for b in (req.tumor_bam, req.normal_bam) if b],
                         req.panel_bed, str(req.input))
     den = (denominator_job or _start_denominator(req, panel_obj, call.build if call else None)).result()
+    call = cross_check_build(call, parts, den.regions, str(req.input))
     if call is not None and call.build:
         check_input_build(str(req.input), call.build, den, req.beds, call.evidence)
     return call, den
