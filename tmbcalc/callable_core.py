@@ -181,6 +181,9 @@ def compute(tumor_bam: str | Path, footprint: Footprint, *, normal_bam: str | Pa
     if not footprint:
         raise InputError(f"{footprint_name} is empty: no bases to compute coverage on")
 
+    from .io.inputs import require_seekable
+
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     tumor = require_readable(tumor_bam, "tumor BAM/CRAM")
     normal = require_readable(normal_bam, "normal BAM/CRAM") if normal_bam is not None else None
     ref = require_readable(reference, "reference FASTA") if reference is not None else None
@@ -533,7 +536,7 @@ def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, in
 
     header = _comment_header(provenance)
     kernel = _kernel()
-    with OutputSet(prefix) as outs:
+    with OutputSet(prefix, inputs=provenance.get("inputs")) as outs:
         bed_text = header + "".join(f"{c}\t{s}\t{e}\n" for c, s, e in callable_rows)
         gz_tmp: list[Path] = []
 

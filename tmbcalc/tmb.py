@@ -24,6 +24,7 @@ import numpy as np
 
 from .contigs import check_same_build, detect_build, shared_contigs
 from .errors import ContigMismatchError, InputError, UsageError, require_readable
+from .io.inputs import open_inputs, require_seekable
 from .profiles import Profile, load_profile
 from .provenance import build_provenance
 from .regions import RegionSet
@@ -227,6 +228,10 @@ def compute_tmb(
     beds = [bed] if isinstance(bed, (str, Path)) else list(bed or [])
     excl = [exclude_bed] if isinstance(exclude_bed, (str, Path)) else list(exclude_bed or [])
     hot = [exclude_hotspots] if isinstance(exclude_hotspots, (str, Path)) else list(exclude_hotspots or [])
+    # streams (FIFO, <(command)) are read once into private files; BAM/CRAM must allow random access
+    input, beds, excl, hot, coding_bed, callable_bed, pop_af_vcf, panel_bed = open_inputs(
+        input, beds, excl, hot, coding_bed, callable_bed, pop_af_vcf, panel_bed)
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     if bool(beds) == bool(panel):
         raise UsageError("give exactly one of --panel ID or --bed BED")
     if panel_bed and not panel:

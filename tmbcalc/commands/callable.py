@@ -57,6 +57,7 @@ def register(p: argparse.ArgumentParser) -> None:
                    help=f"worker threads: the footprint is cut into N chunks read in parallel, each with "
                         f"its own decompression (default {DEFAULT_THREADS}, as many threads as "
                         f"`mosdepth -t 1` runs); results do not depend on N")
+    p.set_defaults(output_suffixes=(".callable.bed.gz", ".callable.bed.gz.tbi", ".callable.json", ".coverage.tsv"))
 
 
 def _bam_build(path: str) -> str | None:
@@ -78,8 +79,6 @@ def run(args: argparse.Namespace) -> int:
     from .. import callable_core as core
     from ..provenance import build_provenance
 
-    if not Path(args.output).parent.is_dir():
-        raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
     extra = {}
     targets = None
     if args.panel:
