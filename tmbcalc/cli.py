@@ -197,11 +197,7 @@ def _user_names(text: str) -> str:
     """Error text with private stream copies named as the user gave them."""
     if "tmbcalc.io.inputs" not in sys.modules:
         return text
-    from .provenance import _STREAMS
-
-    for copy, given in _STREAMS.items():
-        text = text.replace(copy, given)
-    return text
+    return sys.modules["tmbcalc.io.inputs"].user_names(text)
 
 
 def _os_error_line(exc: OSError, args: argparse.Namespace) -> str:

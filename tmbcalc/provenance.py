@@ -72,6 +72,11 @@ def stream_copy(original: str | Path) -> str | None:
     return _STREAM_OF.get(str(original))
 
 
+def stream_names() -> dict[str, str]:
+    """Every private stream copy of this process -> the name the user gave."""
+    return dict(_STREAMS)
+
+
 def stream_name(path: str | Path) -> str | None:
     """The name the user gave for the stream whose private copy is ``path`` (None otherwise)."""
     return _STREAMS.get(str(path))
@@ -114,10 +119,11 @@ def software_versions() -> dict[str, str]:
     import re
     import sys
 
-    from .ext import _pysam_dir, htslib_version
+    from .ext import htslib_version
+    from .ext import pysam_dir as locate_pysam
 
     versions = {"tmbcalc": __version__, "python": platform.python_version(), "htslib": htslib_version()}
-    pysam_dir = _pysam_dir()
+    pysam_dir = locate_pysam()
     try:
         text = (pysam_dir / "version.py").read_text() if pysam_dir is not None else ""
     except OSError:  # pragma: no cover - unusual install

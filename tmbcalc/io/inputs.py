@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from ..errors import InputError
 from ..output import TMP_TAG, host_tag, remove_stale
-from ..provenance import HashingCopy, stream_copy, stream_name
+from ..provenance import HashingCopy, stream_copy, stream_name, stream_names
 
 TIMEOUT_ENV = "TMBCALC_STREAM_TIMEOUT"
 DEFAULT_TIMEOUT_S = 600.0
@@ -104,6 +104,13 @@ def require_seekable(path: P | None, what: str = "BAM/CRAM") -> P | None:
 def display_name(path: str | os.PathLike) -> str:
     """The name the user gave for ``path`` (the stream's name for a private copy)."""
     return stream_name(os.fspath(path)) or os.fspath(path)
+
+
+def user_names(text: str) -> str:
+    """``text`` (an error message) with every private stream copy named as the user gave it."""
+    for copy, given in stream_names().items():
+        text = text.replace(copy, given)
+    return text
 
 
 def _timeout() -> float:
@@ -187,4 +194,4 @@ def cleanup() -> None:
         _spool_dir = None
 
 
-__all__ = ["open_input", "open_inputs", "require_seekable", "is_stream", "display_name", "cleanup", "TIMEOUT_ENV"]
+__all__ = ["open_input", "open_inputs", "require_seekable", "is_stream", "display_name", "user_names", "cleanup", "TIMEOUT_ENV"]
