@@ -306,6 +306,36 @@ def test_fifo_and_process_substitution_give_the_file_numbers(shared, tmp_path):
                 if f"-{feeder.pid}-" in p.name]
 
 
+def test_signal_while_reading_a_stream_removes_its_copy(shared, tmp_path):
+    """SIGTERM while a stream is being copied (its writer stalls halfway): exit 143 at once, one
+    line, the private copy removed, no output."""
+    fifo = tmp_path / "calls.fifo"
+    os.mkfifo(fifo)
+    half = (shared / VCF).read_bytes()[:30000]
+    feeder = subprocess.Popen([sys.executable, "-c", "import sys, time; f = open(sys.argv[1], 'wb'); "
+                               "f.write(open(sys.argv[2], 'rb').read()); f.flush(); time.sleep(60)",
+                               str(fifo), str(tmp_path / "half")])
+    (tmp_path / "half").write_bytes(half)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    proc = subprocess.Popen([*exe(), *tmb_args(shared, tmp_path / "o", vcf=str(fifo))], stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "TMPDIR": str(tmpdir)})
+    try:
+        for _ in range(200):                                    # until the copy has started
+            copies = [p for p in tmpdir.rglob("calls.fifo") if p.stat().st_size > 0]
+            if copies:
+                break
+            subprocess.run(["sleep", "0.05"])
+        assert copies, "the stream copy never started"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        feeder.kill()
+        feeder.wait()
+    one_line(subprocess.CompletedProcess([], proc.returncode, "", err), 143, "stopped by SIGTERM")
+    assert listing(tmpdir) == [] and not list(tmp_path.glob("o.*")) and not leftovers(tmp_path)
+
+
 # -- D. write errors name the file --------------------------------------------------------------------
 
 def test_write_error_names_the_output_and_publishes_nothing(shared, tmp_path, monkeypatch, capsys):

@@ -30,7 +30,7 @@ import gzip
 import io
 import json
 import os
-import secrets
+
 import shutil
 import signal
 import sys
@@ -240,7 +240,7 @@ class OutputSet:
                 raise OutputError(f"cannot create output folder: {exc.strerror}", exc.filename) from None
             self._missing = []
             remove_stale(self._dir, self._name)
-            name = f"{_hidden(self._name, TMP_TAG)}{host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
+            name = f"{_hidden(self._name, TMP_TAG)}{host_tag()}-{os.getpid()}-{os.urandom(4).hex()}"
             try:
                 os.mkdir(self._dir / name, 0o700)
             except OSError as exc:
@@ -328,7 +328,7 @@ class OutputSet:
         if name is None and self._pending:
             return self._pending[-1][1]
         if name is not None and self._tmpdir is not None and os.fspath(name).startswith(str(self._tmpdir)):
-            return self.path(Path(os.fspath(name)).name) if not self.folder else self._dir / Path(name).name
+            return self._dir / Path(os.fspath(name)).name  # temporary files carry their final names
         return None
 
 
