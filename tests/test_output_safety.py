@@ -163,15 +163,17 @@ def _min_vaf_of_set(prefix: Path) -> set:
 
 
 def test_concurrent_runs_on_one_prefix_leave_one_consistent_set(shared, tmp_path):
-    """Two runs with different --min-vaf publishing to one prefix at the same moment (both pause,
-    then publish together), many times: the JSON, TSV and variants report always come from one
-    run.  Without the lock this mixed about 1 time in 15."""
+    """Two runs with different --min-vaf publishing to one prefix: the first renames slowly (as on a
+    network filesystem, 0.5 s per file), the second starts publishing in the middle of that.  The
+    JSON, TSV and variants report always come from one run (without the prefix lock: JSON from the
+    second run, TSV and variants from the first, every round)."""
     prefix = tmp_path / "o"
     seen = set()
-    for _ in range(8):
+    slow = {**os.environ, "TMBCALC_TEST_PAUSE_BEFORE_PUBLISH": "0.3", "TMBCALC_TEST_RENAME_DELAY": "0.5"}
+    fast = {**os.environ, "TMBCALC_TEST_PAUSE_BEFORE_PUBLISH": "0.8"}
+    for _ in range(3):
         procs = [subprocess.Popen([*exe(), *tmb_args(shared, prefix, "--min-vaf", v)], stderr=subprocess.PIPE,
-                                  text=True, env={**os.environ, "TMBCALC_TEST_PAUSE_BEFORE_PUBLISH": "0.3"})
-                 for v in ("0.3", "0.05")]
+                                  text=True, env=env) for v, env in (("0.3", slow), ("0.05", fast))]
         for p in procs:
             _, err = p.communicate(timeout=TIMEOUT)
             assert p.returncode == 0, err

@@ -48,6 +48,8 @@ INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai", ".fai", ".gzi", ".idx")
 # Test hook (documented in docs/outputs.md): seconds to sleep after every file of a set is written
 # and before it is published, announced on stderr, so tests can signal a run inside that window.
 PAUSE_ENV = "TMBCALC_TEST_PAUSE_BEFORE_PUBLISH"
+# Test hook: seconds to sleep after each rename while publishing (a slow filesystem).
+RENAME_DELAY_ENV = "TMBCALC_TEST_RENAME_DELAY"
 LOCK_TIMEOUT_ENV = "TMBCALC_LOCK_TIMEOUT"
 
 
@@ -347,6 +349,7 @@ def _publish(pending: list[tuple[Path, Path]], tmpdir: Path) -> None:
     """Rename every temporary file onto its final path.  If one rename fails, the files already
     renamed get their previous content back (kept as hard links in ``tmpdir``) or are removed."""
     done: list[tuple[Path, Path | None]] = []
+    delay = float(os.environ.get(RENAME_DELAY_ENV) or 0)
     for i, (tmp, final) in enumerate(pending):
         backup: Path | None = None
         try:
@@ -367,6 +370,8 @@ def _publish(pending: list[tuple[Path, Path]], tmpdir: Path) -> None:
             problem = "is a folder" if final.is_dir() else (exc.strerror or str(exc))
             raise OutputError(f"cannot publish output ({problem}); nothing was published", final) from None
         done.append((final, backup))
+        if delay:
+            time.sleep(delay)
 
 
 def cleanup_all() -> None:
