@@ -240,6 +240,14 @@ def test_failed_publication_rolls_back(shared, tmp_path):
     r = run_cli(*tmb_args(shared, prefix))
     one_line(r, 2, "o.variants.tsv.gz", "is a folder")
     assert digest(Path(str(prefix) + s) for s in TMB_OUT[:2]) == before and not leftovers(tmp_path)
+    # callable: its .bed.gz and .tbi are published with the rest of the set or not at all
+    cdir = tmp_path / "callable"
+    proc = start_paused(["callable", str(shared / GHGA / "WES_LL_T_1_test.bam"), "--bed",
+                         str(shared / GHGA / "seqc2.bed"), "--min-depth", "20", "-o", str(cdir / "c")], pause=1.5)
+    (cdir / "c.coverage.tsv").mkdir()
+    _, err = proc.communicate(timeout=TIMEOUT)
+    one_line(subprocess.CompletedProcess([], proc.returncode, "", err), 1, "c.coverage.tsv", "cannot publish")
+    assert listing(cdir) == ["c.coverage.tsv"]
 
 
 def test_output_prefixes(shared, tmp_path):
