@@ -114,12 +114,15 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 const uint8_t[:] f_buf, const int64_t[:] f_off,
                 const uint8_t[:] q_buf, const int64_t[:] q_off,
                 const uint8_t[:] first_buf, const int64_t[:] first_off,
-                const uint8_t[:] all_buf, const int64_t[:] all_off, Py_ssize_t reserve):
+                const uint8_t[:] all_buf, const int64_t[:] all_off,
+                const int32_t[:] src, bint have_src, const uint8_t[:] i_buf, const int64_t[:] i_off,
+                Py_ssize_t reserve):
     """TSV lines for rows [start, stop) as bytes (columns: see tmbcalc.tmb.writers.VARIANT_COLUMNS).
 
     Lookup tables: s=sample names, c=contigs, v=variant types, f=filter names, q=consequence
     names indexed by code+1 (index 0 = unannotated), first=first-failing-rule name by bit index
     (+1; index 0 = ''), all=comma-joined failing rules for every 16-bit mask value.
+    With ``have_src`` a last column names each row's input file (``src`` indexes the i lookup).
     ``reserve``: bytes needed by one line besides its alleles (the longest lookup strings + numbers).
     """
     cdef Buf b
@@ -198,6 +201,9 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 put_lut(&b, &all_buf[0], &all_off[0], m)
             putc(&b, b'\t')
             put_int(&b, record[i] + 1)
+            if have_src:
+                putc(&b, b'\t')
+                put_lut(&b, &i_buf[0], &i_off[0], src[i])
             putc(&b, b'\n')
     if failed:
         free(b.data)

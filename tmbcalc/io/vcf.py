@@ -302,24 +302,40 @@ class _Target:
         return ", else ".join(self.labels) if self.labels else None
 
 
-def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target]) -> None:
-    """Fill depth/alt (and for the tumor VAF) sources for sample index ``s``."""
-    fmt = vi.format
+def _strelka_targets(fmt: dict[str, TagDef], s: int, role: str, targets: dict[str, _Target]) -> bool:
+    """Strelka2 tier-1 counts for sample index ``s``; False when the header has neither layout.
+
+    The layout is chosen per record: SNV records carry per-base counts (AU/CU/GU/TU), indel records
+    TAR/TIR.  A file with both (``bcftools concat`` of Strelka's SNV and indel outputs) gets both as
+    alternatives, SNV first: the kernel uses the SNV counts only for a single-base REF and ALT whose
+    four counts are present, and otherwise falls back to TAR/TIR (so each record is read by its own
+    layout, never a mix)."""
+    snv, indel = set(_STRELKA_SNV) <= set(fmt), {"TAR", "TIR"} <= set(fmt)
     depth, alt = targets[f"{role}_depth"], targets[f"{role}_alt"]
-    if set(_STRELKA_SNV) <= set(fmt):
+    if snv:
         alt.add(("strelka_alt", "first", s, *_STRELKA_SNV), "strelka tier1 {ALT}U")
         depth.add(("strelka_depth", "first", s, *_STRELKA_SNV), "strelka tier1 AU+CU+GU+TU")
         if role == "t":
             targets["vaf_den"].add(("strelka_refalt", "first", s, *_STRELKA_SNV),
                                    "strelka tier1 {REF}U+{ALT}U")
-            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 {ALT}U/({REF}U+{ALT}U)")
-        return
-    if {"TAR", "TIR"} <= set(fmt):
+    if indel:
         alt.add(("fmt", "first", s, "TIR"), "strelka tier1 TIR")
         depth.add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
         if role == "t":
             targets["vaf_den"].add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
-            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 TIR/(TAR+TIR)")
+    if role == "t" and (snv or indel):
+        vaf = {(True, False): "strelka tier1 {ALT}U/({REF}U+{ALT}U)", (False, True): "strelka tier1 TIR/(TAR+TIR)",
+               (True, True): "strelka tier1 {ALT}U/({REF}U+{ALT}U) for SNV records, TIR/(TAR+TIR) for indel "
+                             "records"}[(snv, indel)]
+        targets["t_vaf"].add(("ratio", "first", -1), vaf)
+    return snv or indel
+
+
+def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target]) -> None:
+    """Fill depth/alt (and for the tumor VAF) sources for sample index ``s``."""
+    fmt = vi.format
+    depth, alt = targets[f"{role}_depth"], targets[f"{role}_alt"]
+    if _strelka_targets(fmt, s, role, targets):
         return
     # per-allele read counts (Number=R, or '.' like PCGR's ADT) vs VarScan2's AD = ALT reads
     # only (Number=1, with RD = REF reads)

@@ -42,8 +42,11 @@ from ..variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV,
 RULES: tuple[str, ...] = (
     "filter", "multiallelic", "symbolic_allele", "variant_type", "outside_footprint", "consequence", "min_depth",
     "min_alt_reads", "min_vaf", "max_vaf", "min_normal_depth", "max_normal_alt_reads", "max_pop_af",
-    "hotspot", "likely_germline",
+    "hotspot", "likely_germline", "duplicate_across_files",
 )
+# applied only when several call files are read for one tumor (see tmbcalc.tmb.inputs); listed in
+# outputs only then, so single-file outputs keep their columns
+DUPLICATE_RULE = "duplicate_across_files"
 BIT = {r: np.uint16(1 << i) for i, r in enumerate(RULES)}
 _TYPE_CODE = {"snv": SNV, "mnv": MNV, "ins": INS, "del": DEL, "complex": COMPLEX}
 
@@ -68,7 +71,13 @@ class RuleOutcome:
         return {r: int(np.count_nonzero(bits & BIT[r])) for r in RULES if r in self.active}
 
 
-def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
+def listed_rules(active: tuple[str, ...] | list[str]) -> list[str]:
+    """The rules named in outputs (columns, ``rules_order``): every rule, but the duplicate rule only
+    when it was applied."""
+    return [r for r in RULES if r != DUPLICATE_RULE or r in active]
+
+
+def active_rules(profile: Profile, *, hotspots_given: bool, multi_input: bool = False) -> tuple[str, ...]:
     on = {
         "filter": profile.require_pass,
         "multiallelic": profile.multiallelic != "all",
@@ -85,6 +94,7 @@ def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
         "max_pop_af": profile.max_pop_af is not None,
         "hotspot": hotspots_given,
         "likely_germline": profile.germline_filter != "off",
+        DUPLICATE_RULE: multi_input,
     }
     return tuple(r for r in RULES if on[r])
 
@@ -278,4 +288,4 @@ def describe_bits(bits: int) -> list[str]:
 
 
 __all__ = ["RULES", "BIT", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
-           "active_rules", "describe_bits", "symbolic_alleles"]
+           "active_rules", "describe_bits", "symbolic_alleles", "listed_rules", "DUPLICATE_RULE"]
