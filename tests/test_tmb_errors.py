@@ -119,8 +119,12 @@ def test_bad_argument_combinations(tmp_path, args, frag):
     check_failure(tmp_path, [VCF, *args], 2, frag)
 
 
-def test_output_directory_missing(tmp_path):
+def test_output_directory_missing_is_created(tmp_path):
+    """Issue #13 item 8: ``-o`` creates missing parent folders (a file in the way is refused)."""
     r = run_cli("tmb", str(VCF), "--bed", str(BED), "-o", str(tmp_path / "no" / "dir" / "x"))
+    assert r.returncode == 0 and (tmp_path / "no" / "dir" / "x.tmb.json").is_file()
+    (tmp_path / "f").write_text("")
+    r = run_cli("tmb", str(VCF), "--bed", str(BED), "-o", str(tmp_path / "f" / "x"))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 
 

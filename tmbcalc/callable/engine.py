@@ -177,6 +177,9 @@ def compute(tumor_bam: str | Path, footprint: Footprint, *, normal_bam: str | Pa
     if not footprint:
         raise InputError(f"{footprint_name} is empty: no bases to compute coverage on")
 
+    from ..io.inputs import require_seekable
+
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     tumor = require_readable(tumor_bam, "tumor BAM/CRAM")
     normal = require_readable(normal_bam, "normal BAM/CRAM") if normal_bam is not None else None
     ref = require_readable(reference, "reference FASTA") if reference is not None else None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--build", default="GRCh37", choices=["GRCh37", "GRCh38"], help="genome build of the MAFs")
     p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.simulated.tsv.gz")
-    p.set_defaults(func=run_simulate)
+    p.set_defaults(func=run_simulate, output_suffixes=(".simulated.tsv.gz",))
 
     p = sub.add_parser("fit", help="fit panel -> reference models (bootstrap CIs, cohort hold-out)")
     p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
@@ -101,7 +100,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--table", default=None, help="simulation table for agreement at this cut")
     p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal-zone level (default 0.05)")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.translate.json")
-    p.set_defaults(func=run_translate)
+    p.set_defaults(func=run_translate, output_suffixes=(".translate.json",))
 
     p = sub.add_parser("apply", help="harmonize panel TMB values with a model")
     p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
@@ -112,7 +111,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="apply even if the input names another panel than the model's")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX",
                    help="writes PREFIX.calibrated.tsv and PREFIX.calibrated.json")
-    p.set_defaults(func=run_apply)
+    p.set_defaults(func=run_apply, output_suffixes=(".calibrated.tsv", ".calibrated.json"))
 
     p = sub.add_parser("uncertainty", help="Poisson probability of a TMB-high call and equivocal zones")
     g = p.add_mutually_exclusive_group(required=True)
@@ -122,14 +121,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal zone: P(high) in [alpha/2, 1-alpha/2]")
     p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.uncertainty.tsv")
-    p.set_defaults(func=run_uncertainty)
+    p.set_defaults(func=run_uncertainty, output_suffixes=(".uncertainty.tsv",))
 
     p = sub.add_parser("plot", help="scatter with fit/band/cuts and Bland-Altman for a model")
     p.add_argument("--model", required=True, help="model id or path")
     p.add_argument("--table", required=True, help="simulation table")
     p.add_argument("--reference-cut", type=number_arg(lo=0.0, lo_open=True), default=10.0)
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png")
-    p.set_defaults(func=run_plot)
+    p.set_defaults(func=run_plot, output_suffixes=(".png",))
 
     p = sub.add_parser("models", help="list the bundled calibration models")
     p.set_defaults(func=run_models)
@@ -193,10 +192,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..provenance import sha256_file
 
     out_dir = Path(args.out_dir)
-    if not out_dir.is_dir():
-        raise UsageError(f"output folder '{out_dir}' does not exist")
-    if args.plots and not Path(args.plots).is_dir():
-        raise UsageError(f"plot folder '{args.plots}' does not exist")
+    OutputSet(out_dir, folder=True)  # refuses a file in the way before the work; folders made on publishing
+    if args.plots:
+        OutputSet(args.plots, folder=True)
     holdout = "none" if args.no_holdout else ("kfold" if args.holdout_folds else "cohort")
     if args.holdout_folds is not None and args.holdout_folds < 2:
         raise UsageError("--holdout-folds must be >= 2")
@@ -211,14 +209,14 @@ def run_fit(args: argparse.Namespace) -> int:
                     options=opts, table_name=Path(args.table).name, table_sha256=sha256_file(args.table))
     params = {k: v for k, v in vars(args).items() if k not in ("func", "calibrate_command")}
     fit_prov = build_provenance("calibrate fit", params, {"table": args.table})
-    with OutputSet(str(out_dir) + os.sep) as outs:
+    with OutputSet(out_dir, folder=True) as outs:
         for m in res.models:
             m.data["provenance"] = {k: fit_prov[k] for k in ("tool", "version", "command", "command_line",
                                                              "parameters")}
             outs.write_text(f"{m.id}.json", m.to_json())
         outs.write_text("fit_summary.tsv", format_summary(res.validation, fit_prov))
         if args.plots:  # nested set: plots are published just before the models, or not at all
-            with OutputSet(str(Path(args.plots)) + os.sep) as plot_outs:
+            with OutputSet(args.plots, folder=True) as plot_outs:
                 cut = opts.reference_cuts[0]
                 for m in res.models:
                     pairs = paired(df, m.panel_id, m.reference)

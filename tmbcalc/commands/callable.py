@@ -9,7 +9,6 @@ from ..checks import number_arg
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..errors import UsageError
 
@@ -66,14 +65,13 @@ def register(p: argparse.ArgumentParser) -> None:
                    help=f"worker threads: the footprint is cut into N chunks read in parallel, each with "
                         f"its own decompression (default {DEFAULT_THREADS}, as many threads as "
                         f"`mosdepth -t 1` runs); results do not depend on N")
+    p.set_defaults(output_suffixes=(".callable.bed.gz", ".callable.bed.gz.tbi", ".callable.json", ".coverage.tsv"))
 
 
 def run(args: argparse.Namespace) -> int:
     """Lean path: neither numpy, pandas nor the pysam package is imported."""
     from ..callable.lean import run_callable
 
-    if not Path(args.output).parent.is_dir():
-        raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
     if args.panel_bed and not args.panel:
         raise UsageError("--panel-bed needs --panel")
     res = run_callable(args.bam, min_depth=args.min_coverage, normal_bam=args.normal_bam, panel=args.panel,

@@ -67,7 +67,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--flank", type=number_arg(integer=True, lo=0), default=DEFAULT_FLANK, metavar="BP",
                    help=f"flank bases stored each side (default {DEFAULT_FLANK})")
     s.add_argument("-o", "--output", required=True, metavar="LOCI", help="output loci file (.gz = gzip)")
-    s.set_defaults(func=_run_scan)
+    s.set_defaults(func=_run_scan, output_suffixes=("",))
 
     b = sub.add_parser("baseline", help="per-locus statistics over normal samples (for tumor-only scoring)",
                        description="Profile normal BAM/CRAMs at the loci and write a baseline.")
@@ -80,7 +80,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help=f"tumor-only scoring uses loci supported by >= N normals (default {d.MIN_SUPPORT})")
     _add_profile_options(b)
     b.add_argument("-o", "--output", required=True, metavar="BASELINE", help="output baseline file (.tsv[.gz])")
-    b.set_defaults(func=_run_baseline)
+    b.set_defaults(func=_run_baseline, output_suffixes=("",))
 
     c = sub.add_parser("score", help="score a tumor BAM against its normal or a baseline",
                        description="MSI score of a tumor: paired (--normal-bam) or tumor-only (--baseline).")
@@ -110,7 +110,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--write-dis", action="store_true",
                    help="also write PREFIX.msi_dis (histograms in MSIsensor's _dis layout)")
     c.add_argument("-o", "--output", required=True, metavar="PREFIX")
-    c.set_defaults(func=_run_score)
+    c.set_defaults(func=_run_score, output_suffixes=(".msi.json", ".msi_loci.tsv.gz", ".msi_dis"))
 
     try:  # written separately (MSI from somatic calls); registered only when present
         mutations_cli = importlib.import_module("tmbcalc.msi.mutations_cli")

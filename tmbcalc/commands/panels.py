@@ -88,7 +88,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--require-all-genes", action="store_true",
                    help="fail (no output) when a gene is missing from the tables")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="output prefix")
-    p.set_defaults(func=run_build)
+    p.set_defaults(func=run_build, output_suffixes=(".bed", ".genes.tsv", ".json"))
 
 
 def run(args) -> int:  # bare `tmbcalc panels`

@@ -127,6 +127,7 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=_POSITIVE, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    p.set_defaults(output_suffixes=(".tmb.json", ".tmb.tsv", ".variants.tsv.gz"))
     _install_extensions()
     for reg in EXTRA_REGISTRARS:
         reg(p)
@@ -170,7 +171,15 @@ def compute_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compute_from_args(args)
+    try:
+        result = compute_from_args(args)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        # the variants report is formatted into a temporary file while the input is read
+        from ..output import OutputError, write_problem
+
+        raise OutputError(write_problem(exc), f"{args.output}.variants.tsv.gz") from None
     for handler in EXTRA_HANDLERS:
         handler(args, result)
     paths = result.write(args.output, threads=args.threads)

@@ -105,6 +105,11 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
         raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    from ..io.inputs import open_inputs, require_seekable
+
+    loci, = open_inputs(loci)  # a stream is read once; BAM/CRAM need random access
+    for bam in normal_bams:
+        require_seekable(bam, "normal BAM/CRAM")
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         _check_reference(table, reference)
@@ -181,7 +186,7 @@ def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference:
                             {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(bams),
                              "reference": reference}, samples=base.samples)
     out = Path(output)
-    with OutputSet(str(out)) as outs:
+    with OutputSet(str(out), inputs=prov.get("inputs")) as outs:
         with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
             fh.write(MAGIC + "\n")
             fh.write(f"# provenance: {json.dumps(prov, sort_keys=True)}\n")

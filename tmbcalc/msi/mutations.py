@@ -261,7 +261,7 @@ class MsiMutationsResult:
         """``PREFIX.msi_mutations.json`` (+ ``PREFIX.msi_mutations.tsv``), atomically."""
         from ..output import OutputSet
 
-        with OutputSet(prefix) as outs:
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
             paths = [outs.write_json(".msi_mutations.json", _clean_json(self.to_json()))]
             if tsv:
                 paths.append(outs.write_text(".msi_mutations.tsv", self.to_tsv()))
@@ -358,8 +358,10 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     Exactly one of ``bed`` / ``panel`` / ``footprint_mb`` (a number, or a per-sample mapping as
     MSIseq's ``seq.len``) sets the denominator; at most one of ``loci`` / ``repeats_bed``.
     """
+    from ..io.inputs import display_name, open_inputs
     from ..provenance import build_provenance
 
+    input, loci, repeats_bed, bed, panel_bed, rule = open_inputs(input, loci, repeats_bed, bed, panel_bed, rule)
     if sum(x is not None for x in (bed, panel, footprint_mb)) != 1:
         raise UsageError("give exactly one of --panel ID, --bed BED or --footprint-mb MB")
     if loci is not None and repeats_bed is not None:
@@ -398,7 +400,7 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
 
     table = input if isinstance(input, VariantTable) else read_input(
         input, tumor_sample=tumor_sample, reference=reference, threads=threads)
-    src = table.source if isinstance(input, VariantTable) else str(input)
+    src = table.source if isinstance(input, VariantTable) else display_name(input)
     if len(table) == 0 and not table.samples:
         raise InputError("input holds no variants and names no tumour sample", src)
     if not table.samples:  # sites-only VCF: one tumour named after the file

@@ -41,7 +41,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", metavar="FASTA", help="reference FASTA (MAF indel anchor bases)")
     parser.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="VCF decompression threads")
     parser.add_argument("-o", "--output", required=True, metavar="PREFIX")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, output_suffixes=(".msi_mutations.json", ".msi_mutations.tsv"))
 
 
 def run(args: argparse.Namespace) -> int:

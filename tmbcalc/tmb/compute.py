@@ -29,6 +29,7 @@ from ..contigs import shared_contigs
 from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..genome_build import BuildCall, check_positions_fit, check_stated, positions_call, track_max_end
+from ..io.inputs import open_inputs, require_seekable
 from ..provenance import build_provenance
 from ..variants import VariantTable
 from .build import cross_check_build, decide_build
@@ -68,6 +69,13 @@ class _Request:
     normal_bam: str | Path | None
     min_coverage: int | None
     min_normal_coverage: int | None
+
+    def __post_init__(self) -> None:
+        # streams (FIFO, <(command)) are read once into private files; BAM/CRAM need random access
+        (self.inputs, self.beds, self.excluded, self.hotspots, self.panel_bed, self.coding_bed,
+         self.callable_bed) = open_inputs(self.inputs, self.beds, self.excluded, self.hotspots, self.panel_bed,
+                                          self.coding_bed, self.callable_bed)
+        require_seekable(self.tumor_bam, "tumor BAM/CRAM"), require_seekable(self.normal_bam, "normal BAM/CRAM")
 
     @property
     def input(self) -> str | Path:
@@ -109,7 +117,7 @@ def compute_tmb(
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
-    _require_small_inputs(req, pop_af_vcf, reference)
+    pop_af_vcf = _require_small_inputs(req, pop_af_vcf, reference)
     hotspot_lists = [read_hotspots(h) for h in req.hotspots]
     check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
 
@@ -214,12 +222,15 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     return sorted(check_number(c, "cut points (mut/Mb)", lo=0.0) for c in chosen)
 
 
-def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
-    """Every small input must be readable before the (possibly long) variant read starts."""
+def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> str | Path | None:
+    """Every small input must be readable before the (possibly long) variant read starts; returns
+    ``pop_af_vcf`` (a stream read into a private file)."""
+    pop_af_vcf, = open_inputs(pop_af_vcf)
     for path in [*req.beds, *req.excluded, *req.hotspots, req.coding_bed, req.callable_bed, req.tumor_bam,
                  req.normal_bam, pop_af_vcf, reference]:
         if path is not None:
             require_readable(path, "file")
+    return pop_af_vcf
 
 
 def _start_denominator(req: _Request, panel_obj, build: str | None) -> Future:

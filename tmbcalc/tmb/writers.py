@@ -271,7 +271,7 @@ def _nan_to_none(obj: Any) -> Any:
 
 def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
     """Write the three TMB outputs atomically; returns their paths."""
-    with OutputSet(prefix) as outs:
+    with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         doc = json_document(result)
         doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
                           "variants": str(outs.path(".variants.tsv.gz"))}
