@@ -206,6 +206,7 @@ def compute_tmb(
     keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     spool_dir: str | Path | None = None,
+    sample_name: str | None = None,
     **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
@@ -308,6 +309,8 @@ def compute_tmb(
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
               "mapq": mapq if tumor_bam else None, "panel": panel}
+    if sample_name is not None:
+        params["sample"] = sample_name
     _warm_up(input)
     # the denominator is built on a worker thread while the input is opened and its first chunk read
     pool = ThreadPoolExecutor(max_workers=1)
@@ -317,6 +320,8 @@ def compute_tmb(
     try:
         src = _open_input(input, tumor_sample=tumor_sample, normal_sample=normal_sample, profile=prof,
                           reference=reference, threads=threads, chunk_rows=chunk_rows)
+        if sample_name is not None:
+            src.samples = _renamed(src.samples, sample_name, input)
         # what the input lacks is known from its header (VCF) or its columns (MAF): checked before
         # reading records; whether a declared population-AF field ever holds a value is checked at the end
         if src.kind == "maf":
@@ -364,6 +369,8 @@ def compute_tmb(
                                                               src.meta.get("indel_anchor") == "N"), threads)
         try:
             for chunk in src:
+                if sample_name is not None:
+                    chunk.samples = list(src.samples)
                 if resource is not None:
                     _join_resource_pop_af(chunk, resource)
                 hotspot_mask = None
@@ -436,6 +443,13 @@ def compute_tmb(
         "normal_bam": normal_bam, "exclude_hotspots": [str(h) for h in hot] or None, "pop_af_vcf": pop_af_vcf,
         "reference": reference}, **extra)
     return TmbResult(samples, prof, cuts, denominator, provenance, warnings, table, outcome, spool)
+
+
+def _renamed(samples: list[str], name: str, input) -> list[str]:
+    if len(samples) != 1:
+        raise UsageError(f"--sample names one tumor but {Path(str(input)).name} holds {len(samples)} "
+                         f"({', '.join(samples[:5])}); pick one with --tumor-sample")
+    return [name]
 
 
 def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:

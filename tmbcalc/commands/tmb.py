@@ -69,6 +69,8 @@ def register(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tumor-sample", metavar="NAME", help="tumor sample (VCF column or MAF Tumor_Sample_Barcode; "
                    "a MAF without it gives one result per tumor)")
     g.add_argument("--normal-sample", metavar="NAME", help="matched-normal VCF column (default: auto-detected)")
+    g.add_argument("--sample", metavar="NAME", help="report the tumor under this name instead of its VCF column / "
+                   "MAF barcode (one tumor: a multi-tumor input needs --tumor-sample)")
 
     g = p.add_argument_group("denominator (footprint)")
     g.add_argument("--panel", metavar="ID", help="panel id from the registry (tmbcalc panels list)")
@@ -160,7 +162,8 @@ def compute_from_args(args: argparse.Namespace):
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
-        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, **overrides_from_args(args))
+        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir,
+        sample_name=getattr(args, "sample", None), **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
