@@ -129,7 +129,7 @@ def _check_named(spec: SampleSpec, add, cache: dict) -> None:
     if spec.profile and spec.calls:
         key = ("profile", spec.profile)
         if key not in cache:
-            from ..profiles import load_profile
+            from ..tmb import load_profile
 
             cache[key] = _try(lambda: load_profile(spec.profile))
         if cache[key]:

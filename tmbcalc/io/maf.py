@@ -13,7 +13,7 @@ deleted bases, ``Tumor_Seq_Allele2`` = ``-``, ``Start_Position`` = first deleted
 ``POS = Start_Position``, ``REF = anchor``, ``ALT = anchor + inserted``.  The anchor base is read
 from ``reference`` (FASTA with .fai) when given, otherwise it is ``N`` — then MAF indel keys
 match other MAF-derived keys but not VCF records (hotspot matching of indels does not need the
-anchor, see :mod:`tmbcalc.hotspots`).
+anchor, see :mod:`tmbcalc.tmb.hotspots`).
 
 Depth = ``t_depth`` or ``t_ref_count + t_alt_count``; VAF = alt / depth (or a ``tumor_f``/``VAF``
 column when counts are absent).  FILTER: ``PASS`` -> pass, empty/``.`` -> missing, else fail;

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .contigs import canonical
-from .errors import InputError, UsageError
-from .io.textfile import iter_lines
-from .regions import RegionSet
+from ..contigs import canonical
+from ..errors import InputError, UsageError
+from ..io.textfile import iter_lines
+from ..regions import RegionSet
 
 FORMATS = ("auto", "bed", "exomedepth", "spliceai", "genepred", "gtf")
 CDS_FORMATS = ("gtf", "genepred")  # always carry CDS boundaries

@@ -2,7 +2,7 @@
 
 A panel definition (see ``docs/panels.md`` for every key) names the assay, its genome build(s),
 gene list, declared TMB region size (Mb), counting profile (the TMB rules, a name resolved by
-:mod:`tmbcalc.profiles`), reported TMB cut points (mut/Mb) and, per build, its footprint: a BED
+:mod:`tmbcalc.tmb.profiles`), reported TMB cut points (mut/Mb) and, per build, its footprint: a BED
 shipped beside the TOML or, when the BED may not be redistributed, the sha256 of the vendor file
 plus instructions to obtain it.  The user then supplies the file (``--panel-bed PATH``, the
 environment variable named by :meth:`Panel.bed_env_var`, or by placing it under the expected file
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contigs import BUILD_LENGTHS
-from .errors import InputError
-from .io.bed import read_bed
-from .regions import RegionSet
-from .resources import panels_dir, profiles_dir, user_panels_dirs
+from ..contigs import BUILD_LENGTHS
+from ..errors import InputError
+from ..io.bed import read_bed
+from ..regions import RegionSet
+from ..resources import panels_dir, profiles_dir, user_panels_dirs
 
 BUILDS = ("GRCh37", "GRCh38")
 # Profile names defined by tmbcalc/profiles (the TMB counting rules); any *.toml found there is
