@@ -346,3 +346,49 @@ def test_tqdm_bar_on_a_terminal(tmp_path):
     text = s.getvalue()
     assert "2/2" in text and "B: FAILED: bad input" in text and "A: ok" not in text
     assert "A: ok" in (tmp_path / "log").read_text()
+
+
+# -- workflow engine -------------------------------------------------------------------------------
+def test_snakemake_workflow_runs_the_single_commands_and_aggregates(cohort, reference_run, tmp_path):
+    """Three kinds of rows (full, TMB only, tumor-only MSI): Snakemake runs the per-sample commands
+    and the aggregation; the numbers equal the batch run's."""
+    pytest.importorskip("snakemake", reason="snakemake is in the [test] extra")
+    rows = [r for r in cohort["rows"] if r["sample"] in ("S01", "S11", "S14")]
+    sheet = _write_sheet(tmp_path / "three.tsv", rows)
+    out = tmp_path / "out"
+    repo = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(repo / "workflows" / "Snakefile"), "--cores", "2",
+                        "--directory", str(tmp_path), "--config", f"sheet={sheet}", f"outdir={out}", "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    t, ref = _table(out / "batch.tsv"), _table(reference_run / "batch.tsv")
+    assert list(t) == ["S01", "S11", "S14"]
+    for s, row in t.items():
+        assert row["run_status"] == "ok"
+        for col in row:
+            if col not in ("seconds", "peak_rss_mb"):
+                assert row[col] == ref[s][col], (s, col)
+    cmd = json.loads((out / "S01" / "S01.tmb.json").read_text())["provenance"]["command_line"]
+    assert " tmb " in cmd and "--sample S01" in cmd
+    _same_file(out / "S01" / "S01.variants.tsv.gz", reference_run / "S01" / "S01.variants.tsv.gz")
+
+
+@pytest.mark.xfail(strict=True, reason="needs multi-input compute_tmb (#10)")
+def test_two_calls_files_in_one_row(shared, tmp_path):
+    """Strelka2 writes SNVs and indels to two VCFs: one row, both files, one TMB = the sum of the
+    eligible variants of each file alone (same footprint, so the same denominator)."""
+    sd = shared / "bam/strelka_demo"
+    length = int((sd / "demo20.fa.fai").read_text().split("\t")[1])
+    bed = tmp_path / "demo.bed"
+    bed.write_text(f"demo20\t0\t{length}\n")
+    each = []
+    for name in ("somatic.snvs.vcf.gz", "somatic.indels.vcf.gz"):
+        r = run_cli("tmb", str(sd / name), "--bed", str(bed), "--consequences", "all", "-o", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+        each.append(json.loads((tmp_path / f"{name}.tmb.json").read_text())["samples"][0]["eligible_variants"])
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(f"sample,calls,bed,consequences\nDEMO,{sd / 'somatic.snvs.vcf.gz'};{sd / 'somatic.indels.vcf.gz'},"
+                     f"{bed},all\n")
+    r = _batch(str(sheet), "-o", str(tmp_path / "out"), "--workers", "0")
+    assert r.returncode == 0, r.stderr
+    assert int(_table(tmp_path / "out" / "batch.tsv")["DEMO"]["eligible_variants"]) == sum(each)

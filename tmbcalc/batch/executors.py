@@ -156,9 +156,14 @@ class DaskExecutor:
         self.scheduler, self.n_workers, self.attempts = scheduler, n_workers, max(1, attempts)
 
     def run(self, jobs: Sequence[SampleJob], done: Done, started: Started = _noop) -> None:
-        import dask
-        from distributed import Client, LocalCluster, as_completed
+        try:
+            import dask
+            from distributed import Client, LocalCluster, as_completed
+        except ModuleNotFoundError:
+            from ..errors import UsageError
 
+            raise UsageError("--scheduler/--dask-workers need Dask distributed: pip install 'tmbcalc[cluster]'") \
+                from None
         from .job import error_line
 
         with dask.config.set({"distributed.scheduler.allowed-failures": self.attempts - 1}):

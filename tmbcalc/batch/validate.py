@@ -161,16 +161,21 @@ def _try(fn: Callable[[], object]) -> str | None:
 
 
 def _check_builds(spec: SampleSpec, add, cache: dict) -> None:
-    """Calls, BAMs and panel on one genome build (where headers give contig lengths)."""
+    """Calls, BAMs and panel on one genome build (where headers give contig lengths); a calls
+    header that cannot be read at all is reported here too."""
     builds: list[tuple[str, str, str]] = []      # (column, path, build)
     for col, path in [("calls", c) for c in spec.calls] + [(c, getattr(spec, c)) for c in BAM_COLUMNS]:
         if not path:
             continue
         key = ("build", path)
         if key not in cache:
-            cache[key] = header_build(path)
-        if cache[key]:
-            builds.append((col, path, cache[key]))
+            cache[key] = _header_build(path, alignment=col != "calls")
+        build = cache[key]
+        if build and build.startswith("error:"):
+            add(col, build[len("error:"):].strip())
+            return
+        if build:
+            builds.append((col, path, build))
     if spec.panel and not cache.get(("panel", spec.panel)):
         panel_builds = _load_panel(spec.panel).builds
         for col, path, b in builds:
@@ -185,26 +190,30 @@ def _check_builds(spec: SampleSpec, add, cache: dict) -> None:
             return
 
 
-def header_build(path: str) -> str | None:
+def _header_build(path: str, *, alignment: bool) -> str | None:
     """GRCh37/GRCh38 from a VCF/BCF or BAM/CRAM header's contig lengths; None when the header gives
-    none, matches neither build, or the file is not one of these (a MAF: its rows are checked in
-    the run)."""
-    import pysam
-
+    none or matches neither build, or for a MAF (its rows are checked in the run); ``"error: ..."``
+    when a VCF header cannot be read."""
     from ..contigs import detect_build
+    from ..errors import TmbcalcError
 
-    quiet = pysam.set_verbosity(0)   # htslib would print "could not retrieve index file"
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-        if magic[:4] in (b"BAM\x01", b"CRAM") or path.lower().endswith((".bam", ".cram")):
+    if alignment:
+        import pysam
+
+        quiet = pysam.set_verbosity(0)
+        try:
             with pysam.AlignmentFile(path, check_sq=False) as f:
-                lengths = dict(zip(f.references, f.lengths))
-        else:
-            with pysam.VariantFile(path) as f:
-                lengths = {c: (f.header.contigs[c].length or 0) for c in f.header.contigs}
-    except (OSError, ValueError):
+                return detect_build(dict(zip(f.references, f.lengths)))
+        except (OSError, ValueError):
+            return None     # reported by the run, with the kernel's message
+        finally:
+            pysam.set_verbosity(quiet)
+    from ..io.sniff import is_tabular_text
+    from ..io.vcf import inspect_vcf
+
+    if is_tabular_text(Path(path)):
         return None
-    finally:
-        pysam.set_verbosity(quiet)
-    return detect_build(lengths) if lengths else None
+    try:
+        return inspect_vcf(path).build
+    except TmbcalcError as exc:
+        return f"error: {exc}"
