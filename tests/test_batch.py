@@ -303,6 +303,23 @@ def test_dask_local_cluster_gives_the_same_outputs(cohort, reference_run, tmp_pa
     assert_same_outputs(reference_run, out)
 
 
+def test_dask_worker_killed_mid_sample_is_rescheduled(cohort, reference_run, tmp_path):
+    psutil = pytest.importorskip("psutil")        # installed with distributed
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "tmbcalc", "batch", str(cohort["valid"]), "-o", str(out),
+                             "--dask-workers", "2", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "TMBCALC_BATCH_DEBUG_SLEEP": "0.8"})
+    _wait_for(out / "batch.log", r"\] S\d+: ok", 1, timeout=120)   # workers are busy with samples now
+    workers = [c for c in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2
+    workers[0].kill()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err
+    t = _table(out / "batch.tsv")
+    assert [s for s, row in t.items() if row["run_status"] != "ok"] == ["S18"]
+    assert_same_outputs(reference_run, out)
+
+
 def test_api_in_process(cohort, reference_run, tmp_path):
     import tmbcalc
 
