@@ -130,3 +130,23 @@ def test_msi_mutations_sample_option(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "m.msi_mutations.json").read_text())
     assert [s["sample"] for s in doc["samples"]] == ["P9"]
+
+
+def test_equivalent_command_lines(tmp_path):
+    """Option columns become the single command's flags (switches without a value, file lists
+    split), relative paths (a profile TOML too) resolve against the sheet's folder."""
+    from tmbcalc.batch.plan import steps
+
+    (tmp_path / "p.toml").write_text("")
+    sheet = _sheet(tmp_path, "sample,calls,bed,profile,exclude_bed,filter_missing_is_pass,min_alt,msi_test\n"
+                             "S1,a.vcf,b1.bed;b2.bed,p.toml,x1.bed;x2.bed,yes,off,chisq\n", "s.csv")
+    sh = read_sheet(sheet)
+    assert not sh.problems
+    spec = sh.specs[0]
+    assert ("profile", str(tmp_path / "p.toml")) in spec.input_files()
+    (tmb,) = steps(spec, "/OUT")
+    t = str(tmp_path)
+    assert list(tmb.argv) == ["tmbcalc", "tmb", f"{t}/a.vcf", "--bed", f"{t}/b1.bed", f"{t}/b2.bed",
+                              "--profile", f"{t}/p.toml", "--exclude-bed", f"{t}/x1.bed", f"{t}/x2.bed",
+                              "--filter-missing-is-pass", "--min-alt", "off", "--threads", "1",
+                              "--sample", "S1", "-o", "/OUT/S1/S1"]

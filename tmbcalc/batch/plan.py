@@ -40,16 +40,16 @@ def msi_normal(spec: SampleSpec) -> str | None:
 
 
 def _option_argv(spec: SampleSpec, target: str) -> list[str]:
+    values = dict(spec.options)
     out: list[str] = []
     for col, text in spec.option_text:
         opt = OPTIONS[col]
         if opt.target != target:
             continue
-        if opt.parse is not str and not opt.files and isinstance(dict(spec.options)[col], bool):
-            if dict(spec.options)[col]:
-                out.append(opt.flag)
-            continue
-        out += [opt.flag, *(text.split(";") if opt.files else [text])]
+        if isinstance(values[col], bool):      # a switch: present when yes
+            out += [opt.flag] if values[col] else []
+        else:
+            out += [opt.flag, *(text.split(";") if opt.files else [text])]
     return out
 
 

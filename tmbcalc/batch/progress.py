@@ -47,7 +47,8 @@ class Progress:
                              desc="tmbcalc batch")
 
     def started(self, sample: str, worker: str) -> None:
-        self.log(f"{sample}: started ({worker})", show=False)
+        """A sample given to a worker (``worker`` "pid N"), or queued on a Dask cluster ("dask")."""
+        self.log(f"{sample}: submitted to Dask" if worker == "dask" else f"{sample}: started ({worker})", show=False)
 
     def advance(self, o: Outcome) -> None:
         self.done += 1

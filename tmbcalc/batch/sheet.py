@@ -71,6 +71,8 @@ class SampleSpec:
     def input_files(self) -> list[tuple[str, str]]:
         """(column, absolute path) of every input file of the row."""
         out = [("calls", c) for c in self.calls] + [("bed", b) for b in self.bed]
+        if self.profile and is_profile_file(self.profile):
+            out.append(("profile", self.profile))
         for col in ("tumor_bam", "normal_bam", "loci", "baseline", "msi_normal_bam"):
             if getattr(self, col):
                 out.append((col, getattr(self, col)))
@@ -145,6 +147,11 @@ def _check_header(sheet: Sheet, lineno: int) -> None:
         sheet.problems.append(Problem(0, "sample", "the header has no 'sample' column"))
 
 
+def is_profile_file(text: str) -> bool:
+    """A profile cell naming a TOML file (resolved like any path) rather than a bundled profile."""
+    return text.endswith(".toml") or "/" in text
+
+
 def _resolve(text: str, base: Path) -> str:
     q = Path(text).expanduser()
     return str(q if q.is_absolute() else base / q)
@@ -165,6 +172,8 @@ def _row_spec(cells: dict[str, str], line: int, base: Path, problems: list[Probl
     for col in VALUE_COLUMNS:
         if cells.get(col):
             kw[col] = cells[col]
+    if is_profile_file(cells.get("profile", "")):
+        kw["profile"] = _resolve(cells["profile"], base)
     opts, texts = [], []
     for col, text in cells.items():
         if col not in OPTIONS or not text:

@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import TmbcalcError
 from .adapters import MULTI_INPUT_TMB
 from .names import fold, name_problem
-from .sheet import Problem, SampleSpec
+from .options import OPTIONS
+from .sheet import Problem, SampleSpec, is_profile_file
 
 BAM_COLUMNS = ("tumor_bam", "normal_bam", "msi_normal_bam")
 
@@ -69,10 +70,11 @@ def _check_combinations(spec: SampleSpec, add: Callable[[str, str], None]) -> No
             add(col, f"{col} needs loci and tumor_bam")
     if spec.calibrate_to and not (spec.panel and spec.calls):
         add("calibrate_to", "calibrate_to needs calls and a panel (calibration models are per panel)")
-    tmb_opts = [c for c, _ in spec.options if c not in ("msi_min_coverage", "msi_min_evaluable", "msi_alpha",
-                                                         "msi_h_cutoff", "msi_test")]
+    tmb_opts = [c for c, _ in spec.options if OPTIONS[c].target != "msi"]
     if tmb_opts and not spec.calls:
         add(tmb_opts[0], "TMB option given but the row has no calls")
+    if spec.calls and spec.loci and len(spec.bed) > 1:
+        add("bed", "MSI from calls (calls + loci) takes one footprint BED; merge the BEDs first")
     if spec.tumor_bam and spec.option("callable_bed"):
         add("callable_bed", "give either tumor_bam (callable from BAMs) or callable_bed, not both")
 
@@ -126,7 +128,7 @@ def _check_named(spec: SampleSpec, add, cache: dict) -> None:
             cache[key] = _try(lambda: _load_panel(spec.panel))
         if cache[key]:
             add("panel", cache[key])
-    if spec.profile and spec.calls:
+    if spec.profile and spec.calls and (not is_profile_file(spec.profile) or Path(spec.profile).is_file()):
         key = ("profile", spec.profile)
         if key not in cache:
             from ..tmb import load_profile
