@@ -70,6 +70,25 @@ def _kernel():
     return load_kernel("_depth")
 
 
+def bam_contig_lengths(path: str | Path) -> dict[str, int] | None:
+    """Contig name -> length from a BAM/CRAM header (None when the file cannot be opened)."""
+    try:
+        rdr = _kernel().DepthReader(str(path), None, 0, False)
+    except (OSError, ValueError):
+        return None
+    return dict(rdr.contigs())
+
+
+def share_one_malloc_arena() -> None:
+    """Let worker threads share one malloc arena (see ``_depth.single_malloc_arena``)."""
+    _kernel().single_malloc_arena()
+
+
+def write_bgzf_with_tabix(text: bytes, bgzf_path: str | Path, tbi_path: str | Path) -> None:
+    """Write BED ``text`` BGZF-compressed with its tabix index (as ``bgzip`` + ``tabix -p bed``)."""
+    _kernel().write_bgzf_with_tabix(text, str(bgzf_path), str(tbi_path))
+
+
 def open_alignment(path: Path, reference: Path | None, what: str):
     """Open an alignment file with its index; raise InputError for every bad-input case."""
     try:

@@ -50,14 +50,10 @@ class CallableRun:
 def bam_build(path: str | Path) -> str | None:
     """GRCh37/GRCh38 from the BAM/CRAM header's contig lengths (None if unknown/unreadable)."""
     from ..contigs import detect_build
-    from ..ext import load_kernel
 
     require_readable(path, "tumor BAM/CRAM")
-    try:
-        rdr = load_kernel("_depth").DepthReader(str(path), None, 0, False)
-    except (OSError, ValueError):
-        return None  # the run reports the unreadable file
-    return detect_build(dict(rdr.contigs()))
+    lengths = engine.bam_contig_lengths(path)
+    return None if lengths is None else detect_build(lengths)  # None: the run reports the unreadable file
 
 
 def _footprint(bam: str | Path, panel: str | None, panel_bed, panels_dirs, bed) -> tuple[Footprint, Targets | None, str, dict]:
@@ -88,10 +84,8 @@ def run_callable(bam: str | Path, *, min_depth: int, normal_bam: str | Path | No
     the targets of PREFIX.coverage.tsv): bases with tumor depth >= ``min_depth`` and, with a
     normal, normal depth >= ``min_normal_depth`` (default ``min_depth``)."""
     footprint, targets, fp_name, extra = _footprint(bam, panel, panel_bed, panels_dirs, bed)
-    if threads > 1:  # worker threads share one malloc arena (see _depth.single_malloc_arena)
-        from ..ext import load_kernel
-
-        load_kernel("_depth").single_malloc_arena()
+    if threads > 1:
+        engine.share_one_malloc_arena()
     core = engine.compute(bam, footprint, normal_bam=normal_bam, min_depth=min_depth,
                           min_normal_depth=min_normal_depth, mapq=mapq, exclude_flags=exclude_flags,
                           reference=reference, threads=threads, targets=targets,

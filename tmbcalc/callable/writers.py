@@ -46,9 +46,7 @@ def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, in
     from ..output import OutputSet
 
     header = _comment_header(provenance)
-    from ..ext import load_kernel
-
-    kernel = load_kernel("_depth")
+    from .engine import write_bgzf_with_tabix
     with OutputSet(prefix) as outs:
         bed_text = header + "".join(f"{c}\t{s}\t{e}\n" for c, s, e in callable_rows)
         gz_tmp: list[Path] = []
@@ -58,7 +56,7 @@ def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, in
 
         outs.write_with(".callable.bed.gz", write_bgzf)
         outs.write_with(".callable.bed.gz.tbi",
-                        lambda tmp: kernel.write_bgzf_with_tabix(bed_text.encode(), str(gz_tmp[0]), str(tmp)))
+                        lambda tmp: write_bgzf_with_tabix(bed_text.encode(), gz_tmp[0], tmp))
         outs.write_json(".callable.json", summary)
         with outs.open(".coverage.tsv") as fh:
             fh.write(header)

@@ -65,33 +65,18 @@ class _Request:
 
 
 def compute_tmb(
-    input: str | Path,
-    *,
-    bed: str | Path | Sequence[str | Path] | None = None,
-    panel: str | None = None,
-    panel_bed: str | Path | None = None,
-    panels_dirs: Sequence[str | Path] | None = None,
-    tumor_sample: str | None = None,
-    normal_sample: str | None = None,
-    profile: str | Path | Profile | None = None,
-    coding_bed: str | Path | None = None,
-    exclude_bed: str | Path | Sequence[str | Path] | None = None,
-    callable_bed: str | Path | None = None,
-    tumor_bam: str | Path | None = None,
-    normal_bam: str | Path | None = None,
-    min_coverage: int | None = None,
-    min_normal_coverage: int | None = None,
-    mapq: int = 20,
-    reference: str | Path | None = None,
-    exclude_hotspots: str | Path | Sequence[str | Path] | None = None,
-    pop_af_vcf: str | Path | None = None,
-    cutpoints: Sequence[float] | None = None,
-    threads: int = DEFAULT_THREADS,
-    command: str = "tmb",
-    keep_table: bool = True,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    spool_dir: str | Path | None = None,
-    sample_name: str | None = None,
+    input: str | Path, *,
+    bed: str | Path | Sequence[str | Path] | None = None, panel: str | None = None,
+    panel_bed: str | Path | None = None, panels_dirs: Sequence[str | Path] | None = None,
+    tumor_sample: str | None = None, normal_sample: str | None = None,
+    profile: str | Path | Profile | None = None, coding_bed: str | Path | None = None,
+    exclude_bed: str | Path | Sequence[str | Path] | None = None, callable_bed: str | Path | None = None,
+    tumor_bam: str | Path | None = None, normal_bam: str | Path | None = None,
+    min_coverage: int | None = None, min_normal_coverage: int | None = None, mapq: int = 20,
+    reference: str | Path | None = None, exclude_hotspots: str | Path | Sequence[str | Path] | None = None,
+    pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
+    threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, sample_name: str | None = None,
     **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
@@ -109,8 +94,7 @@ def compute_tmb(
     the system temp dir) that ``result.write()`` copies, and peak memory is bounded by the chunk
     size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
     ``threads - 1`` extra threads and formats/compresses the report on several threads.
-    ``sample_name`` reports the input's one tumor under this name (``--sample``; an input with
-    several tumors needs ``tumor_sample`` to pick one).
+    ``sample_name`` reports the input's one tumor under this name (``--sample``).
     """
     req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
@@ -125,9 +109,7 @@ def compute_tmb(
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel}
-    if sample_name is not None:
-        params["sample"] = sample_name
+              "mapq": mapq if tumor_bam else None, "panel": panel, **({"sample": sample_name} if sample_name else {})}
     _warm_up(input)
     denominator_job = _start_denominator(req, panel_obj)
     src = _open_checked_source(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
