@@ -6,7 +6,8 @@ Each returns the paths it wrote under ``prefix``.  When every capability's resul
 * TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization through the calibration hook);
   several calls files of one sample need ``compute_tmb`` to accept a sequence (issue #10):
   ``MULTI_INPUT_TMB`` says whether this version does.
-* MSI from reads: ``msi_score(..., output=prefix)`` writes itself today.
+* MSI from reads: ``msi_score(..., output=prefix)`` writes itself today; ``.write(prefix)`` when
+  the API stops writing (both handled).
 * MSI from calls: ``msi_mutations(...)`` -> ``.write(prefix)``; the reported sample renamed.
 """
 from __future__ import annotations
@@ -37,11 +38,15 @@ def run_tmb(calls: list[str], prefix: Path, *, sample: str, panel: str | None, b
 
 def run_msi_score(tumor_bam: str, prefix: Path, *, sample: str, loci: str, normal_bam: str | None,
                   baseline: str | None, options: dict[str, Any]) -> list[Path]:
+    import inspect
+
     from ..msi.score import msi_score
 
-    res = msi_score(tumor_bam, loci, normal_bam=normal_bam, baseline=baseline, sample=sample, threads=1,
-                    output=prefix, **options)
-    return [Path(p) for p in (getattr(res, "outputs", None) or [])]
+    args = dict(normal_bam=normal_bam, baseline=baseline, sample=sample, threads=1, **options)
+    if "output" in inspect.signature(msi_score).parameters:     # today: the API writes when given output=
+        res = msi_score(tumor_bam, loci, output=prefix, **args)
+        return [Path(p) for p in (getattr(res, "outputs", None) or [])]
+    return msi_score(tumor_bam, loci, **args).write(prefix)     # once it returns a result to write (#9)
 
 
 def run_msi_mutations(calls: list[str], prefix: Path, *, sample: str, loci: str, panel: str | None,

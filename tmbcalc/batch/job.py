@@ -64,11 +64,11 @@ def run_sample(job: SampleJob) -> Outcome:
     warm_up()
     spec = job.spec
     prefix = prefix_of(job.outdir, spec.sample)
-    t0 = time.perf_counter()
-    _reset_peak()
     delay = float(os.environ.get("TMBCALC_BATCH_DEBUG_SLEEP", "0") or 0)
     if delay > 0:
         time.sleep(delay)
+    t0 = time.perf_counter()
+    _reset_peak()
     written: list[Path] = []
     try:
         prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,8 @@ def run_sample(job: SampleJob) -> Outcome:
         write_marker(prefix, job.fingerprint, outputs, seconds, peak)
         return Outcome(spec.sample, "ok", "", seconds, peak, outputs, worker=_worker_name())
     except Exception as exc:  # isolation: any failure of this sample is recorded, the batch goes on
-        clear_sample_dir(prefix)
+        with contextlib.suppress(OSError):
+            clear_sample_dir(prefix)
         return Outcome(spec.sample, "failed", error_line(exc), time.perf_counter() - t0, _peak_mb(),
                        worker=_worker_name())
 

@@ -6,7 +6,8 @@ to recheck for a sheet of hundreds of BAMs; the outputs' provenance carries the 
 the whole row (every column, paths resolved), the tmbcalc version and whether checksums were on.
 The marker ``OUTDIR/SAMPLE/SAMPLE.batch.json`` is written last, atomically, after all of the
 sample's outputs: a run killed at any point leaves either a complete sample with its marker or a
-sample without one, which the rerun redoes from scratch.
+sample without one, which the rerun redoes from scratch.  An output edited or removed since is
+noticed (the marker holds each output's sha256) and the sample redone.
 """
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_marker(prefix: Path, fp: dict[str, Any], outputs: list[str], seconds: float, peak_mb: float) -> Path:
+    """The marker: fingerprint, every output with its sha256, time and peak memory of the run."""
     from ..output import OutputSet
+    from ..provenance import sha256_file
 
-    doc = {"sample": prefix.name, "fingerprint": fp, "outputs": outputs,
+    listed = {name: sha256_file(prefix.parent / name) for name in outputs}
+    doc = {"sample": prefix.name, "fingerprint": fp, "outputs": listed,
            "seconds": round(seconds, 3), "peak_rss_mb": peak_mb}
     with OutputSet(prefix) as outs:
         path = outs.write_json(MARKER, doc)
@@ -54,10 +58,15 @@ def read_marker(prefix: Path) -> dict[str, Any] | None:
 
 
 def reusable(prefix: Path, fp: dict[str, Any]) -> dict[str, Any] | None:
-    """The marker when the sample can be reused as it is, else None."""
+    """The marker when the sample can be reused as it is (same fingerprint; every output still there
+    with the content it was written with), else None."""
+    from ..provenance import sha256_file
+
     marker = read_marker(prefix)
-    if not marker or marker.get("fingerprint") != fp:
+    if not marker or marker.get("fingerprint") != fp or not isinstance(marker.get("outputs"), dict):
         return None
-    if not all((prefix.parent / name).is_file() for name in marker.get("outputs", [])):
-        return None
+    for name, digest in marker["outputs"].items():
+        path = prefix.parent / name
+        if not path.is_file() or sha256_file(path) != digest:
+            return None
     return marker

@@ -108,7 +108,7 @@ def _run(specs: list[SampleSpec], problems: list[Problem], sheet: Path, out: Pat
             marker = None if force else reusable(prefix_of(out, spec.sample), fp)
             if marker is not None:
                 outcomes[spec.sample] = Outcome(spec.sample, "reused", "", marker.get("seconds"),
-                                                marker.get("peak_rss_mb"), marker.get("outputs", []))
+                                                marker.get("peak_rss_mb"), sorted(marker["outputs"]))
             else:
                 jobs.append(SampleJob(spec, str(out), fp, checksums_enabled()))
     executor = _executor(workers, scheduler, dask_workers, attempts, len(jobs))
