@@ -35,22 +35,23 @@ from tests._batch_data import make_cohort, make_pair, sample_records, write_vcf 
 DISTINCT = 10      # distinct BAM pairs / VCFs generated; the others are byte copies (distinct files)
 
 
-def make_samples(work: Path, n: int) -> Path:
-    """Sheet of ``n`` samples: 60 microsatellites, 300 calls per VCF, BAMs at 100x over the loci."""
-    sheet = work / f"sheet{n}.tsv"
+def make_samples(work: Path, n: int, depth: int = 100) -> Path:
+    """Sheet of ``n`` samples: 60 microsatellites, 300 calls per VCF, BAMs at ``depth`` x over the loci."""
+    sheet = work / f"sheet{n}-{depth}x.tsv"
     if sheet.exists():
         return sheet
-    c = make_cohort(work / "data", n_loci=60, seed=11)
+    data = work / f"data{depth}x"
+    c = make_cohort(data, n_loci=60, seed=11)
     base = []
     for i in range(DISTINCT):
-        t, nb = make_pair(c, f"B{i}", seed=100 + i, unstable=i % 3 == 0, depth=100)
-        v = write_vcf(work / "data" / f"B{i}.vcf.gz", sample_records(c, 100 + i, 300), {"chrS": len(c.seq)})
+        t, nb = make_pair(c, f"B{i}", seed=100 + i, unstable=i % 3 == 0, depth=depth)
+        v = write_vcf(data / f"B{i}.vcf.gz", sample_records(c, 100 + i, 300), {"chrS": len(c.seq)})
         base.append((v, t, nb))
     lines = ["sample\tcalls\ttumor_bam\tnormal_bam\tbed\tloci\tconsequences\tmsi_min_evaluable"]
     for k in range(n):
         paths = []
         for src in base[k % DISTINCT]:
-            dst = work / "data" / f"P{k:04d}{''.join(src.suffixes)}"
+            dst = data / f"P{k:04d}{''.join(src.suffixes)}"
             if not dst.exists():
                 shutil.copyfile(src, dst)
                 if dst.suffix == ".bam":
@@ -93,11 +94,11 @@ def batch(sheet: Path, out: Path, *extra: str) -> float:
     return timed([sys.executable, "-m", "tmbcalc", "batch", str(sheet), "-o", str(out), "--quiet", *extra])
 
 
-def measure(work: Path, n: int = 200, loop_n: int | None = None) -> dict:
+def measure(work: Path, n: int = 200, loop_n: int | None = None, depth: int = 100) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    sheet = make_samples(work, n)
+    sheet = make_samples(work, n, depth)
     loop_n = n if loop_n is None else min(loop_n, n)
-    res: dict = {"samples": n, "loop_samples": loop_n}
+    res: dict = {"samples": n, "loop_samples": loop_n, "depth": depth}
     res["batch_w2_s"] = batch(sheet, work / "batch-w2", "--workers", "2")
     res["dask_1_s"] = batch(sheet, work / "dask-1", "--dask-workers", "1")
     res["dask_2_s"] = batch(sheet, work / "dask-2", "--dask-workers", "2")
@@ -146,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--loop-samples", type=int, default=None,
                     help="run the shell loop on the first N samples only (its time is scaled per sample)")
+    ap.add_argument("--depth", type=int, default=100, help="reads per microsatellite locus in each BAM (100)")
     a = ap.parse_args(argv)
-    print(json.dumps(measure(a.workdir, a.samples, a.loop_samples), indent=2))
+    print(json.dumps(measure(a.workdir, a.samples, a.loop_samples, a.depth), indent=2))
     return 0
 
 
