@@ -398,7 +398,6 @@ def test_snakemake_workflow_runs_the_single_commands_and_aggregates(cohort, refe
     _same_file(out / "S01" / "S01.variants.tsv.gz", reference_run / "S01" / "S01.variants.tsv.gz")
 
 
-@pytest.mark.xfail(strict=True, reason="needs multi-input compute_tmb (#10)")
 def test_two_calls_files_in_one_row(shared, tmp_path):
     """Strelka2 writes SNVs and indels to two VCFs: one row, both files, one TMB = the sum of the
     eligible variants of each file alone (same footprint, so the same denominator)."""

@@ -4,8 +4,7 @@ Each returns the paths it wrote under ``prefix``.  When every capability's resul
 ``write(prefix)`` (issue #9), these shrink to ``api(...).write(prefix)``:
 
 * TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization through the calibration hook);
-  several calls files of one sample need ``compute_tmb`` to accept a sequence (issue #10):
-  ``MULTI_INPUT_TMB`` says whether this version does.
+  several calls files of one sample (Strelka2 SNVs + indels) are passed as a list.
 * MSI from reads: ``msi_score(..., output=prefix)`` writes itself today; ``.write(prefix)`` when
   the API stops writing (both handled).
 * MSI from calls: ``msi_mutations(...)`` -> ``.write(prefix)``; the reported sample renamed.
@@ -15,9 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-
-MULTI_INPUT_TMB = False
-
 
 def run_tmb(calls: list[str], prefix: Path, *, sample: str, panel: str | None, bed: list[str],
             profile: str | None, tumor_bam: str | None, normal_bam: str | None, calibrate_to: str | None,

@@ -8,7 +8,8 @@ process.  Steps, in order:
                     harmonized with calibrate_to);
 * ``msi score``     when it has tumor_bam and loci (paired with msi_normal_bam or normal_bam,
                     tumor-only with baseline);
-* ``msi mutations`` when it has calls and loci (MSI from the repeat indels of the calls).
+* ``msi mutations`` when it has one calls file and loci (MSI from the repeat indels of the calls;
+                    not for several calls files, which ``msi mutations`` does not take).
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def steps(spec: SampleSpec, outdir: str | Path) -> list[Step]:
         argv = ["tmbcalc", "msi", "score", spec.tumor_bam, *mode, "--loci", spec.loci,
                 *_option_argv(spec, "msi"), "--sample", spec.sample, "-o", prefix]
         out.append(Step("msi", tuple(argv), (".msi.json", ".msi_loci.tsv.gz")))
-    if spec.calls and spec.loci:
+    if len(spec.calls) == 1 and spec.loci:     # msi mutations reads one calls file
         argv = ["tmbcalc", "msi", "mutations", spec.calls[0], "--loci", spec.loci, *foot]
         if spec.option("tumor_sample"):
             argv += ["--tumor-sample", str(spec.option("tumor_sample"))]

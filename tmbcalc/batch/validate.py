@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import TmbcalcError
-from .adapters import MULTI_INPUT_TMB
 from .names import fold, name_problem
 from .options import OPTIONS
 from .sheet import Problem, SampleSpec, is_profile_file
@@ -54,10 +53,6 @@ def _check_combinations(spec: SampleSpec, add: Callable[[str, str], None]) -> No
         add("calls", "nothing to compute: give calls (TMB) or tumor_bam + loci (MSI from reads)")
     if spec.calls and bool(spec.panel) == bool(spec.bed):
         add("panel" if spec.panel else "bed", "TMB needs exactly one of panel or bed")
-    if len(spec.calls) > 1 and not MULTI_INPUT_TMB:
-        add("calls", f"{len(spec.calls)} calls files given; scoring several calls files of one sample "
-            "together needs multi-input compute_tmb (issue #10), not in this version: merge them first "
-            "(bcftools concat -a)")
     if spec.normal_bam and not spec.tumor_bam:
         add("normal_bam", "normal_bam needs tumor_bam")
     if spec.loci and spec.tumor_bam:
