@@ -168,11 +168,8 @@ def compute_from_args(args: argparse.Namespace):
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
         chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir,
-<<<<<<< HEAD
-        sample_name=getattr(args, "sample", None), **overrides_from_args(args))
-=======
-        genome_build=getattr(args, "genome_build", None), **overrides_from_args(args))
->>>>>>> main
+        genome_build=getattr(args, "genome_build", None), sample_name=getattr(args, "sample", None),
+        **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
