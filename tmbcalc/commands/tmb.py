@@ -54,6 +54,8 @@ def register(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tumor-sample", metavar="NAME", help="tumor sample (VCF column or MAF Tumor_Sample_Barcode; "
                    "a MAF without it gives one result per tumor)")
     g.add_argument("--normal-sample", metavar="NAME", help="matched-normal VCF column (default: auto-detected)")
+    g.add_argument("--sample", metavar="NAME", help="report the tumor under this name instead of its VCF column / "
+                   "MAF barcode (one tumor: a multi-tumor input needs --tumor-sample)")
 
     g = p.add_argument_group("denominator (footprint)")
     g.add_argument("--panel", metavar="ID", help="panel id from the registry (tmbcalc panels list)")
@@ -167,7 +169,8 @@ def compute_from_args(args: argparse.Namespace):
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
         chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, footprint_mb=args.footprint_mb,
         min_footprint_mb=args.min_footprint_mb, min_callable_fraction=args.min_callable_fraction,
-        genome_build=getattr(args, "genome_build", None), **overrides_from_args(args))
+        genome_build=getattr(args, "genome_build", None), sample_name=getattr(args, "sample", None),
+        **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

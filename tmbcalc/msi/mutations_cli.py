@@ -34,6 +34,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tumor-sample", metavar="NAME",
                         help="tumor sample (VCF column or one MAF Tumor_Sample_Barcode; default: all "
                              "MAF samples / the VCF's tumor)")
+    parser.add_argument("--sample", metavar="NAME", help="report the tumor under this name instead of its "
+                        "VCF column / MAF barcode (one tumor: a multi-tumor input needs --tumor-sample)")
     parser.add_argument("--include-filtered", action="store_true",
                         help="also count calls whose FILTER is not PASS or '.'")
     parser.add_argument("--rule", metavar="JSON", help="fitted indel rule (default: the bundled "
@@ -52,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
                         tumor_sample=args.tumor_sample, include_filtered=args.include_filtered,
                         rule=args.rule, reference=args.reference, threads=args.threads,
                         genome_build=args.genome_build)
+    if args.sample is not None:
+        if len(res.samples) != 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"--sample names one tumor but {args.input} holds {len(res.samples)}; "
+                             "pick one with --tumor-sample")
+        res.samples[0].sample = args.sample
     res.write(args.output)
     for w in res.warnings:
         print(f"tmbcalc: warning: {w}", file=sys.stderr)

@@ -75,6 +75,20 @@ class VariantSource:
     def final_meta(self) -> dict[str, Any]:
         return dict(self._final() if self._final is not None else self.meta)
 
+    def rename_sample(self, name: str) -> None:
+        """Report the input's one tumor as ``name`` (``--sample``), in the tallies and every chunk."""
+        if len(self.samples) != 1:
+            raise UsageError(f"--sample names one tumor but {Path(self.source).name} holds {len(self.samples)} "
+                             f"({', '.join(self.samples[:5])}); pick one with --tumor-sample")
+        self.samples = [name]
+        chunks = self._chunks
+
+        def renamed():
+            for chunk in chunks:
+                chunk.samples = [name]
+                yield chunk
+        self._chunks = renamed()
+
     def close(self) -> None:
         if self._closer is not None:
             self._closer()
