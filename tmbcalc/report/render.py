@@ -1,0 +1,142 @@
+"""Render the HTML reports with Jinja2 (autoescape on, strict undefined) and write them atomically.
+
+Public API (re-exported by :mod:`tmbcalc.report`)::
+
+    render_report(results, tumor_type=None, title=None) -> str      # one page, one or more samples
+    write_report(results, output, tumor_type=None, title=None) -> Path
+    render_batch_report(batch_json, tumor_type=None, title=None) -> str
+    write_batch_report(batch_json, output, tumor_type=None, title=None) -> Path
+
+``results``: result files, prefixes or folders (see :mod:`tmbcalc.report.load`).  The pages are
+self-contained: inline CSS and SVG, no web fonts, no network; the only script (batch table
+sorting) is inline, allowed by its sha256 in the page's Content-Security-Policy, and attaches
+its click handlers with ``addEventListener`` (nothing built from data).
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from ..errors import InputError
+from ..output import OutputSet
+
+SORT_SCRIPT = """(function () {
+  function key(td) {
+    var v = td.getAttribute("data-sort");
+    if (v === null) { v = td.textContent; }
+    var x = parseFloat(v);
+    return isNaN(x) ? v.toLowerCase() : x;
+  }
+  function sortBy(table, col, th) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var asc = th.getAttribute("data-dir") !== "asc";
+    rows.sort(function (a, b) {
+      var x = key(a.cells[col]), y = key(b.cells[col]);
+      if (typeof x !== typeof y) { x = String(x); y = String(y); }
+      return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+    });
+    th.setAttribute("data-dir", asc ? "asc" : "desc");
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("th.sortable").forEach(function (th, col) {
+      th.addEventListener("click", function () { sortBy(table, col, th); });
+    });
+  });
+})();"""
+
+
+def _fmt(v: Any, nd: int = 2) -> str:
+    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "-" if v is None else str(v)
+    if not math.isfinite(v):
+        return "-"
+    return f"{v:.{nd}f}"
+
+
+def _compact(v: Any) -> str:
+    if isinstance(v, (dict, list, tuple)):
+        return json.dumps(v, sort_keys=True, default=str, ensure_ascii=False)
+    return "" if v is None else str(v)
+
+
+@lru_cache(maxsize=1)
+def environment():
+    """The Jinja2 environment: package templates, autoescape for every template, strict undefined."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("tmbcalc.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = _fmt
+    env.filters["compact"] = _compact
+    return env
+
+
+def script_hash(script: str) -> str:
+    """CSP source expression allowing exactly this inline script."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def _common(title: str, script: str | None) -> dict[str, Any]:
+    return {"version": __version__, "title": title,
+            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "script_src": script_hash(script) if script else "'none'", "script": script}
+
+
+def render_report(results: Sequence[str | Path], *, tumor_type: str | None = None,
+                  title: str | None = None) -> str:
+    """HTML of one report page for every sample found in ``results`` (read, never recomputed)."""
+    from .context import build_sample
+    from .load import load_results
+    from .tcga import check_tumor_type
+
+    views = load_results(list(results), tumor_type=check_tumor_type(tumor_type))
+    samples = [build_sample(v) for v in views]
+    if title is None:
+        title = "tmbcalc report: " + (samples[0]["name"] if len(samples) == 1 else f"{len(samples)} samples")
+    return environment().get_template("sample.html.j2").render(samples=samples, **_common(title, None))
+
+
+def _write(text: str, output: str | Path) -> Path:
+    out = Path(output)
+    if out.is_dir():
+        raise InputError("output is a folder; give a file name such as report.html", out)
+    with OutputSet(str(out)) as outs:
+        outs.write_text("", text)
+    return out
+
+
+def write_report(results: Sequence[str | Path], output: str | Path, *, tumor_type: str | None = None,
+                 title: str | None = None) -> Path:
+    """Render :func:`render_report` and write it to ``output`` atomically; returns the path."""
+    return _write(render_report(results, tumor_type=tumor_type, title=title), output)
+
+
+def render_batch_report(batch_json: str | Path, *, tumor_type: str | None = None,
+                        title: str | None = None) -> str:
+    """HTML of the cohort page of a batch run (see :mod:`tmbcalc.report.batch` for batch.json)."""
+    from .batch import build_batch
+    from .tcga import check_tumor_type
+
+    ctx = build_batch(Path(batch_json), tumor_type=check_tumor_type(tumor_type))
+    title = title or f"tmbcalc batch report: {ctx['n']} samples"
+    return environment().get_template("batch.html.j2").render(batch=ctx, **_common(title, SORT_SCRIPT))
+
+
+def write_batch_report(batch_json: str | Path, output: str | Path, *, tumor_type: str | None = None,
+                       title: str | None = None) -> Path:
+    return _write(render_batch_report(batch_json, tumor_type=tumor_type, title=title), output)
+
+
+__all__ = ["render_report", "write_report", "render_batch_report", "write_batch_report", "environment",
+           "SORT_SCRIPT", "script_hash"]
