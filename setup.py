@@ -50,6 +50,7 @@ setup(
         "tmbcalc._calibration": ["*.json", "*.md"],
         "tmbcalc.ext": ["*.pyi", "*.pxd", "*.h"],
         "tmbcalc": ["py.typed", "profiles/*.toml", "examples/*"],
+        "tmbcalc.report": ["templates/*.j2", "data/*.json"],
     },
     ext_modules=cythonize(
         extensions(),

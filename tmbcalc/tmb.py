@@ -87,11 +87,12 @@ class TmbResult:
         return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
                 "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
 
-    def write(self, prefix: str | Path, *, threads: int = DEFAULT_THREADS) -> list[Path]:
-        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
+    def write(self, prefix: str | Path, *, threads: int = DEFAULT_THREADS, plain_tsv: bool = False) -> list[Path]:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically (``plain_tsv``:
+        the two TSVs without their ``#`` lines; the provenance stays in PREFIX.tmb.json)."""
         from .tmb_report import write_outputs
 
-        return write_outputs(self, prefix, threads=threads)
+        return write_outputs(self, prefix, threads=threads, plain_tsv=plain_tsv)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,18 +284,18 @@ def compute_tmb(
             coding = _read_beds([coding_bed], "coding BED")
             shared_contigs(footprint.contigs, coding.contigs, fp_name, str(coding_bed))
             footprint = footprint.intersect(coding)
-            kind += "∩coding"
+            kind += "+coding"
             stages.append({"stage": "intersect_coding", "source": str(coding_bed), "bp": footprint.total_bp()})
         if excl:
             ex = _read_beds(excl, "exclusion BED")
             footprint = footprint.subtract(ex)
-            kind += "−excluded"
+            kind += "-excluded"
             stages.append({"stage": "subtract_excluded", "source": [str(e) for e in excl], "bp": footprint.total_bp()})
         if callable_bed:
             cb = _read_beds([callable_bed], "callable BED")
             shared_contigs(footprint.contigs, cb.contigs, fp_name, str(callable_bed))
             footprint = footprint.intersect(cb)
-            kind = "callable_bed" if kind == "panel_bed" else kind + "∩callable_bed"
+            kind = "callable_bed" if kind == "panel_bed" else kind + "+callable_bed"
             stages.append({"stage": "intersect_callable_bed", "source": str(callable_bed), "bp": footprint.total_bp()})
         if footprint.is_empty():
             raise InputError(f"footprint is empty after {stages[-1]['stage']}", stages[-1].get("source") if
@@ -617,7 +618,7 @@ def _callable(footprint: RegionSet, kind: str, stages: list, prof: Profile, *, t
                            min_normal_depth=min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
     footprint = res.callable
-    kind = "callable_from_bams" if kind == "panel_bed" else kind + "∩callable_from_bams"
+    kind = "callable_from_bams" if kind == "panel_bed" else kind + "+callable_from_bams"
     callable_info = dict(res.parameters)
     stages.append({"stage": "intersect_callable_from_bams", "source": [str(x) for x in (tumor_bam, normal_bam)
                                                                         if x], "bp": int(res.callable_bp),

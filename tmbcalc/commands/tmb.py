@@ -123,6 +123,9 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=int, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    p.add_argument("--plain-tsv", action="store_true",
+                   help="write PREFIX.tmb.tsv and PREFIX.variants.tsv.gz without '#' lines (column header "
+                        "first); the provenance stays in PREFIX.tmb.json")
     _install_extensions()
     for reg in EXTRA_REGISTRARS:
         reg(p)
@@ -167,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     result = compute_from_args(args)
     for handler in EXTRA_HANDLERS:
         handler(args, result)
-    paths = result.write(args.output, threads=args.threads)
+    paths = result.write(args.output, threads=args.threads, plain_tsv=args.plain_tsv)
     if not args.quiet:
         for s in result.samples[:20]:
             status = ", ".join(f">={k}: {v}" for k, v in s.status.items())
