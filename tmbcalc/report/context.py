@@ -165,7 +165,8 @@ def msi_section(v: SampleView) -> dict[str, Any] | None:
         fig = None
         if dis and dis.get("T"):
             fig = svg.length_hist(dis.get("N"), dis.get("T"), dis["ref_copies"],
-                                  f"{r['chrom']}:{r['start']} {dis['ref_copies']}x{dis['unit']}")
+                                  f"{r['chrom']}:{r['start']} {dis['ref_copies']}x{dis['unit']}",
+                                  locus=f"{r['chrom']}:{r['start']}")
         out["loci"].append({**r, "figure": fig})
     return out
 

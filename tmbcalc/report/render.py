@@ -1,4 +1,4 @@
-"""Render the HTML reports with Jinja2 (autoescape on, strict undefined) and write them atomically.
+"""Render the HTML reports with Jinja2 (autoescape on) and write them atomically.
 
 Public API (re-exported by :mod:`tmbcalc.report`)::
 
@@ -48,6 +48,7 @@ SORT_SCRIPT = """(function () {
     rows.forEach(function (r) { body.appendChild(r); });
   }
   document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.classList.add("sort-ready");
     table.querySelectorAll("th.sortable").forEach(function (th, col) {
       th.addEventListener("click", function () { sortBy(table, col, th); });
     });
@@ -56,8 +57,12 @@ SORT_SCRIPT = """(function () {
 
 
 def _fmt(v: Any, nd: int = 2) -> str:
-    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
-        return "-" if v is None else str(v)
+    import jinja2
+
+    if v is None or isinstance(v, jinja2.Undefined):
+        return "-"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
     if not math.isfinite(v):
         return "-"
     return f"{v:.{nd}f}"
@@ -71,11 +76,12 @@ def _compact(v: Any) -> str:
 
 @lru_cache(maxsize=1)
 def environment():
-    """The Jinja2 environment: package templates, autoescape for every template, strict undefined."""
+    """The Jinja2 environment: package templates, autoescape for every template.  A key missing from
+    a result file (older/newer layouts) renders as empty / '-' rather than failing the report."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("tmbcalc.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             autoescape=True, undefined=jinja2.ChainableUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
     env.filters["compact"] = _compact

@@ -25,7 +25,7 @@ def _attrs(kw: dict[str, Any]) -> str:
             continue
         name = k.rstrip("_").replace("_", "-")
         if isinstance(v, float):
-            v = f"{v:.2f}" if name not in ("data-value",) else repr(v)
+            v = repr(v) if name.startswith("data-") else f"{v:.2f}"   # data-*: exact values
         out.append(f' {name}="{escape(str(v))}"')
     return "".join(out)
 
@@ -214,7 +214,8 @@ def score_scale(score: float | None, cutoff: float | None, band: float | None, l
     return svg.render()
 
 
-def length_hist(normal: list[int] | None, tumor: list[int] | None, ref_copies: int, title: str) -> Markup:
+def length_hist(normal: list[int] | None, tumor: list[int] | None, ref_copies: int, title: str,
+                locus: str = "") -> Markup:
     """Tumor (red) vs normal (grey) read fractions per repeat length (whole copies), around the
     reference length; counts are normalised to fractions within each sample."""
     svg = Svg(300, 130, title)
@@ -224,12 +225,13 @@ def length_hist(normal: list[int] | None, tumor: list[int] | None, ref_copies: i
     span = max(b - a, 1)
     bw = 260 / span
     svg.text(150, 12, title, anchor="middle", size=10)
-    for series, color, off in ((normal, COLORS["normal"], 0), (tumor, COLORS["tumor"], 0.5)):
+    for series, color, off, name in ((normal, COLORS["normal"], 0, "normal"), (tumor, COLORS["tumor"], 0.5, "tumor")):
         tot = sum(series) or 1
         for i in range(a, min(b, len(series))):
             f = series[i] / tot
             svg.rect(20 + (i - a + off * 0.9) * bw, 100 - 80 * f, bw * 0.45, 80 * f, color,
-                     class_="len-bar", data_value=series[i])
+                     class_="len-bar", data_value=series[i], data_copies=i + 1, data_series=name,
+                     data_locus=locus)
     x_ref = 20 + (ref_copies - 1 - a + 0.45) * bw
     svg.line(x_ref, 16, x_ref, 100, stroke="#111", stroke_dasharray="2 2")
     svg.line(20, 100, 280, 100, stroke="#555")
