@@ -20,6 +20,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="write the cohort page of a batch run from its batch.json instead")
     p.add_argument("--tumor-type", metavar="CODE",
                    help="TCGA study code (e.g. COAD, LUAD, SKCM) to place the TMB in its TCGA distribution")
+    p.add_argument("--sample", metavar="NAME", action="append",
+                   help="only this sample (repeatable; e.g. one tumour of a MAF cohort)")
     p.add_argument("--title", metavar="TEXT", help="page title")
 
 
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     if args.batch:
         path = write_batch_report(args.batch, args.output, tumor_type=args.tumor_type, title=args.title)
     elif args.results:
-        path = write_report(args.results, args.output, tumor_type=args.tumor_type, title=args.title)
+        path = write_report(args.results, args.output, tumor_type=args.tumor_type, title=args.title,
+                            samples=args.sample)
     else:
         raise UsageError("give RESULTS (files, prefixes or folders) or --batch BATCH_JSON")
     print(f"wrote {path}", file=sys.stderr)

@@ -2,8 +2,8 @@
 
 * **MultiQC** custom content (:func:`write_multiqc`): ``PREFIX.tmbcalc_generalstats_mqc.json``
   (TMB, status per cut, MSI score and status, callable Mb in the General Statistics table) and
-  ``PREFIX.tmbcalc_tmb_mqc.json`` (a TMB bar plot).  Any MultiQC >= 1.8 finds them by their
-  ``_mqc.json`` ending; no plugin needs to be installed beside MultiQC.
+  ``PREFIX.tmbcalc_tmb_mqc.json`` (a TMB bar plot).  MultiQC finds them by their ``_mqc.json``
+  ending (tested with MultiQC 1.35); no plugin needs to be installed beside MultiQC.
 * **DRAGEN-style** (:func:`write_dragen`): per sample ``SAMPLE.tmb.metrics.csv`` with the
   section/subsection/metric/value rows of DRAGEN's TMB metrics (``TMB SUMMARY,,<metric>,<value>``:
   Total Input Variant Count, Total Input Variant Count in TMB region, Filtered Variant Count,

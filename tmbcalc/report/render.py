@@ -100,17 +100,25 @@ def _common(title: str, script: str | None) -> dict[str, Any]:
 
 
 def render_report(results: Sequence[str | Path], *, tumor_type: str | None = None,
-                  title: str | None = None) -> str:
-    """HTML of one report page for every sample found in ``results`` (read, never recomputed)."""
+                  title: str | None = None, samples: Sequence[str] | None = None) -> str:
+    """HTML of one report page for every sample found in ``results`` (read, never recomputed);
+    ``samples`` keeps only the named ones."""
+    from ..errors import UsageError
     from .context import build_sample
     from .load import load_results
     from .tcga import check_tumor_type
 
     views = load_results(list(results), tumor_type=check_tumor_type(tumor_type))
-    samples = [build_sample(v) for v in views]
+    if samples:
+        missing = [s for s in samples if s not in {v.name for v in views}]
+        if missing:
+            raise UsageError(f"sample(s) {', '.join(missing)} not in the results (found: "
+                             f"{', '.join(v.name for v in views[:10])}{' ...' if len(views) > 10 else ''})")
+        views = [v for v in views if v.name in set(samples)]
+    pages = [build_sample(v) for v in views]
     if title is None:
-        title = "tmbcalc report: " + (samples[0]["name"] if len(samples) == 1 else f"{len(samples)} samples")
-    return environment().get_template("sample.html.j2").render(samples=samples, **_common(title, None))
+        title = "tmbcalc report: " + (pages[0]["name"] if len(pages) == 1 else f"{len(pages)} samples")
+    return environment().get_template("sample.html.j2").render(samples=pages, **_common(title, None))
 
 
 def _write(text: str, output: str | Path) -> Path:
@@ -123,9 +131,9 @@ def _write(text: str, output: str | Path) -> Path:
 
 
 def write_report(results: Sequence[str | Path], output: str | Path, *, tumor_type: str | None = None,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, samples: Sequence[str] | None = None) -> Path:
     """Render :func:`render_report` and write it to ``output`` atomically; returns the path."""
-    return _write(render_report(results, tumor_type=tumor_type, title=title), output)
+    return _write(render_report(results, tumor_type=tumor_type, title=title, samples=samples), output)
 
 
 def render_batch_report(batch_json: str | Path, *, tumor_type: str | None = None,
