@@ -276,3 +276,25 @@ def test_tcga_table_is_what_the_script_makes(tmp_path):
         d.pop("provenance")
     assert new == shipped
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_output_named_like_a_result_is_refused(results, tmp_path):  # noqa: F811
+    pre = copy_prefix(results["TUMOR"], tmp_path / "S")
+    before = (tmp_path / "S.tmb.json").read_bytes()
+    r = run_cli("report", str(pre), "-o", str(tmp_path / "S.tmb.json"))
+    assert r.returncode == 2 and "result file" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert (tmp_path / "S.tmb.json").read_bytes() == before
+
+
+def test_batch_page_survives_an_unreadable_sample(results, tmp_path):  # noqa: F811
+    bad = copy_prefix(results["TUMOR"], tmp_path / "BAD")
+    (tmp_path / "BAD.tmb.json").write_text("{not json")
+    rows = [{"sample": "TUMOR", "run_status": "ok", "prefix": str(results["TUMOR"])},
+            {"sample": "TUMOR2", "run_status": "ok", "prefix": str(bad)}]
+    (tmp_path / "batch.json").write_text(json.dumps(rows))
+    out = tmp_path / "b.html"
+    r = run_cli("report", "--batch", str(tmp_path / "batch.json"), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    els = parse(out.read_text())
+    failed = [e for e in els if e["tag"] == "tr" and e["attrs"].get("data-sample") == "TUMOR2"]
+    assert len(failed) == 2 and "BAD.tmb.json" in failed[1]["text"] and "unreadable" in failed[1]["text"]

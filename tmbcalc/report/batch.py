@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, TmbcalcError
 from . import svg
 from .load import SUFFIXES, SampleView, classify, load_prefix
 
@@ -114,8 +114,15 @@ def build_batch(path: Path, *, tumor_type: str | None = None) -> dict[str, Any]:
     rows_in = read_batch(path)
     base = path.parent
     cuts: list[str] = []
-    rows = [_row(r, _view_for(r, base) if str(r.get("run_status", r.get("status", "ok"))) != "failed" else None,
-                 cuts) for r in rows_in]
+    rows = []
+    for r in rows_in:
+        view = None
+        if str(r.get("run_status", r.get("status", "ok"))) != "failed":
+            try:
+                view = _view_for(r, base)
+            except TmbcalcError as exc:     # one unreadable sample must not hide the cohort
+                r = {**r, "run_status": "unreadable", "error": f"result files: {exc}"}
+        rows.append(_row(r, view, cuts))
     ok_tmb = [(r["sample"], float(r["tmb"])) for r in rows if isinstance(r.get("tmb"), (int, float))]
     ok_msi = [(r["sample"], float(r["msi_score"])) for r in rows if isinstance(r.get("msi_score"), (int, float))]
     cut_vals = [float(c) for c in cuts]

@@ -229,6 +229,9 @@ def cbioportal_text(views: list[SampleView], patients: dict[str, str] | None = N
 
 def write_cbioportal(views: list[SampleView], output: str | Path, patients: dict[str, str] | None = None) -> Path:
     """Write :func:`cbioportal_text` atomically to ``output`` (e.g. data_clinical_sample.txt)."""
+    from .render import check_output_name
+
+    check_output_name(output)
     text = cbioportal_text(views, patients)
     with OutputSet(str(output)) as outs:
         outs.write_text("", text)

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import InputError
 from ..output import OutputSet
 
 SORT_SCRIPT = """(function () {
@@ -121,10 +120,21 @@ def render_report(results: Sequence[str | Path], *, tumor_type: str | None = Non
     return environment().get_template("sample.html.j2").render(samples=pages, **_common(title, None))
 
 
-def _write(text: str, output: str | Path) -> Path:
+def check_output_name(output: str | Path) -> Path:
+    """Refuse an output that is a folder or named like a result file (it could overwrite an input)."""
+    from ..errors import UsageError
+    from .load import classify
+
     out = Path(output)
     if out.is_dir():
-        raise InputError("output is a folder; give a file name such as report.html", out)
+        raise UsageError(f"output '{out}' is a folder; give a file name such as report.html")
+    if classify(out) is not None:
+        raise UsageError(f"output '{out}' is named like a tmbcalc result file; choose another name")
+    return out
+
+
+def _write(text: str, output: str | Path) -> Path:
+    out = check_output_name(output)
     with OutputSet(str(out)) as outs:
         outs.write_text("", text)
     return out
@@ -133,6 +143,7 @@ def _write(text: str, output: str | Path) -> Path:
 def write_report(results: Sequence[str | Path], output: str | Path, *, tumor_type: str | None = None,
                  title: str | None = None, samples: Sequence[str] | None = None) -> Path:
     """Render :func:`render_report` and write it to ``output`` atomically; returns the path."""
+    check_output_name(output)
     return _write(render_report(results, tumor_type=tumor_type, title=title, samples=samples), output)
 
 
@@ -149,6 +160,7 @@ def render_batch_report(batch_json: str | Path, *, tumor_type: str | None = None
 
 def write_batch_report(batch_json: str | Path, output: str | Path, *, tumor_type: str | None = None,
                        title: str | None = None) -> Path:
+    check_output_name(output)
     return _write(render_batch_report(batch_json, tumor_type=tumor_type, title=title), output)
 
 
