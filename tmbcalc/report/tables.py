@@ -41,52 +41,49 @@ def _rows(path: Path, required: tuple[str, ...]):
     return fh, header, reader
 
 
-def _vaf_bin(text: str) -> int | None:
-    if text in (".", "", "NA"):
-        return None
-    try:
-        milli = round(float(text) * 1000)
-    except ValueError:
-        return None
-    if not 0 <= milli <= 1000:
-        return None
-    return min(milli // 50, VAF_BINS - 1)
+def _comment_lines(path: Path) -> int:
+    """Number of leading '#' lines of a (gzipped) TSV."""
+    from .load import open_text
+
+    n = 0
+    with open_text(path) as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            n += 1
+    return n
 
 
 def read_variants(path: Path, samples: list[str]) -> dict[str, dict[str, Any]]:
     """Per sample: ``vaf_hist`` (list of 20 counts of eligible variants), ``vaf_missing``,
     ``eligible``, ``in_footprint``, ``rows``, ``consequence_eligible`` / ``consequence_in_footprint``
-    (Counter of the consequence class), ``type_eligible`` (Counter of snv/mnv/ins/del/...)."""
-    cols = ("sample", "vaf", "consequence", "in_footprint", "eligible", "type")
-    fh, header, reader = _rows(path, cols)
-    ix = {c: header.index(c) for c in cols}
-    out = {s: {"vaf_hist": [0] * VAF_BINS, "vaf_missing": 0, "eligible": 0, "in_footprint": 0, "rows": 0,
-               "consequence_eligible": Counter(), "consequence_in_footprint": Counter(),
-               "type_eligible": Counter()} for s in samples}
+    (Counter of the consequence class), ``type_eligible`` (Counter of snv/mnv/ins/del/...).
+    Read with pandas (about 1 s per million rows)."""
+    import numpy as np
+    import pandas as pd
+
+    cols = ["sample", "vaf", "consequence", "in_footprint", "eligible", "type"]
     try:
-        with fh:
-            for row in reader:
-                if len(row) < len(header):
-                    raise InputError(f"truncated row {reader.line_num}", path)
-                d = out.get(row[ix["sample"]])
-                if d is None:
-                    continue
-                d["rows"] += 1
-                if row[ix["in_footprint"]] == "yes":
-                    d["in_footprint"] += 1
-                    d["consequence_in_footprint"][row[ix["consequence"]]] += 1
-                if row[ix["eligible"]] != "yes":
-                    continue
-                d["eligible"] += 1
-                d["consequence_eligible"][row[ix["consequence"]]] += 1
-                d["type_eligible"][row[ix["type"]]] += 1
-                b = _vaf_bin(row[ix["vaf"]])
-                if b is None:
-                    d["vaf_missing"] += 1
-                else:
-                    d["vaf_hist"][b] += 1
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read (truncated gzip?): {exc}", path) from None
+        df = pd.read_csv(path, sep="\t", skiprows=_comment_lines(path), usecols=cols, dtype=str,
+                         quoting=csv.QUOTE_NONE, keep_default_na=False, na_filter=False)
+    except ValueError as exc:      # a missing column
+        raise InputError(f"not a tmbcalc variants report: {exc}", path) from None
+    except (OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read (truncated or malformed?): {exc}", path) from None
+    out: dict[str, dict[str, Any]] = {}
+    groups = {k: g for k, g in df.groupby("sample", sort=False)}
+    for name in samples:
+        d = groups.get(name, df.iloc[:0])
+        fp = d[d["in_footprint"] == "yes"]
+        el = d[d["eligible"] == "yes"]
+        milli = np.round(pd.to_numeric(el["vaf"], errors="coerce").to_numpy(float) * 1000)
+        ok = np.isfinite(milli) & (milli >= 0) & (milli <= 1000)
+        bins = np.minimum(milli[ok].astype(np.int64) // 50, VAF_BINS - 1)
+        out[name] = {"vaf_hist": np.bincount(bins, minlength=VAF_BINS).tolist(),
+                     "vaf_missing": int((~ok).sum()), "eligible": len(el), "in_footprint": len(fp), "rows": len(d),
+                     "consequence_eligible": Counter(el["consequence"].value_counts().to_dict()),
+                     "consequence_in_footprint": Counter(fp["consequence"].value_counts().to_dict()),
+                     "type_eligible": Counter(el["type"].value_counts().to_dict())}
     return out
 
 
