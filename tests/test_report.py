@@ -298,3 +298,16 @@ def test_batch_page_survives_an_unreadable_sample(results, tmp_path):  # noqa: F
     els = parse(out.read_text())
     failed = [e for e in els if e["tag"] == "tr" and e["attrs"].get("data-sample") == "TUMOR2"]
     assert len(failed) == 2 and "BAD.tmb.json" in failed[1]["text"] and "unreadable" in failed[1]["text"]
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from('<>&"\'/= '), st.characters(blacklist_categories=("Cs", "Cc"))),
+               min_size=1, max_size=60))
+def test_svg_text_and_attributes_are_escaped(s):
+    """Any text (names, loci, labels) put into a figure comes back as the same text, in one element."""
+    from tmbcalc.report.svg import Svg
+
+    g = Svg(100, 20, s)
+    g.text(1, 2, s, data_key=s)
+    els = parse(str(g.render()))
+    assert [e["tag"] for e in els] == ["svg", "text"]
+    assert els[0]["attrs"]["aria-label"] == s and els[1]["attrs"]["data-key"] == s and els[1]["text"] == s
