@@ -311,3 +311,21 @@ def test_svg_text_and_attributes_are_escaped(s):
     els = parse(str(g.render()))
     assert [e["tag"] for e in els] == ["svg", "text"]
     assert els[0]["attrs"]["aria-label"] == s and els[1]["attrs"]["data-key"] == s and els[1]["text"] == s
+
+
+def test_tumor_only_msi_page(results, tmp_path):  # noqa: F811
+    m = results["dir"] / "msi"
+    base = tmp_path / "baseline.tsv"
+    r = run_cli("msi", "baseline", str(m / "normal.bam"), str(m / "normal.bam"), "--loci", str(m / "loci.tsv"),
+                "--min-support", "2", "-o", str(base))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("msi", "score", str(m / "tumor.bam"), "--baseline", str(base), "--loci", str(m / "loci.tsv"),
+                "--sample", "T1", "--min-evaluable", "10", "--write-dis", "-o", str(tmp_path / "T1"))
+    assert r.returncode == 0, r.stderr
+    html, els = _report(tmp_path, tmp_path / "T1")
+    msi = json.loads((tmp_path / "T1.msi.json").read_text())
+    assert msi["mode"] == "tumor-only"
+    assert float(_shown(els, "msi_score")[1]) == msi["msi_score"]
+    series = {e["attrs"]["data-series"] for e in with_class(els, "len-bar")}
+    assert series == {"tumor"}                        # no normal histogram in tumor-only mode
+    assert "baseline of normals" in html
