@@ -175,6 +175,8 @@ def load_prefix(prefix: str, files: dict[str, Path], *, max_loci: int = 6) -> li
         _check_msi(msi, files[".msi.json"])
     names = [s["sample"] for s in tmb_doc["samples"]] if tmb_doc else []
     if not names:
+        if tmb_doc is not None and msi is None:
+            return []                     # a TMB run with no sample: nothing to show for it
         names = [str(msi["sample"])] if msi else [label]
     variants = read_variants(files[".variants.tsv.gz"], names) if ".variants.tsv.gz" in files else {}
     cal = _read_json(files[".callable.json"], "callable.json") if ".callable.json" in files else None
@@ -182,7 +184,7 @@ def load_prefix(prefix: str, files: dict[str, Path], *, max_loci: int = 6) -> li
     views = []
     for i, name in enumerate(names):
         v = SampleView(name=str(name), prefix=prefix, files={k: str(p) for k, p in files.items()})
-        if tmb_doc:
+        if tmb_doc and tmb_doc["samples"]:
             v.tmb = tmb_doc["samples"][i]
             v.tmb_doc = {k: val for k, val in tmb_doc.items() if k != "samples"}
             v.variants = variants.get(name)
@@ -206,6 +208,8 @@ def load_results(arguments: list[str | Path], *, tumor_type: str | None = None,
         for v in load_prefix(prefix, files, max_loci=max_loci):
             v.tumor_type = tumor_type
             views.append(v)
+    if not views:
+        raise InputError("the result files hold no sample", arguments[0] if arguments else None)
     return merge_by_name(views)
 
 
