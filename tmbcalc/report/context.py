@@ -11,6 +11,8 @@ from . import svg
 from .load import SampleView
 from .tcga import load_reference, percentile_rank, rows_by_median
 
+EXOME_MIN_BP = 20_000_000   # a footprint this large is treated as an exome for the TCGA comparison
+
 LIMITATIONS = [
     "TMB counts the somatic variants that pass the counting profile inside the stated footprint; it is "
     "not comparable between assays whose footprint or rules differ unless harmonized.",
@@ -82,7 +84,8 @@ def context_section(v: SampleView) -> dict[str, Any]:
     elif v.tmb is not None:
         value, label = float(v.tmb["tmb"]), "TMB"
         prof = ((v.tmb_doc or {}).get("provenance") or {}).get("profile") or {}
-        on_scale = prof.get("name") == "wes-merino"
+        # on the reference scale only with the reference rules on an exome-sized footprint
+        on_scale = prof.get("name") == "wes-merino" and v.tmb["footprint_bp"] >= EXOME_MIN_BP
     else:
         value, label, on_scale = None, "TMB", False
     rows = rows_by_median()
