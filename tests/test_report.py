@@ -125,7 +125,8 @@ def test_callable_and_msi_sections_match_their_files(results, tumor_page):  # no
 
 
 def test_tcga_context_for_the_tumor_type(tumor_page):
-    _, els = tumor_page
+    html, els = tumor_page
+    assert "not measured on the TCGA reference scale" in html     # a 0.75 Mb panel is not an exome
     ref = json.loads((REPO / "tmbcalc/report/data/tcga_exome_tmb.json").read_text())
     boxes = {e["attrs"]["data-code"]: float(e["attrs"]["data-median"]) for e in with_class(els, "box")}
     assert boxes == {k: v["percentiles"][50] for k, v in ref["tumor_types"].items()}
