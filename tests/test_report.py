@@ -330,3 +330,30 @@ def test_tumor_only_msi_page(results, tmp_path):  # noqa: F811
     series = {e["attrs"]["data-series"] for e in with_class(els, "len-bar")}
     assert series == {"tumor"}                        # no normal histogram in tumor-only mode
     assert "baseline of normals" in html
+
+
+def test_harmonized_layout_with_equivocal_zones(results, tmp_path):  # noqa: F811
+    """The per-sample ``harmonized`` + ``harmonization`` layout (with equivocal zones around the
+    equivalent panel cut) is shown as written."""
+    pre = copy_prefix(results["chol"], tmp_path / "H")
+    doc = json.loads((tmp_path / "H.tmb.json").read_text())
+    cal = doc["provenance"].pop("calibration")
+    s, c = doc["samples"][0], cal["samples"][0]
+    doc["samples"] = [s]
+    s["harmonized"] = {"reference": cal["reference"], "raw": s["tmb"], "value": c["tmb_calibrated"],
+                       "pi_low": c["ci95_low"] - 0.5, "pi_high": c["ci95_high"] + 0.5, "band_low": c["ci95_low"],
+                       "band_high": c["ci95_high"], "level": 0.95, "model": cal["model"], "model_version": 1,
+                       "method": cal["method"], "recommended": True, "extrapolated": False,
+                       "high": {"10": False}, "equivocal": {"10": True}}
+    doc["harmonization"] = {"model_file": cal["model_file"], "notes": ["a <note>"],
+                            "equivocal_zones": {"10": {"reference_cut": 10.0, "panel_cut": 13.6853, "low": 9.1744,
+                                                       "high": 19.6573, "probability_range": [0.1, 0.9]}}}
+    (tmp_path / "H.tmb.json").write_text(json.dumps(doc))
+    html, els = _report(tmp_path, pre)
+    assert float(_shown(els, "harmonized_value")[1]) == c["tmb_calibrated"]
+    assert float(_shown(els, "harmonized_low_detail")[1]) == c["ci95_low"] - 0.5
+    zone = with_class(els, "zone")[0]["attrs"]
+    assert (float(zone["data-low"]), float(zone["data-high"])) == (9.1744, 19.6573)
+    assert _shown(els, "zone_low_1")[0] == "9.17" and _shown(els, "zone_high_1")[0] == "19.66"
+    assert "panel cut 13.6853 = reference 10" in html and "a &lt;note&gt;" in html
+    assert "raw value in the equivocal zone" in html

@@ -33,29 +33,46 @@ def _finite(v: Any) -> bool:
 
 
 def _zone_pair(d: Any) -> tuple[float, float] | None:
+    """(low, high) of a zone written as [low, high] or {"low": .., "high": ..}; None otherwise."""
     if isinstance(d, (list, tuple)) and len(d) == 2 and all(_finite(x) for x in d):
         return float(d[0]), float(d[1])
-    if isinstance(d, dict):
-        lows = [k for k in d if k.endswith("low") and _finite(d[k])]
-        for k in lows:
-            hk = k[: -len("low")] + "high"
-            if _finite(d.get(hk)):
-                return float(d[k]), float(d[hk])
+    if isinstance(d, dict) and _finite(d.get("low")) and _finite(d.get("high")):
+        return float(d["low"]), float(d["high"])
     return None
 
 
-def equivocal_zones(v: SampleView) -> dict[str, tuple[float, float]]:
-    """Equivocal zones (panel TMB, mut/Mb) per cut label, wherever the result JSON carries them."""
-    found: dict[str, tuple[float, float]] = {}
-    sources = [(v.tmb or {}).get("equivocal_zones"), (v.tmb or {}).get("equivocal_zone"),
-               (v.tmb_doc or {}).get("equivocal_zones"), (v.harmonized or {}).get("zones")]
-    for src in sources:
+def equivocal_zones(v: SampleView) -> list[dict[str, Any]]:
+    """Equivocal zones (panel TMB, mut/Mb) wherever the result JSON carries them: per TMB cut
+    (``equivocal_zones`` of the sample or the document, keyed by cut label) and, for a harmonized
+    result, around the panel cut equivalent to each reference cut (``harmonization.equivocal_zones``).
+    Each: {label, cut (the panel cut the zone surrounds, or None), low, high, probability_range}."""
+    out: list[dict[str, Any]] = []
+    for src in ((v.tmb or {}).get("equivocal_zones"), (v.tmb_doc or {}).get("equivocal_zones")):
         if isinstance(src, dict):
             for cut, d in src.items():
                 pair = _zone_pair(d)
-                if pair and cut not in found:
-                    found[str(cut)] = pair
-    return found
+                if pair and not any(z["label"] == f"cut {cut}" for z in out):
+                    c = d.get("cut") if isinstance(d, dict) else None
+                    out.append({"label": f"cut {cut}", "cut": float(c) if _finite(c) else _as_float(cut),
+                                "low": pair[0], "high": pair[1],
+                                "probability_range": d.get("probability_range") if isinstance(d, dict) else None})
+    zones = (v.harmonized or {}).get("zones")
+    if isinstance(zones, dict):
+        for ref_cut, d in zones.items():
+            pair = _zone_pair(d)
+            if pair:
+                pc = d.get("panel_cut")
+                out.append({"label": f"panel cut {pc:g} = reference {ref_cut}" if _finite(pc) else f"reference {ref_cut}",
+                            "cut": float(pc) if _finite(pc) else None, "low": pair[0], "high": pair[1],
+                            "probability_range": d.get("probability_range")})
+    return out
+
+
+def _as_float(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def tmb_section(v: SampleView) -> dict[str, Any] | None:
@@ -67,11 +84,14 @@ def tmb_section(v: SampleView) -> dict[str, Any] | None:
     rows = []
     for c in cuts:
         label = f"{c:g}"
+        zone = next(((z["low"], z["high"]) for z in zones if z["cut"] is not None and abs(z["cut"] - c) < 1e-9), None)
         rows.append({"cut": label, "status": t.get("status", {}).get(label, "-"),
-                     "p": t.get("p_tmb_ge_cut", {}).get(label), "zone": zones.get(label)})
-    fig = svg.tmb_scale(t["tmb"], t["ci95_low"], t["ci95_high"], cuts, zones)
+                     "p": t.get("p_tmb_ge_cut", {}).get(label), "zone": zone})
+    fig = svg.tmb_scale(t["tmb"], t["ci95_low"], t["ci95_high"], cuts,
+                        {z["label"]: (z["low"], z["high"]) for z in zones})
     return {"tmb": t["tmb"], "low": t["ci95_low"], "high": t["ci95_high"], "eligible": t["eligible_variants"],
             "mb": t["footprint_bp"] / 1e6, "footprint_bp": t["footprint_bp"], "cuts": rows, "figure": fig,
+            "zones": zones,
             "warnings": doc.get("warnings", [])}
 
 

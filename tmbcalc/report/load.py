@@ -59,7 +59,8 @@ class SampleView:
         """The sample's harmonized TMB, normalised over the two layouts tmbcalc has written:
         ``samples[i].harmonized`` (+ top-level ``harmonization``) and the older
         ``provenance.calibration``.  Keys: value, low, high, interval, reference, model, method,
-        extrapolated, model_file, equivocal (dict or None), recommended (bool or None)."""
+        extrapolated, model_file, calls / equivocal (per reference cut, or None), recommended (bool or None),
+        zones, notes."""
         if self.tmb is None or self.tmb_doc is None:
             return None
         h = self.tmb.get("harmonized")
@@ -68,7 +69,7 @@ class SampleView:
             return {"value": h.get("value"), "low": h.get("pi_low"), "high": h.get("pi_high"),
                     "interval": "95% prediction interval", "reference": h.get("reference"),
                     "model": h.get("model"), "method": h.get("method"), "extrapolated": h.get("extrapolated"),
-                    "model_file": hz.get("model_file"), "equivocal": h.get("equivocal"),
+                    "model_file": hz.get("model_file"), "equivocal": h.get("equivocal"), "calls": h.get("high"),
                     "recommended": h.get("recommended"), "zones": hz.get("equivocal_zones"),
                     "notes": hz.get("notes") or []}
         cal = (self.tmb_doc.get("provenance") or {}).get("calibration")
@@ -79,7 +80,8 @@ class SampleView:
                             "high": row.get("ci95_high"), "interval": "95% interval",
                             "reference": cal.get("reference"), "model": cal.get("model"),
                             "method": cal.get("method"), "extrapolated": row.get("extrapolated"),
-                            "model_file": cal.get("model_file"), "equivocal": None, "recommended": None,
+                            "model_file": cal.get("model_file"), "equivocal": None, "calls": None,
+                            "recommended": None,
                             "zones": None, "notes": []}
         return None
 

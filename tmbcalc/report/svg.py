@@ -96,8 +96,9 @@ def tmb_scale(tmb: float, low: float, high: float, cuts: Sequence[float],
     svg = Svg(640, 92, f"{label} {fmt(tmb)} mut/Mb, 95% CI {fmt(low)} to {fmt(high)}")
     sx = log_scale(vmax, 20, 620)
     for name, (a, b) in (zones or {}).items():
-        svg.rect(sx(a), 14, sx(b) - sx(a), 40, COLORS["zone"], opacity=0.45, class_="zone", data_cut=name)
-        svg.title(f"equivocal zone for cut {name}: {fmt(a)} to {fmt(b)} mut/Mb")
+        svg.rect(sx(a), 14, sx(b) - sx(a), 40, COLORS["zone"], opacity=0.45, class_="zone", data_cut=name,
+                 data_low=a, data_high=b)
+        svg.title(f"equivocal zone ({name}): {fmt(a)} to {fmt(b)} mut/Mb")
     for c in cuts:
         svg.line(sx(c), 8, sx(c), 60, stroke=COLORS["accent"], stroke_dasharray="4 3", class_="cut", data_value=c)
         svg.text(sx(c) + 3, 12, f"cut {c:g}", size=9, fill=COLORS["accent"])
