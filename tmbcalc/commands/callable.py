@@ -36,6 +36,8 @@ def register(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bed", metavar="BED", help="footprint BED/interval_list (its records are the targets "
                    "of PREFIX.coverage.tsv)")
     p.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    p.add_argument("--genome-build", choices=("GRCh37", "GRCh38"), default=None,
+                   help="build whose --panel footprint is used (default: from the BAM header's contig lengths)")
     p.add_argument("--panels-dir", action="append", metavar="DIR", default=None,
                    help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
     p.add_argument("--min-depth", metavar="N", type=int, required=True,
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--panel-bed needs --panel")
     res = run_callable(args.bam, min_depth=args.min_depth, normal_bam=args.normal_bam, panel=args.panel,
                        panel_bed=args.panel_bed, panels_dirs=args.panels_dir, bed=args.bed,
+                       genome_build=args.genome_build,
                        min_normal_depth=args.min_normal_depth, mapq=args.mapq, exclude_flags=args.exclude_flags,
                        reference=args.reference, threads=args.threads, count_deletions=args.count_deletions,
                        mate_overlap=args.mate_overlap)

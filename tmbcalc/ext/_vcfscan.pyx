@@ -139,7 +139,7 @@ DEF K_FMT = 1          # FORMAT tag ids[0] of sample, element chosen by mode
 DEF K_INFO = 2         # INFO tag ids[0], element chosen by mode
 DEF K_FMT_SUM2 = 3     # FORMAT ids[0][0] + ids[1][0] (Strelka indel TAR+TIR tier1)
 DEF K_STRELKA_ALT = 4  # FORMAT {ALT}U tier1 (ids = AU, CU, GU, TU)
-DEF K_STRELKA_DEPTH = 5  # sum of AU+CU+GU+TU tier1
+DEF K_STRELKA_DEPTH = 5  # sum of AU+CU+GU+TU tier1 (single-base REF and ALT only)
 DEF K_STRELKA_REFALT = 6  # {REF}U + {ALT}U tier1 (Strelka's VAF denominator)
 DEF K_RATIO = 7        # t_alt / vaf_den (vaf target only)
 # modes (element selection)
@@ -533,6 +533,10 @@ cdef double eval_spec(Spec *sp, View *vw, int ai, int n_alts) noexcept nogil:
             return NAN
         return a + b
     if sp.kind == K_STRELKA_DEPTH:
+        # per-record layout: the per-base counts describe single-base REF/ALT records only, so an
+        # indel record of a merged SNV+indel file falls through to its TAR/TIR alternative
+        if vw.al_n[ai] != 1 or vw.al_n[0] != 1:
+            return NAN
         a = 0.0
         for i in range(4):
             v = fmt_first(vw, sp.ids[i], sp.sample)
