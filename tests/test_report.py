@@ -357,3 +357,28 @@ def test_harmonized_layout_with_equivocal_zones(results, tmp_path):  # noqa: F81
     assert _shown(els, "zone_low_1")[0] == "9.17" and _shown(els, "zone_high_1")[0] == "19.66"
     assert "panel cut 13.6853 = reference 10" in html and "a &lt;note&gt;" in html
     assert "raw value in the equivocal zone" in html
+
+
+def test_batch_page_reads_the_batch_command_layout(results, tmp_path):  # noqa: F811
+    """``tmbcalc batch`` writes OUTDIR/SAMPLE/SAMPLE.* and a batch.json without prefixes; a row whose
+    files are gone is shown from its copied values, marked as such."""
+    (tmp_path / "S1").mkdir()
+    copy_prefix(results["TUMOR"], tmp_path / "S1" / "S1")
+    doc = json.loads((tmp_path / "S1/S1.tmb.json").read_text())
+    doc["samples"][0]["sample"] = "S1"
+    (tmp_path / "S1/S1.tmb.json").write_text(json.dumps(doc))
+    rows = [{"sample": "S1", "run_status": "reused", "error": None, "tmb": 1.0},
+            {"sample": "S2", "run_status": "ok", "error": None, "tmb": 7.25, "tmb_ci95_low": 3.5,
+             "tmb_ci95_high": 14.0, "status_ge_10": "equivocal", "p_ge_10": 0.2, "msi_score": 2.0, "msi_status": "MSS"},
+            {"sample": "S3", "run_status": "failed", "error": "no such file"}]
+    (tmp_path / "batch.json").write_text(json.dumps({"counts": {}, "samples": rows}))
+    out = tmp_path / "b.html"
+    r = run_cli("report", "--batch", str(tmp_path / "batch.json"), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    els = parse(out.read_text())
+    tmbs = [e["attrs"]["data-value"] for e in with_attr(els, "data-k", "tmb")]
+    assert [float(x) for x in tmbs[:2]] == [doc["samples"][0]["tmb"], 7.25]     # S1 from its files, not 1.0
+    s2 = [e for e in els if e["tag"] == "tr" and e["attrs"].get("data-sample") == "S2"][0]
+    assert "equivocal" in s2["text"] and "batch.json" in s2["text"] and "3.50" in s2["text"]
+    failed = [e for e in els if e["tag"] == "tr" and e["attrs"].get("data-sample") == "S3"]
+    assert len(failed) == 2 and "no such file" in failed[1]["text"]

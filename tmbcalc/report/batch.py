@@ -8,7 +8,10 @@
      "tmb": 12.3, "msi_score": 4.1, "msi_status": "MSS", ...   # optional copies of the results
      "report": "out/S1.report.html"}                          # optional per-sample page (linked)
 
-Relative paths are taken relative to the folder of ``batch.json``.  Where result files exist the
+Relative paths are taken relative to the folder of ``batch.json``; without ``prefix``/``outputs``
+the ``tmbcalc batch`` layout ``OUTDIR/SAMPLE/SAMPLE.*`` (beside batch.json) is used when present.
+The copies may also carry the ``tmbcalc batch`` column names (``tmb_ci95_low``, ``status_ge_10``,
+``p_ge_10``, ``tmb_harmonized``, ``footprint_mb``); ``reused`` counts as completed.  Where result files exist the
 values shown come from them (``tmb.json``, ``msi.json``, ``callable.json``); a row's own copies are
 used only for samples whose files are absent, and the page says which.
 """
@@ -21,6 +24,9 @@ from typing import Any
 from ..errors import InputError, TmbcalcError
 from . import svg
 from .load import SUFFIXES, SampleView, classify, load_prefix
+
+
+COMPLETED = ("ok", "reused", "done", "success", "skipped")
 
 
 def read_batch(path: Path) -> list[dict[str, Any]]:
@@ -53,8 +59,14 @@ def _locations(row: dict[str, Any], base: Path) -> dict[str, dict[str, Path]]:
         c = classify(p)
         if c and p.is_file():
             groups.setdefault(c[0], {})[c[1]] = p
+    prefixes = []
     if isinstance(row.get("prefix"), str):
-        pre = Path(row["prefix"]) if Path(row["prefix"]).is_absolute() else base / row["prefix"]
+        prefixes.append(Path(row["prefix"]) if Path(row["prefix"]).is_absolute() else base / row["prefix"])
+    elif not paths:                       # the tmbcalc batch layout: OUTDIR/SAMPLE/SAMPLE.*
+        name = str(row["sample"])
+        if name not in (".", "..") and "/" not in name:
+            prefixes.append(base / name / name)
+    for pre in prefixes:
         found = {s: Path(str(pre) + s) for s in SUFFIXES if Path(str(pre) + s).is_file()}
         if found:
             groups.setdefault(str(pre), {}).update(found)
@@ -90,9 +102,15 @@ def _row(row: dict[str, Any], view: SampleView | None, cuts: list[str]) -> dict[
         h = harmonized_section_light(view)
         r["harmonized"] = h
     else:
-        r.update(tmb=row.get("tmb"), low=row.get("ci95_low"), high=row.get("ci95_high"),
-                 eligible=row.get("eligible_variants"), mb=row.get("footprint_mb"), status=row.get("status_by_cut", {}),
-                 p={}, harmonized=row.get("harmonized_tmb"))
+        status = {k[len("status_ge_"):]: v for k, v in row.items() if k.startswith("status_ge_") and v}
+        p = {k[len("p_ge_"):]: v for k, v in row.items() if k.startswith("p_ge_") and v is not None}
+        for c in status:
+            if c not in cuts:
+                cuts.append(c)
+        r.update(tmb=row.get("tmb"), low=row.get("ci95_low", row.get("tmb_ci95_low")),
+                 high=row.get("ci95_high", row.get("tmb_ci95_high")), eligible=row.get("eligible_variants"),
+                 mb=row.get("footprint_mb"), status=status, p=p,
+                 harmonized=row.get("harmonized_tmb", row.get("tmb_harmonized")))
     if view is not None and view.msi is not None:
         r.update(msi_score=view.msi.get("msi_score"), msi_status=view.msi.get("status"), msi_mode=view.msi.get("mode"))
     else:
@@ -126,7 +144,7 @@ def build_batch(path: Path, *, tumor_type: str | None = None) -> dict[str, Any]:
     ok_tmb = [(r["sample"], float(r["tmb"])) for r in rows if isinstance(r.get("tmb"), (int, float))]
     ok_msi = [(r["sample"], float(r["msi_score"])) for r in rows if isinstance(r.get("msi_score"), (int, float))]
     cut_vals = [float(c) for c in cuts]
-    failed = [r for r in rows if r["run_status"] not in ("ok", "done", "success", "skipped")]
+    failed = [r for r in rows if r["run_status"] not in COMPLETED]
     return {"rows": rows, "cuts": cuts, "n": len(rows), "n_failed": len(failed), "failed": failed,
             "tmb_figure": svg.strip(ok_tmb, cut_vals, "cohort TMB", "mut/Mb (log scale)") if ok_tmb else None,
             "msi_figure": svg.strip(ok_msi, [], "cohort MSI score", "% unstable loci", log=False) if ok_msi else None,
