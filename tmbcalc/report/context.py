@@ -151,13 +151,15 @@ def denominator_section(v: SampleView) -> dict[str, Any] | None:
     doc = v.tmb_doc or {}
     den = doc.get("denominator")
     out: dict[str, Any] = {"kind": None, "bp": None, "stages": [], "figure": None, "panel_declared_mb": None,
-                           "convention": None, "callable": None, "coverage": None, "fraction_of_first": None}
+                           "convention": None, "callable": None, "coverage": None, "fraction_of_first": None,
+                           "warnings": []}
     if den:
         stages = [(s.get("stage", "?"), s.get("bp", 0) / 1e6) for s in den.get("stages", [])]
         out.update({"kind": den.get("kind"), "bp": den.get("footprint_bp"), "stages": den.get("stages", []),
                     "figure": svg.hbars(stages, "Mb per denominator stage", " Mb", nd=4, cls="stage-bar"),
                     "panel_declared_mb": den.get("panel_declared_tmb_mb"),
-                    "convention": den.get("variant_overlap_convention")})
+                    "convention": den.get("variant_overlap_convention"),
+                    "warnings": [str(w) for w in den.get("warnings") or []]})
         first = den.get("stages", [{}])[0].get("bp")
         if first:
             out["fraction_of_first"] = den["footprint_bp"] / first
