@@ -9,21 +9,14 @@ Reports read result files and never recompute a result.  Names are imported lazi
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_getattr
 
 _LAZY = {
-    "render_report": "tmbcalc.report.render", "write_report": "tmbcalc.report.render",
-    "render_batch_report": "tmbcalc.report.render", "write_batch_report": "tmbcalc.report.render",
-    "load_results": "tmbcalc.report.load", "SampleView": "tmbcalc.report.load",
-    "write_multiqc": "tmbcalc.report.interop", "write_dragen": "tmbcalc.report.interop",
-    "write_cbioportal": "tmbcalc.report.interop",
+    "render_report": ".render", "write_report": ".render",
+    "render_batch_report": ".render", "write_batch_report": ".render",
+    "load_results": ".load", "SampleView": ".load",
+    "write_multiqc": ".interop", "write_dragen": ".interop", "write_cbioportal": ".interop",
 }
 
 __all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'tmbcalc.report' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
