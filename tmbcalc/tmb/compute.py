@@ -346,7 +346,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
-    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "∩callable_from_bams"
+    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "+callable_from_bams"
     den.add_stage(res.callable, kind, {"stage": "intersect_callable_from_bams",
                                        "source": [str(x) for x in (req.tumor_bam, req.normal_bam) if x],
                                        "bp": int(res.callable_bp), "parameters": dict(res.parameters)})
