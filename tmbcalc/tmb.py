@@ -24,6 +24,7 @@ import numpy as np
 
 from .contigs import check_same_build, detect_build, shared_contigs
 from .errors import ContigMismatchError, InputError, UsageError, require_readable
+from .harmonized import Harmonization, HarmonizedTmb
 from .profiles import Profile, load_profile
 from .provenance import build_provenance
 from .regions import RegionSet
@@ -52,15 +53,19 @@ class SampleTmb:
     in_footprint: int
     excluded: dict[str, int]          # first failing rule -> count
     failing: dict[str, int]           # every failing rule -> count (a variant may fail several)
+    harmonized: HarmonizedTmb | None = None   # reference-scale TMB (tmbcalc.calibrate.harmonize_tmb)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "sample": self.sample, "tmb": self.tmb, "eligible_variants": self.eligible_variants,
             "footprint_bp": self.footprint_bp, "footprint_mb": self.footprint_bp / 1e6,
             "ci95_low": self.ci95_low, "ci95_high": self.ci95_high, "p_tmb_ge_cut": self.p_tmb_ge_cut,
             "status": self.status, "at_or_above_cut": self.at_or_above_cut, "records": self.records,
             "in_footprint": self.in_footprint, "excluded": self.excluded, "failing": self.failing,
         }
+        if self.harmonized is not None:
+            out["harmonized"] = self.harmonized.to_dict()
+        return out
 
 
 @dataclass
@@ -76,6 +81,7 @@ class TmbResult:
     table: VariantTable | None = field(repr=False)      # None when computed with keep_table=False
     outcome: RuleOutcome | None = field(repr=False)
     variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
+    harmonization: Harmonization | None = None  # model shared by the samples' harmonized values
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -84,8 +90,11 @@ class TmbResult:
         raise KeyError(name)
 
     def to_json(self) -> dict[str, Any]:
-        return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
-                "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
+        out = {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
+               "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
+        if self.harmonization is not None:
+            out["harmonization"] = self.harmonization.to_dict()
+        return out
 
     def write(self, prefix: str | Path, *, threads: int = DEFAULT_THREADS) -> list[Path]:
         """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
@@ -267,10 +276,12 @@ def compute_tmb(
     def build_denominator():
         stages: list[dict[str, Any]] = []
         if panel_obj is not None:
-            footprint = panel_obj.footprint(bed=panel_bed)
+            # the assay's TMB region (e.g. the coding part of capture targets), not the whole target list
+            footprint = panel_obj.tmb_region(bed=panel_bed)
             fp_name = f"panel {panel_obj.id}"
             kind = "panel_bed"
-            stages.append({"stage": "panel_footprint", "source": panel_obj.id, "bp": footprint.total_bp()})
+            stages.append({"stage": "panel_tmb_region", "source": panel_obj.id, "bp": footprint.total_bp(),
+                           "note": panel_obj.tmb_region_info()["description"]})
         else:
             footprint = _read_beds(beds, "footprint BED")
             fp_name = ", ".join(Path(b).name for b in beds)
@@ -424,6 +435,7 @@ def compute_tmb(
                    "(padding base ignored); insertion: either flanking base", "contigs": len(footprint.contigs)}
     if panel_obj is not None:
         denominator["panel_declared_tmb_mb"] = panel_obj.declared_tmb_mb
+        denominator["panel_tmb_region"] = panel_obj.tmb_region_info()
     extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": denominator,
                              "rules_order": list(RULES), "rules_active": list(acc.active),
                              "input_format": meta.get("format", "vcf"),

@@ -34,6 +34,7 @@ import pandas as pd
 from ..errors import InputError, MissingFieldError, UsageError
 from ..io.bed import read_bed
 from ..io.maf import read_maf
+from ..panels import footprint_digest
 from ..profiles import Profile, load_profile
 from ..provenance import sha256_file
 from ..regions import RegionSet
@@ -106,6 +107,43 @@ def _eligible_except_footprint(table: VariantTable, profile: Profile, reference:
     return out.eligible
 
 
+def excludes_hotspots(profile: Profile) -> bool:
+    """Does the profile remove known hotspots?  Only ``hotspots = "required"`` does: a profile that
+    counts hotspots (``none``) or leaves it to the user (``optional``) is simulated without the list."""
+    return profile.hotspots == "required"
+
+
+# profile keys that describe a profile but do not change which variants it counts
+_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints")
+
+
+def value_profile(profile: Profile) -> dict[str, Any]:
+    """The resolved counting rules that define a TMB value (every field but the descriptive ones)."""
+    return {"name": profile.name, **{k: v for k, v in profile.to_dict().items() if k not in _DESCRIPTIVE}}
+
+
+def hotspot_handling(profile: Profile, hotspots: str | Path | None) -> dict[str, Any]:
+    excluded = excludes_hotspots(profile)
+    out: dict[str, Any] = {"profile_mode": profile.hotspots, "excluded": excluded}
+    if excluded and hotspots is not None:
+        out["list"] = {"name": Path(hotspots).name, "sha256": sha256_file(hotspots)}
+    return out
+
+
+def panel_definition(panel: Any, build: str, region: RegionSet, simulated: RegionSet, profile: Profile,
+                     hotspots: str | Path | None) -> dict[str, Any]:
+    """Exact definition of the panel value a model maps: footprint, resolved profile, hotspots."""
+    info = panel.tmb_region_info(build)
+    return {"footprint": {"panel": panel.id, "panel_version": panel.version, "build": build,
+                          "tmb_region": info["description"], "bed": info["bed"], "bed_sha256": info["sha256"],
+                          "bp": region.total_bp(), "footprint_sha256": footprint_digest(region),
+                          "simulated_bp": simulated.total_bp(),
+                          "simulated_on": "TMB region ∩ reference footprint (the bases with exome truth); "
+                                          "the value is a rate per Mb, so this estimates the same quantity"},
+            "denominator": "TMB region bp (tmbcalc tmb --panel ID)",
+            "profile": value_profile(profile), "hotspots": hotspot_handling(profile, hotspots)}
+
+
 def default_reference_name(profile: str, *, whole_kit: bool) -> str:
     """``exome-<profile>`` names a reference whose footprint was chosen (restricted, e.g. to the
     kit's exons as the shipped models are, or given as regions); a whole capture-kit footprint,
@@ -175,6 +213,11 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                                                          and reference_restrict is None)
     ref_info.update({"name": ref_name, "profile": ref_prof.name, "mb": ref_mb, "footprint_mb": ref_fp_mb,
                      "denominator": "reference_mb given" if reference_mb else "footprint size"})
+    ref_info["definition"] = {
+        "footprint": {"description": ref_info["footprint"], "bp": ref_regions.total_bp(),
+                      "footprint_sha256": footprint_digest(ref_regions)},
+        "denominator_mb": ref_mb, "profile": value_profile(ref_prof),
+        "hotspots": hotspot_handling(ref_prof, hotspots)}
 
     # panels
     specs: list[PanelSpec] = []
@@ -189,15 +232,19 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
             raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
                              f"the exome calls are {build}")
         full = panel.footprint(build)
-        inter = full.intersect(ref_regions)
+        region = panel.tmb_region(build)      # the assay's TMB region: what `tmb --panel` divides by
+        inter = region.intersect(ref_regions)
         if inter.is_empty():
-            raise InputError(f"panel '{panel.id}' footprint does not overlap the reference footprint")
+            raise InputError(f"panel '{panel.id}' TMB region does not overlap the reference footprint")
         bed = panel.bed_path(build)
-        specs.append(PanelSpec(panel.id, load_profile(panel.profile), inter, inter.total_mb(),
+        prof = load_profile(panel.profile)
+        specs.append(PanelSpec(panel.id, prof, inter, inter.total_mb(),
                                {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
-                                "footprint_mb": full.total_mb(), "mb_in_reference": inter.total_mb(),
+                                "footprint_mb": full.total_mb(), "tmb_region_mb": region.total_mb(),
+                                "mb_in_reference": inter.total_mb(),
                                 "cutpoints": list(panel.cutpoints),
-                                "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None}))
+                                "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None,
+                                "definition": panel_definition(panel, build, region, inter, prof, hotspots)}))
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids) or ref_name in ids:
         raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
@@ -218,6 +265,9 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
             raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
                              f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
         hmask = match_hotspots(vt, hs) if hs is not None else None
+        if hmask is None and any(excludes_hotspots(p) for p in profiles.values()):
+            raise UsageError("a profile excludes known hotspots (" + ", ".join(
+                n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
         ns = len(vt.samples)
         elig: dict[str, np.ndarray] = {}
         for pname, prof in profiles.items():
@@ -226,12 +276,13 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                 use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
                 if off:
                     relaxed.setdefault(cohort, {})[pname] = off
+            pmask = hmask if excludes_hotspots(prof) else None   # the list applies where the profile asks
             try:
-                check_requirements(vt, use, hotspots_given=hmask is not None)
+                check_requirements(vt, use, hotspots_given=pmask is not None)
             except MissingFieldError as exc:
                 raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
                                  path) from None
-            elig[pname] = _eligible_except_footprint(vt, use, ref_regions, hmask)
+            elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
         sample_idx = vt["sample"]
         rows = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
 

@@ -16,19 +16,6 @@ NAME = "calibrate"
 HELP = "cross-panel TMB calibration: simulate panels from exomes, fit, translate cut points, apply"
 
 
-def _install_tmb_option() -> None:
-    """``tmbcalc tmb --calibrate-to REF`` through the tmb command's extension hooks (the tmb
-    command also installs them itself, see ``tmbcalc.commands.tmb.EXTENSIONS``; idempotent)."""
-    try:
-        from ..calibrate.tmb_hook import install
-    except ImportError:  # pragma: no cover - tmb command absent
-        return
-    install()
-
-
-_install_tmb_option()
-
-
 def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 

@@ -1,35 +1,18 @@
 """``tmbcalc tmb``: tumor mutational burden from a somatic VCF/BCF or MAF.
 
-Argument groups are registered by small functions so that other commands/helpers can extend the
-parser (e.g. a calibration option) without touching the rest: add a function to
-``EXTRA_REGISTRARS`` and read its value in ``EXTRA_HANDLERS``.
+With ``--calibrate-to REF`` the result is also harmonized to the reference scale REF
+(:func:`tmbcalc.calibrate.harmonize_tmb`): raw and harmonized TMB side by side.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
 
 NAME = "tmb"
 HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
-
-# Hooks for extensions: registrar(parser) adds options; handler(args, result, prefix) runs after
-# the TMB result is computed and before/after writing (returns extra output paths).
-EXTRA_REGISTRARS: list[Callable[[argparse.ArgumentParser], None]] = []
-EXTRA_HANDLERS: list[Callable[[argparse.Namespace, Any], None]] = []
-# modules whose ``install()`` adds hooks; loaded when the parser is built (the CLI imports only the
-# chosen command's module, so an extension cannot rely on its own command module being imported)
-EXTENSIONS = ("tmbcalc.calibrate.tmb_hook",)
-
-
-def _install_extensions() -> None:
-    import importlib
-
-    for name in EXTENSIONS:
-        importlib.import_module(name).install()
 
 
 def _float_or_off(text: str) -> float | str:
@@ -123,9 +106,15 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=int, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
-    _install_extensions()
-    for reg in EXTRA_REGISTRARS:
-        reg(p)
+    g = p.add_argument_group("harmonization (reference-scale TMB from a calibration model)")
+    g.add_argument("--calibrate-to", metavar="REF", default=None,
+                   help="also report TMB harmonized to reference REF (e.g. exome-wes-merino) with the bundled "
+                        "model for --panel; the run must compute the panel value the model was fitted on "
+                        "(see 'tmbcalc calibrate models')")
+    g.add_argument("--calibration-method", default=None, choices=("ols", "deming", "huber-log", "isotonic"),
+                   help="calibration method (default: the panel's recommended model)")
+    g.add_argument("--calibration-model", default=None, metavar="ID|PATH",
+                   help="use this calibration model instead of looking one up")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -165,8 +154,10 @@ def compute_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     result = compute_from_args(args)
-    for handler in EXTRA_HANDLERS:
-        handler(args, result)
+    if args.calibrate_to or args.calibration_model:
+        from ..calibrate.harmonize import harmonize_tmb
+
+        harmonize_tmb(result, args.calibrate_to, method=args.calibration_method, model=args.calibration_model)
     paths = result.write(args.output, threads=args.threads)
     if not args.quiet:
         for s in result.samples[:20]:
@@ -175,8 +166,22 @@ def run(args: argparse.Namespace) -> int:
                   f"95% CI {s.ci95_low:.2f}-{s.ci95_high:.2f}; {status})", file=sys.stderr)
         if len(result.samples) > 20:
             print(f"... {len(result.samples) - 20} more samples", file=sys.stderr)
+        if result.harmonization is not None:
+            _print_harmonized(result)
         for w in result.warnings:
             print(f"tmbcalc: warning: {w}", file=sys.stderr)
         print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 
+
+
+def _print_harmonized(result) -> None:
+    hz = result.harmonization
+    print(f"harmonized to {hz.reference} with {hz.model}"
+          + ("" if hz.recommended else f" (NOT recommended: {hz.recommendation})"), file=sys.stderr)
+    for s in result.samples[:20]:
+        h = s.harmonized
+        eq = "".join(f"; equivocal at {c}" for c, v in h.equivocal.items() if v)
+        print(f"{s.sample}\tTMB raw {h.raw:.2f} -> harmonized {h.value:.2f} mut/Mb "
+              f"(95% PI {h.pi_low:.2f}-{h.pi_high:.2f}{'; extrapolated' if h.extrapolated else ''}{eq})",
+              file=sys.stderr)
