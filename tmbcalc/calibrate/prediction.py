@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stats import garwood_interval
+from ..tmb.statistics import garwood_interval
 
 
 def poisson_log_halfwidths(counts: np.ndarray, mb: float, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

@@ -82,12 +82,12 @@ def equivocal_panel_values(mb: float, cut: float, low: float = 0.10, high: float
     """Panel values (mut/Mb, on an ``mb`` Mb footprint) where P(true TMB >= cut | count) lies in [low, high].
 
     P(true TMB >= cut | k) is the Jeffreys posterior probability ``Q(k + 1/2, cut * mb)`` that
-    ``tmbcalc tmb`` reports as ``p_tmb_ge_cut`` (:func:`tmbcalc.stats.prob_rate_at_least`); it
+    ``tmbcalc tmb`` reports as ``p_tmb_ge_cut`` (:func:`tmbcalc.tmb.statistics.prob_rate_at_least`); it
     increases with the count k.  Returns the smallest and largest count in the zone, their panel
     values ``k / mb`` (``low``/``high``) and the probabilities there; ``None`` bounds when no count
     falls in the zone (a footprint so large that one mutation moves P across it).
     """
-    from ..stats import prob_rate_at_least
+    from ..tmb.statistics import prob_rate_at_least
 
     if mb <= 0 or cut <= 0:
         raise ValueError("footprint and cut must be > 0")
