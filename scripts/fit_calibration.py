@@ -74,6 +74,29 @@ def reference_footprint(ref_panel, exons_path: Path):
     return ref_panel.footprint("GRCh37").intersect(exons)
 
 
+TSG_LIST = "panels/tmbler/HumanTumorSuppressors_from_TSGene2.tsv"   # TSGene 2.0 via TMBleR (GPL-3)
+
+
+def tumor_suppressor_bed(shared: Path) -> Path:
+    """Coding exons (ExomeDepth hg19) of the TSGene 2.0 tumor suppressors, for f1cdx-like.
+
+    Built at fit time into a temporary file (the list is GPL-3 packaged, so it is not shipped; a
+    user builds the same BED with ``tmbcalc panels build --genes ... --exons ...``).  The models
+    record its footprint digest, which ``tmb --calibrate-to`` checks.
+    """
+    import tempfile
+
+    import pandas as pd
+
+    from tmbcalc.panels.build import build_panel_bed, read_exon_table
+
+    genes = pd.read_csv(shared / TSG_LIST, sep="\t", dtype=str)["GeneSymbol"].dropna().tolist()
+    res = build_panel_bed(list(dict.fromkeys(genes)), [read_exon_table(shared / EXONS, cds_only=True)])
+    path = Path(tempfile.mkdtemp(prefix="tmbcalc-tsg-")) / "TSGene2_coding_exons_hg19.bed"
+    path.write_text("".join(f"{c}\t{s}\t{e}\n" for c, s, e, *_ in res.records))
+    return path
+
+
 def calibration_panels() -> list:
     out = []
     for p in list_panels():
@@ -168,8 +191,9 @@ def main() -> int:
     panels = calibration_panels()
     hotspots = shared / "popfreq_hotspots/maftools/cancerhotspots_v2_GRCh37.tsv"
     ref_regions = reference_footprint(ref, shared / EXONS)
+    tsg_bed = tumor_suppressor_bed(shared)
     sim = calibrate_simulate([str(m) for m in mafs], panels, reference_profile=REFERENCE_PROFILE,
-                             reference_regions=ref_regions, hotspots=str(hotspots),
+                             reference_regions=ref_regions, hotspots=str(hotspots), tumor_suppressor_bed=tsg_bed,
                              reference_label=f"panel {ref.id} {ref.version} (GRCh37) ∩ exons of {EXONS}")
     kit = ref.bed_path("GRCh37")
     sim.reference.update({"panel": ref.id, "bed": {"name": kit.name, "sha256": sha256_file(kit)},
@@ -182,6 +206,7 @@ def main() -> int:
                              "panels": [p.id for p in panels], "missing_fields": "relax",
                              "dedupe": "TCGA patient (barcode[:12]) kept in its first cohort"},
                             {"maf": [str(m) for m in mafs], "hotspots": str(hotspots),
+                             "tumor_suppressors": str(shared / TSG_LIST),
                              "exons": str(shared / EXONS)},
                             reference=sim.reference, panels=sim.panels, relaxed_rules=sim.relaxed_rules)
     for volatile in ("created_utc", "command_line"):  # keep the table text (its sha256 is in every model) stable

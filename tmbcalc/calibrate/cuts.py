@@ -173,3 +173,6 @@ def recommend(results: dict[str, Any], *, ppa_margin: float = PPA_MARGIN) -> dic
 
 
 __all__ = ["DEFINITIONS", "PPA_MARGIN", "agreement_preserving", "ANCHOR_MARGIN", "cut_for", "holdout_cuts", "recommend"]
+
+
+recommend_cut = recommend

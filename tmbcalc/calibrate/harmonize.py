@@ -21,7 +21,7 @@ from . import prediction
 from .models import CalibrationModel, find_model, load_model
 from .uncertainty import equivocal_panel_values
 
-_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints")
+_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
 
 
 def _fmt(v: Any) -> str:
@@ -64,6 +64,7 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
         if a != b:
             out.append(f"counting rule {k}: model {_fmt(a)}, this run {_fmt(b)}")
     out += _hotspot_differences(pdef["hotspots"], result)
+    out += _tsg_differences(pdef["hotspots"], result)
     return out
 
 
@@ -83,6 +84,26 @@ def _hotspot_differences(want: dict[str, Any], result: Any) -> list[str]:
     if len(given) != 1 or (lst.get("sha256") and shas[0] != lst["sha256"]):
         return [f"hotspots: the model excluded {lst.get('name')} (sha256 {str(lst.get('sha256'))[:12]}...), this "
                 f"run excluded {len(given)} list(s) with sha256 {', '.join(str(x)[:12] for x in shas)}"]
+    return []
+
+
+def _tsg_differences(want: dict[str, Any], result: Any) -> list[str]:
+    t = want.get("tumor_suppressor_truncations") or {}
+    given = (result.provenance.get("inputs") or {}).get("tumor_suppressor_bed")
+    if not t.get("excluded"):
+        return ["tumor-suppressor truncations: the model's panel value counts them, this run excluded them"] \
+            if given else []
+    if not given:
+        return ["tumor-suppressor truncations: the model's panel value excludes those in "
+                f"{(t.get('bed') or {}).get('name')}, this run excluded none"]
+    from ..io.bed import read_bed
+    from ..panels.registry import footprint_digest
+
+    want_fp = (t.get("bed") or {}).get("footprint_sha256")
+    have_fp = footprint_digest(read_bed(given["path"]))
+    if want_fp and have_fp != want_fp:
+        return [f"tumor-suppressor truncations: the model used the regions of {(t.get('bed') or {}).get('name')} "
+                f"(footprint sha256 {want_fp[:12]}...), this run {given.get('name')} ({have_fp[:12]}...)"]
     return []
 
 

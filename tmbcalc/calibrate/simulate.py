@@ -114,7 +114,7 @@ def excludes_hotspots(profile: Profile) -> bool:
 
 
 # profile keys that describe a profile but do not change which variants it counts
-_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints")
+_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
 
 
 def value_profile(profile: Profile) -> dict[str, Any]:
@@ -122,16 +122,31 @@ def value_profile(profile: Profile) -> dict[str, Any]:
     return {"name": profile.name, **{k: v for k, v in profile.to_dict().items() if k not in _DESCRIPTIVE}}
 
 
-def hotspot_handling(profile: Profile, hotspots: str | Path | None) -> dict[str, Any]:
+def hotspot_handling(profile: Profile, hotspots: str | Path | None,
+                     tsg_bed: str | Path | None = None) -> dict[str, Any]:
+    """Known-driver handling of a profile: which lists it excluded (name, sha256, footprint digest)."""
     excluded = excludes_hotspots(profile)
     out: dict[str, Any] = {"profile_mode": profile.hotspots, "excluded": excluded}
     if excluded and hotspots is not None:
         out["list"] = {"name": Path(hotspots).name, "sha256": sha256_file(hotspots)}
+    tsg = profile.tsg_truncating == "required"
+    out["tumor_suppressor_truncations"] = {"profile_mode": profile.tsg_truncating, "excluded": tsg}
+    if tsg and tsg_bed is not None:
+        out["tumor_suppressor_truncations"]["bed"] = {
+            "name": Path(tsg_bed).name, "footprint_sha256": footprint_digest(read_bed(tsg_bed))}
     return out
 
 
+def _driver_mask(profile: Profile, hmask: np.ndarray | None, tmask: np.ndarray | None) -> np.ndarray | None:
+    masks = [m for m, on in ((hmask, excludes_hotspots(profile)), (tmask, profile.tsg_truncating == "required"))
+             if on and m is not None]
+    if not masks:
+        return None
+    return np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+
+
 def panel_definition(panel: Any, build: str, region: RegionSet, simulated: RegionSet, profile: Profile,
-                     hotspots: str | Path | None) -> dict[str, Any]:
+                     hotspots: str | Path | None, tsg_bed: str | Path | None = None) -> dict[str, Any]:
     """Exact definition of the panel value a model maps: footprint, resolved profile, hotspots."""
     info = panel.tmb_region_info(build)
     return {"footprint": {"panel": panel.id, "panel_version": panel.version, "build": build,
@@ -141,7 +156,7 @@ def panel_definition(panel: Any, build: str, region: RegionSet, simulated: Regio
                           "simulated_on": "TMB region ∩ reference footprint (the bases with exome truth); "
                                           "the value is a rate per Mb, so this estimates the same quantity"},
             "denominator": "TMB region bp (tmbcalc tmb --panel ID)",
-            "profile": value_profile(profile), "hotspots": hotspot_handling(profile, hotspots)}
+            "profile": value_profile(profile), "hotspots": hotspot_handling(profile, hotspots, tsg_bed)}
 
 
 def default_reference_name(profile: str, *, whole_kit: bool) -> str:
@@ -159,18 +174,21 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                        hotspots: str | Path | None = None, missing_fields: str = "relax",
                        build: str = "GRCh37", reference_label: str | None = None,
                        reference_panel_bed: str | Path | None = None,
-                       reference_restrict: str | Path | None = None) -> SimulationResult:
+                       reference_restrict: str | Path | None = None,
+                       tumor_suppressor_bed: str | Path | None = None) -> SimulationResult:
     """Simulate panel and reference TMB for every tumour of the given exome MAFs.
 
     ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
     Reference footprint: ``reference_regions``, or ``reference_bed``, or the registry panel
     ``reference_panel`` (default ``exome-sureselect-v4-grch37``; ``reference_panel_bed`` supplies its
     BED when it is not shipped, checked against the registry's sha256); ``reference_restrict`` (a BED)
-    intersects the reference footprint, e.g. with exons; ``reference_label`` describes
+    intersects the reference footprint, e.g. with exons; ``tumor_suppressor_bed`` gives the
+    tumor-suppressor coding regions whose truncations profiles with ``tsg_truncating = "required"``
+    exclude (as ``tmbcalc tmb --tumor-suppressor-bed`` does); ``reference_label`` describes
     given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
     Returns the tidy table.
     """
-    from ..tmb.hotspots import match_hotspots, read_hotspots
+    from ..tmb.hotspots import TruncatingInRegions, match_hotspots, match_truncating, read_hotspots
 
     if missing_fields not in ("relax", "error"):
         raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
@@ -217,7 +235,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         "footprint": {"description": ref_info["footprint"], "bp": ref_regions.total_bp(),
                       "footprint_sha256": footprint_digest(ref_regions)},
         "denominator_mb": ref_mb, "profile": value_profile(ref_prof),
-        "hotspots": hotspot_handling(ref_prof, hotspots)}
+        "hotspots": hotspot_handling(ref_prof, hotspots, tumor_suppressor_bed)}
 
     # panels
     specs: list[PanelSpec] = []
@@ -244,11 +262,14 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                                 "mb_in_reference": inter.total_mb(),
                                 "cutpoints": list(panel.cutpoints),
                                 "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None,
-                                "definition": panel_definition(panel, build, region, inter, prof, hotspots)}))
+                                "definition": panel_definition(panel, build, region, inter, prof, hotspots,
+                                                               tumor_suppressor_bed)}))
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids) or ref_name in ids:
         raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
     hs = read_hotspots(hotspots) if hotspots is not None else None
+    tsg = TruncatingInRegions(read_bed(tumor_suppressor_bed), str(tumor_suppressor_bed)) \
+        if tumor_suppressor_bed is not None else None
 
     names = cohorts or [cohort_from_filename(m) for m in mafs]
     profiles: dict[str, Profile] = {ref_prof.name: ref_prof}
@@ -268,6 +289,10 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         if hmask is None and any(excludes_hotspots(p) for p in profiles.values()):
             raise UsageError("a profile excludes known hotspots (" + ", ".join(
                 n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
+        if tsg is None and any(p.tsg_truncating == "required" for p in profiles.values()):
+            raise UsageError("a profile excludes truncations in tumor-suppressor genes (" + ", ".join(
+                n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give --tumor-suppressor-bed BED")
+        tmask = match_truncating(vt, tsg) if tsg is not None else None
         ns = len(vt.samples)
         elig: dict[str, np.ndarray] = {}
         for pname, prof in profiles.items():
@@ -276,7 +301,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                 use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
                 if off:
                     relaxed.setdefault(cohort, {})[pname] = off
-            pmask = hmask if excludes_hotspots(prof) else None   # the list applies where the profile asks
+            pmask = _driver_mask(prof, hmask, tmask)   # each list applies only where the profile asks
             try:
                 check_requirements(vt, use, hotspots_given=pmask is not None)
             except MissingFieldError as exc:

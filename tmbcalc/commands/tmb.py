@@ -98,6 +98,9 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="count FILTER '.' (or a MAF without FILTER column) as PASS")
     g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
+    g.add_argument("--tumor-suppressor-bed", metavar="BED",
+                   help="coding regions of tumor-suppressor genes: truncating variants (nonsense, frameshift) there "
+                        "are excluded as known drivers (f1cdx-like requires it; see docs/calibration.md)")
     g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts,
                    help="TMB cut points (mut/Mb; default: panel/profile, 10)")
     p.add_argument("--threads", type=int, default=2,
@@ -148,6 +151,7 @@ def compute_from_args(args: argparse.Namespace):
         exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
+        tumor_suppressor_bed=args.tumor_suppressor_bed,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
         chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, **overrides_from_args(args))
 

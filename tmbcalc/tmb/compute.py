@@ -29,7 +29,7 @@ from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..provenance import build_provenance
 from ..variants import VariantTable
-from .hotspots import HotspotList, match_hotspots, read_hotspots
+from .hotspots import TruncatingInRegions, match_drivers, read_hotspots
 from .profiles import Profile, load_profile
 from .result import TmbResult
 from .rules import RULES, RuleOutcome, active_rules, check_requirements, evaluate
@@ -62,6 +62,7 @@ class _Request:
     normal_bam: str | Path | None
     min_coverage: int | None
     min_normal_coverage: int | None
+    tsg_bed: str | Path | None = None
 
 
 def compute_tmb(
@@ -77,6 +78,7 @@ def compute_tmb(
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None,
+    tumor_suppressor_bed: str | Path | None = None,
     **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
@@ -84,7 +86,9 @@ def compute_tmb(
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
     ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
     the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
-    footprint BEDs, merged) and ``panel`` (registry id) is required.
+    footprint BEDs, merged) and ``panel`` (registry id) is required.  ``tumor_suppressor_bed``:
+    coding regions of tumor-suppressor genes whose truncating variants the profile excludes
+    (``tsg_truncating``; counted under the ``hotspot`` rule with the hotspot lists: known drivers).
 
     VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
     time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
@@ -96,7 +100,8 @@ def compute_tmb(
     ``threads - 1`` extra threads and formats/compresses the report on several threads.
     """
     req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
-                   coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
+                   coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage,
+                   tumor_suppressor_bed)
     _check_arguments(req, overrides)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
@@ -104,6 +109,7 @@ def compute_tmb(
     _require_small_inputs(req, pop_af_vcf, reference)
     hotspot_lists = [read_hotspots(h) for h in req.hotspots]
     check_requirements(VariantTable.empty(str(input)), prof, hotspots_given=bool(hotspot_lists))
+    drivers = hotspot_lists + _tsg_drivers(prof, req.tsg_bed)
 
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
@@ -122,9 +128,9 @@ def compute_tmb(
             check_input_build(str(input), in_build, den, req.beds)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
-        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists)))
+        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(drivers)))
         spool, writer = _variant_spool(keep_table, spool_dir, prof, str(input), params, src, threads)
-        kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer)
+        kept = _stream(src, prof, den, drivers, resource, tally, writer)
         meta = src.final_meta()
         _check_after_reading(req, den, src, meta, in_build, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
     except BaseException:
@@ -184,9 +190,25 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     return cuts
 
 
+def _tsg_drivers(prof: Profile, tsg_bed: str | Path | None) -> list[TruncatingInRegions]:
+    """The tumor-suppressor truncation list the profile asks for (one-line errors otherwise)."""
+    if tsg_bed is None:
+        if prof.tsg_truncating == "required":
+            raise UsageError(f"profile '{prof.name}' excludes truncating variants in tumor-suppressor genes: give "
+                             "--tumor-suppressor-bed BED (their coding regions, e.g. 'tmbcalc panels build --genes "
+                             "TSG_LIST --exons EXON_TABLE'; see docs/calibration.md)")
+        return []
+    if prof.tsg_truncating == "none":
+        raise UsageError(f"profile '{prof.name}' counts truncating variants in tumor-suppressor genes (as the assay "
+                         "it approximates does): drop --tumor-suppressor-bed or choose another --profile")
+    from ..footprint import read_beds
+
+    return [TruncatingInRegions(read_beds([tsg_bed], "tumor-suppressor BED"), str(tsg_bed))]
+
+
 def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
     """Every small input must be readable before the (possibly long) variant read starts."""
-    for path in [*req.beds, *req.excluded, *req.hotspots, req.coding_bed, req.callable_bed, req.tumor_bam,
+    for path in [*req.beds, *req.excluded, *req.hotspots, req.tsg_bed, req.coding_bed, req.callable_bed, req.tumor_bam,
                  req.normal_bam, pop_af_vcf, reference]:
         if path is not None:
             require_readable(path, "file")
@@ -269,7 +291,7 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, para
     return spool, VariantReportWriter(spool, header, threads)
 
 
-def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list[HotspotList],
+def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list,
             resource: VariantTable | None, tally: SampleTally, writer) -> list[tuple[VariantTable, RuleOutcome]]:
     """Judge every chunk, tally it, and report it (to the writer) or keep it (returned)."""
     kept: list[tuple[VariantTable, RuleOutcome]] = []
@@ -277,11 +299,7 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
         for chunk in src:
             if resource is not None:
                 join_pop_af(chunk, resource)
-            hotspot_mask = None
-            if hotspot_lists:
-                hotspot_mask = np.zeros(len(chunk), dtype=bool)
-                for hl in hotspot_lists:
-                    hotspot_mask |= match_hotspots(chunk, hl)
+            hotspot_mask = match_drivers(chunk, hotspot_lists)
             outcome = evaluate(chunk, prof, den.regions, hotspot_mask)
             tally.add(chunk, outcome)
             if writer is not None:
@@ -349,6 +367,7 @@ def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denomi
         "coding_bed": req.coding_bed, "exclude_bed": [str(e) for e in req.excluded] or None,
         "callable_bed": req.callable_bed, "tumor_bam": req.tumor_bam, "normal_bam": req.normal_bam,
         "exclude_hotspots": [str(h) for h in req.hotspots] or None, "pop_af_vcf": pop_af_vcf,
+        **({"tumor_suppressor_bed": req.tsg_bed} if req.tsg_bed else {}),
         "reference": reference}, **extra)
 
 
