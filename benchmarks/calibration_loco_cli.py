@@ -99,7 +99,8 @@ def main() -> int:
             for cohort, maf in cohorts.items():
                 train = table[table["cohort"] != cohort]
                 opts = FitOptions(methods=(method,), bootstrap=0, holdout="kfold", folds=5,
-                                  reference_cuts=(10.0, 20.0), version=99, timestamp=False)
+                                  reference_cuts=(10.0,), version=99, timestamp=False,
+                                  cut_definitions=False)
                 m = calibrate_fit(train, prov, panels=[pid], options=opts).models[0]
                 path = tmp / f"{m.id}.{cohort}.json"
                 path.write_text(m.to_json())

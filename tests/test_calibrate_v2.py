@@ -168,24 +168,43 @@ def test_equivocal_panel_values_brute_force():
         assert z["low"] == pytest.approx(ks[0] / mb, abs=1e-4)
 
 
-def test_hotspot_list_only_where_profile_asks(shared):
-    """The hotspot list changes f1cdx-like counts only, never the exome reference or MSK-IMPACT."""
+def _tsg_bed(shared):
+    sys.path.insert(0, str(REPO / "scripts"))
+    import fit_calibration
+
+    return fit_calibration.tumor_suppressor_bed(shared)
+
+
+def test_driver_lists_only_where_profile_asks(shared):
+    """Hotspot and tumor-suppressor lists change f1cdx-like counts only, never the exome reference or
+    MSK-IMPACT; in UVM (GNAQ/GNA11 hotspots) they lower f1cdx-like counts below the same rules without them."""
+    import dataclasses
+
     from tmbcalc.calibrate import calibrate_simulate
+    from tmbcalc.calibrate.simulate import PanelSpec
     from tmbcalc.panels import load_panel
+    from tmbcalc.tmb.profiles import load_profile
 
     hs = shared / "popfreq_hotspots/maftools/cancerhotspots_v2_GRCh37.tsv"
+    tsg = _tsg_bed(shared)
     ref = load_panel("msk-impact-505").footprint("GRCh37")
     kw = dict(reference_regions=ref, reference_label="msk-505 coding exons")
     a = calibrate_simulate([shared / UVM], ["msk-impact-468"], **kw).table
-    b = calibrate_simulate([shared / UVM], ["msk-impact-468", "f1cdx"], hotspots=hs, **kw).table
+    b = calibrate_simulate([shared / UVM], ["msk-impact-468", "f1cdx"], hotspots=hs, tumor_suppressor_bed=tsg,
+                           **kw).table
     keep = b[b["panel"] != "f1cdx"].reset_index(drop=True)
     assert keep["count"].tolist() == a["count"].tolist()
-    from tmbcalc.io.maf import read_maf
-
-    vt = read_maf(shared / UVM, keep_alleles=True)
-    assert len(vt)  # the f1cdx-like rows are fewer than without exclusion only through hotspots: checked
+    f1 = load_panel("f1cdx").footprint("GRCh37").intersect(ref)
+    free = dataclasses.replace(load_profile("f1cdx-like"), name="f1cdx-free", hotspots="optional",
+                               tsg_truncating="optional")
+    c = calibrate_simulate([shared / UVM], [PanelSpec("f1cdx-free", free, f1, f1.total_mb())], **kw).table
+    with_lists = b[b["panel"] == "f1cdx"]["count"].sum()
+    without = c[c["panel"] == "f1cdx-free"]["count"].sum()
+    assert with_lists < without
     with pytest.raises(Exception, match="hotspot"):
         calibrate_simulate([shared / UVM], ["f1cdx"], **kw)
+    with pytest.raises(Exception, match="tumor-suppressor"):
+        calibrate_simulate([shared / UVM], ["f1cdx"], hotspots=hs, **kw)
 
 
 def test_msk_profile_counts_hotspots(shared, tmp_path):

@@ -46,6 +46,7 @@ class FitOptions:
     level: float = 0.95
     version: int = 1
     timestamp: bool = True             # False: no created_utc (byte-reproducible models)
+    cut_definitions: bool = True       # per-cut held-out agreement of every cut definition (cuts.py)
     band_points: int = 120
     min_samples: int = 20
 
@@ -215,7 +216,7 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
         if np.isfinite(pc):
             entry["agreement_training"] = agreement(y >= c, x >= pc).to_dict()
         entry["agreement_training_raw_cut"] = agreement(y >= c, x >= c).to_dict()
-        if opts.holdout != "none":
+        if opts.holdout != "none" and opts.cut_definitions:
             model_inv = (lambda xa, ya, c=c: mappings.inverse(method, mappings.fit(method, xa, ya, **fopts), c))
             defs = cut_definitions(x, y, cohorts, c, delta=delta, extra={"this_model": model_inv})
             entry["definitions"] = defs

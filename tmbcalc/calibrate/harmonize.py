@@ -144,9 +144,13 @@ def harmonize_tmb(result: Any, reference: str | None = None, *, method: str | No
     band_lo, band_hi = m.band(raw)
     pi = m.data.get("prediction_interval") or {}
     level = float(pi.get("level", 0.95))
-    m_lo, m_hi = pi["mapping_log_halfwidth"]
-    p_lo, p_hi = prediction.poisson_log_halfwidths(counts, mb, level)
-    lo, hi = prediction.interval(cal, p_lo, p_hi, m_lo, m_hi)
+    if pi.get("mapping_log_halfwidth"):
+        m_lo, m_hi = pi["mapping_log_halfwidth"]
+        p_lo, p_hi = prediction.poisson_log_halfwidths(counts, mb, level)
+        lo, hi = prediction.interval(cal, p_lo, p_hi, m_lo, m_hi)
+    else:   # a model fitted without hold-out has no mapping error estimate: Poisson part only
+        p_lo, p_hi = prediction.poisson_log_halfwidths(counts, mb, level)
+        lo, hi = prediction.interval(cal, p_lo, p_hi, 0.0, 0.0)
     vmax = (m.data.get("valid_range") or {}).get("panel_tmb_max")
     zones = _zones(m, mb)
     rec = bool(m.data.get("recommended"))
@@ -184,6 +188,9 @@ def _summary(m: CalibrationModel, zones: dict[str, Any], pi: dict[str, Any], lev
     if not m.data.get("recommended"):
         notes.append(f"model NOT recommended: {rec.get('reason', 'no agreement-based recommendation recorded')}")
     cov = (pi.get("holdout") or {}).get("coverage")
+    if not pi.get("mapping_log_halfwidth"):
+        notes.append("the model has no held-out mapping error (fitted without hold-out): the interval holds the "
+                     "panel's Poisson sampling error only and is too narrow")
     return Harmonization(
         reference=m.reference, model=m.id, model_version=m.version, method=m.method, model_file=m.path,
         model_sha256=sha256_file(m.path) if m.path else None, recommended=bool(m.data.get("recommended")),

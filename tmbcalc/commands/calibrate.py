@@ -61,6 +61,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--cohorts", default=None, help="comma-separated cohort names, one per MAF (overrides file names)")
     p.add_argument("--exclude-hotspots", default=None, metavar="FILE",
                    help="hotspot list for profiles that exclude hotspots (e.g. cancerhotspots v2)")
+    p.add_argument("--tumor-suppressor-bed", default=None, metavar="BED",
+                   help="coding regions of tumor-suppressor genes: truncations there are excluded for profiles "
+                        "that ask for it (f1cdx-like)")
     p.add_argument("--missing-fields", choices=["relax", "error"], default="relax",
                    help="a rule whose data a whole MAF lacks: switch it off for that file (relax) or refuse")
     p.add_argument("--build", default="GRCh37", choices=["GRCh37", "GRCh38"], help="genome build of the MAFs")
@@ -160,6 +163,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         require_readable(args.reference_restrict, "reference restriction BED")
     if args.exclude_hotspots:
         require_readable(args.exclude_hotspots, "hotspot list")
+    if args.tumor_suppressor_bed:
+        require_readable(args.tumor_suppressor_bed, "tumor-suppressor BED")
     if args.reference_mb is not None and args.reference_mb <= 0:
         raise UsageError("--reference-mb must be > 0")
     res = calibrate_simulate(mafs, panels, reference_profile=args.reference_profile, reference_panel=ref_panel,
@@ -167,11 +172,13 @@ def run_simulate(args: argparse.Namespace) -> int:
                              reference_name=args.reference_name, cohorts=cohorts, hotspots=args.exclude_hotspots,
                              missing_fields=args.missing_fields, build=args.build,
                              reference_panel_bed=args.reference_panel_bed,
-                             reference_restrict=args.reference_restrict)
+                             reference_restrict=args.reference_restrict,
+                             tumor_suppressor_bed=args.tumor_suppressor_bed)
     params = {k: v for k, v in vars(args).items() if k not in ("func", "maf", "calibrate_command")}
     prov = build_provenance("calibrate simulate", params,
                             {"maf": mafs, "reference_bed": args.reference_bed or args.reference_panel_bed,
-                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots},
+                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots,
+                             "tumor_suppressor_bed": args.tumor_suppressor_bed},
                             reference=res.reference, panels=res.panels, relaxed_rules=res.relaxed_rules,
                             panel_mb_convention="panel Mb = |panel footprint ∩ reference footprint|")
     with OutputSet(args.output) as outs:
@@ -394,8 +401,8 @@ def run_plot(args: argparse.Namespace) -> int:
 def run_models(args: argparse.Namespace) -> int:
     from ..calibrate import list_models
 
-    print("id\tpanel\treference\tmethod\tversion\trecommended\trmse_log_raw\trmse_log_calibrated")
+    print("id\tpanel\treference\tmethod\tversion\tstatus\trecommended\trmse_log_raw\trmse_log_calibrated")
     for m in list_models():
-        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "recommended",
-                                              "rmse_log_raw", "rmse_log_calibrated")))
+        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "status",
+                                              "recommended", "rmse_log_raw", "rmse_log_calibrated")))
     return 0
