@@ -238,3 +238,20 @@ def test_shipped_models_refit_byte_identically(tmp_path):
     assert shipped
     for p in [*shipped, REPO / "calibration/VALIDATION.md"]:
         assert (tmp_path / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+@pytest.mark.skipif(not V2, reason="v2 models not shipped")
+def test_api_typed_harmonized_field(shared):
+    """compute_tmb + harmonize_tmb: a typed HarmonizedTmb per sample (no untyped provenance dict)."""
+    import tmbcalc
+    from tmbcalc.harmonized import Harmonization, HarmonizedTmb
+
+    res = tmbcalc.compute_tmb(shared / UVM, panel="msk-impact-468")
+    assert all(s.harmonized is None for s in res.samples) and "harmonized" not in res.samples[0].to_dict()
+    tmbcalc.harmonize_tmb(res, "exome-wes-merino")
+    assert isinstance(res.harmonization, Harmonization) and "calibration" not in res.provenance
+    for s in res.samples:
+        assert isinstance(s.harmonized, HarmonizedTmb)
+        assert s.harmonized.raw == pytest.approx(s.tmb) and s.harmonized.pi_low <= s.harmonized.value
+    zone = res.harmonization.equivocal_zones["10"]
+    assert zone["low"] < zone["panel_cut"] < zone["high"]
