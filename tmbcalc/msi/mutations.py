@@ -314,13 +314,32 @@ def read_input(path: str | Path, *, tumor_sample: str | None = None, reference: 
     return read_vcf(p, tumor_sample=tumor_sample, keep_alleles=False, threads=threads)
 
 
+def _panel_footprint(pnl, table: VariantTable, src: str, stated: str | None, panel_bed):
+    """(the panel's footprint for the input's build, the BuildCall)."""
+    from ..errors import ContigMismatchError
+    from ..genome_build import check_stated
+    from ..tmb.build import decide_build
+    from ..tmb.sources import VariantSource
+
+    part = VariantSource("table", src, list(table.samples), dict(table.meta), [table])
+    call = decide_build([part], check_stated(stated), pnl, [], panel_bed, src)
+    if call.build not in pnl.builds:
+        raise ContigMismatchError(f"genome build mismatch: the input is {call.build} ({call.evidence}) but panel "
+                                  f"{pnl.id} has a footprint for {', '.join(pnl.builds)} only", src)
+    return pnl.footprint(call.build, bed=panel_bed), call
+
+
 def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None = None,
                   repeats_bed: str | Path | None = None, panel: str | None = None,
                   bed: str | Path | None = None, panel_bed: str | Path | None = None,
                   footprint_mb: float | Mapping[str, float] | None = None, tumor_sample: str | None = None,
                   include_filtered: bool = False, rule: str | Path | IndelRule | None = None,
-                  reference: str | Path | None = None, threads: int = 1) -> MsiMutationsResult:
+                  reference: str | Path | None = None, threads: int = 1,
+                  genome_build: str | None = None) -> MsiMutationsResult:
     """MSI status from somatic calls; see the module docstring for definitions.
+
+    With ``panel`` the footprint is the panel's BED for the input's build: ``genome_build`` when
+    stated, else decided as ``tmbcalc tmb`` does (:func:`tmbcalc.tmb.build.decide_build`).
 
     Exactly one of ``bed`` / ``panel`` / ``footprint_mb`` (a number, or a per-sample mapping as
     MSIseq's ``seq.len``) sets the denominator; at most one of ``loci`` / ``repeats_bed``.
@@ -369,14 +388,9 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
         raise InputError("input holds no variants and names no tumour sample", src)
     if not table.samples:  # sites-only VCF: one tumour named after the file
         table.samples = [Path(src).name.split(".")[0] or "sample"]
-    if panel is not None:  # the panel's footprint on the input's build (detected as tmbcalc tmb does)
-        from ..contigs import check_same_build, declared_build
-
-        in_build = declared_build(table.meta)
-        fp_build = in_build if in_build in pnl.builds else None
-        check_same_build((src, in_build), (f"panel {pnl.id}", fp_build or pnl.build))
-        footprint = pnl.footprint(fp_build, bed=panel_bed)
-        footprint_desc.update(build=fp_build or pnl.build, mb=footprint.total_mb())
+    if panel is not None:  # the panel's footprint on the input's build (decided as tmbcalc tmb does)
+        footprint, call = _panel_footprint(pnl, table, src, genome_build, panel_bed)
+        footprint_desc.update(build=call.build, mb=footprint.total_mb(), genome_build=call.to_dict())
 
     keep = np.ones(len(table), dtype=bool) if include_filtered else table["filter"] != FILTER_FAIL
     vt = table["vtype"]

@@ -22,6 +22,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     fp = parser.add_argument_group("denominator (exactly one)")
     fp.add_argument("--panel", metavar="ID", help="panel id from the registry; variants outside it are ignored")
     fp.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    parser.add_argument("--genome-build", choices=("GRCh37", "GRCh38"), default=None,
+                        help="build whose --panel footprint is used (default: from the input's header or, for a "
+                             "panel with several builds, the variant positions)")
     fp.add_argument("--bed", metavar="BED", help="footprint BED; variants outside it are ignored")
     fp.add_argument("--footprint-mb", metavar="MB", type=float,
                     help="captured size in Mb, every variant counted (MSIseq's seq.len, e.g. 38 for "
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     res = msi_mutations(args.input, loci=args.loci, repeats_bed=args.repeats, panel=args.panel,
                         bed=args.bed, panel_bed=args.panel_bed, footprint_mb=args.footprint_mb,
                         tumor_sample=args.tumor_sample, include_filtered=args.include_filtered,
-                        rule=args.rule, reference=args.reference, threads=args.threads)
+                        rule=args.rule, reference=args.reference, threads=args.threads,
+                        genome_build=args.genome_build)
     res.write(args.output)
     for w in res.warnings:
         print(f"tmbcalc: warning: {w}", file=sys.stderr)
