@@ -160,21 +160,10 @@ def _cutkey(c: float) -> str:
     return f"{float(c):g}"
 
 
-def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], reference: dict[str, Any],
-            opts: FitOptions, table_info: dict[str, Any]) -> tuple[CalibrationModel, np.ndarray | None]:
-    """Fit one method for one panel; returns the model and the out-of-fold predictions (or None)."""
-    x = pairs["x"].to_numpy(float)
-    y = pairs["y"].to_numpy(float)
-    cohorts = pairs["cohort"].to_numpy(str)
+def _bootstrap(method: str, x: np.ndarray, y: np.ndarray, params: dict[str, Any], fopts: dict[str, Any],
+               opts: FitOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Resample tumours ``opts.bootstrap`` times: grid, pointwise band (low, high), coefficient CIs."""
     n = x.size
-    delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
-    fopts = {"delta": delta, "cut": float(opts.reference_cuts[0])}
-    try:
-        params = mappings.fit(method, x, y, **fopts)
-    except ValueError as exc:
-        raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
-                         table_info.get("table", {}).get("name") or None) from None
-
     rng = np.random.default_rng(opts.seed)
     gx = _grid(x, opts.band_points)
     curves = np.empty((opts.bootstrap, gx.size))
@@ -204,10 +193,15 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
                    "ci_high": _r(np.nanquantile(v, 1 - a)) if opts.bootstrap else None}
                for k, v in coefs.items()}
 
-    val = _validate(method, x, y, cohorts, fopts, opts, float(panel["mb"]))
-    oof = val.pop("_oof") if val else None
-    pi = val.pop("prediction_interval") if val else None
+    return gx, lo, hi, coef_ci
 
+
+def _cut_entries(method: str, params: dict[str, Any], x: np.ndarray, y: np.ndarray, cohorts: np.ndarray,
+                 fopts: dict[str, Any], opts: FitOptions, band: tuple[np.ndarray, np.ndarray, np.ndarray]
+                 ) -> dict[str, Any]:
+    """Per reference cut: the model's panel cut with its band CI, agreement, and every cut definition."""
+    gx, lo, hi = band
+    delta = fopts["delta"]
     cuts = {}
     for c in opts.reference_cuts:
         pc = mappings.inverse(method, params, c)
@@ -222,6 +216,30 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
             entry["definitions"] = defs
             entry["recommended_definition"] = recommend_cut(defs)
         cuts[_cutkey(c)] = entry
+    return cuts
+
+
+def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], reference: dict[str, Any],
+            opts: FitOptions, table_info: dict[str, Any]) -> tuple[CalibrationModel, np.ndarray | None]:
+    """Fit one method for one panel; returns the model and the out-of-fold predictions (or None)."""
+    x = pairs["x"].to_numpy(float)
+    y = pairs["y"].to_numpy(float)
+    cohorts = pairs["cohort"].to_numpy(str)
+    n = x.size
+    delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
+    fopts = {"delta": delta, "cut": float(opts.reference_cuts[0])}
+    try:
+        params = mappings.fit(method, x, y, **fopts)
+    except ValueError as exc:
+        raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
+                         table_info.get("table", {}).get("name") or None) from None
+
+    gx, lo, hi, coef_ci = _bootstrap(method, x, y, params, fopts, opts)
+    val = _validate(method, x, y, cohorts, fopts, opts, float(panel["mb"]))
+    oof = val.pop("_oof") if val else None
+    pi = val.pop("prediction_interval") if val else None
+
+    cuts = _cut_entries(method, params, x, y, cohorts, fopts, opts, (gx, lo, hi))
 
     panel = dict(panel)
     reference = dict(reference)

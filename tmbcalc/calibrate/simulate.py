@@ -188,7 +188,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
     Returns the tidy table.
     """
-    from ..tmb.hotspots import TruncatingInRegions, match_hotspots, match_truncating, read_hotspots
+    from ..tmb.hotspots import TruncatingInRegions, read_hotspots
 
     if missing_fields not in ("relax", "error"):
         raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
@@ -197,34 +197,8 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     if cohorts is not None and len(cohorts) != len(mafs):
         raise UsageError(f"{len(cohorts)} cohort names for {len(mafs)} MAF files")
     ref_prof = load_profile(reference_profile)
-
-    # reference footprint
-    ref_info: dict[str, Any] = {}
-    if reference_regions is not None:
-        ref_regions = reference_regions
-        ref_info["footprint"] = reference_label or "regions given"
-    elif reference_bed is not None:
-        ref_regions = read_bed(reference_bed)
-        ref_info["footprint"] = str(reference_bed)
-        ref_info["bed"] = {"name": Path(reference_bed).name, "sha256": sha256_file(reference_bed)}
-    else:
-        from ..panels.registry import load_panel
-
-        rp = reference_panel if reference_panel is not None else "exome-sureselect-v4-grch37"
-        rp = load_panel(rp) if isinstance(rp, str) else rp
-        ref_regions = rp.footprint(build, bed=reference_panel_bed)  # sha256-checked by the registry
-        ref_info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
-        ref_info["panel"] = rp.id
-        rbed = Path(reference_panel_bed) if reference_panel_bed else rp.bed_path(build)
-        if rbed is not None:
-            ref_info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
-    if reference_restrict is not None:  # e.g. exons only: drop the kit's intronic/flanking padding
-        restrict = read_bed(reference_restrict)
-        ref_regions = ref_regions.intersect(restrict)
-        ref_info["footprint"] += f" ∩ {Path(reference_restrict).name}"
-        ref_info["restrict"] = {"name": Path(reference_restrict).name, "sha256": sha256_file(reference_restrict)}
-    if ref_regions.is_empty():
-        raise InputError("reference footprint is empty", reference_restrict or reference_bed)
+    ref_regions, ref_info = _reference_footprint(reference_regions, reference_bed, reference_panel,
+                                                 reference_panel_bed, reference_restrict, reference_label, build)
     ref_fp_mb = ref_regions.total_mb()
     ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
     ref_name = reference_name or default_reference_name(ref_prof.name, whole_kit=reference_regions is None
@@ -236,15 +210,73 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                       "footprint_sha256": footprint_digest(ref_regions)},
         "denominator_mb": ref_mb, "profile": value_profile(ref_prof),
         "hotspots": hotspot_handling(ref_prof, hotspots, tumor_suppressor_bed)}
+    specs = _panel_specs(panels, build, ref_regions, hotspots, tumor_suppressor_bed)
+    ids = [s.id for s in specs]
+    if len(set(ids)) != len(ids) or ref_name in ids:
+        raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
+    lists = (read_hotspots(hotspots) if hotspots is not None else None,
+             TruncatingInRegions(read_bed(tumor_suppressor_bed), str(tumor_suppressor_bed))
+             if tumor_suppressor_bed is not None else None)
+    names = cohorts or [cohort_from_filename(m) for m in mafs]
+    profiles: dict[str, Profile] = {ref_prof.name: ref_prof}
+    for s in specs:
+        profiles.setdefault(s.profile.name, s.profile)
+    frames: list[pd.DataFrame] = []
+    relaxed: dict[str, dict[str, list[str]]] = {}
+    for path, cohort in zip(mafs, names):
+        rows, off = _simulate_file(path, profiles, lists, ref_regions, missing_fields,
+                                   [(ref_name, ref_prof.name, None, ref_mb)] +
+                                   [(s.id, s.profile.name, s.regions, s.mb) for s in specs])
+        if off:
+            relaxed[cohort] = off
+        rows.insert(1, "cohort", cohort)
+        frames.append(rows)
+    table = pd.concat(frames, ignore_index=True)
+    table["tmb"] = table["count"] / table["mb"]
+    panel_info = {s.id: {"profile": s.profile.name, "mb": s.mb, **s.info} for s in specs}
+    return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs])
 
-    # panels
+
+def _reference_footprint(regions: RegionSet | None, bed: str | Path | None, panel: Any, panel_bed: str | Path | None,
+                         restrict: str | Path | None, label: str | None, build: str) -> tuple[RegionSet, dict]:
+    """The reference (exome) footprint and its description (see :func:`calibrate_simulate`)."""
+    info: dict[str, Any] = {}
+    if regions is not None:
+        info["footprint"] = label or "regions given"
+    elif bed is not None:
+        regions = read_bed(bed)
+        info["footprint"] = str(bed)
+        info["bed"] = {"name": Path(bed).name, "sha256": sha256_file(bed)}
+    else:
+        from ..panels.registry import load_panel
+
+        rp = panel if panel is not None else "exome-sureselect-v4-grch37"
+        rp = load_panel(rp) if isinstance(rp, str) else rp
+        regions = rp.footprint(build, bed=panel_bed)  # sha256-checked by the registry
+        info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
+        info["panel"] = rp.id
+        rbed = Path(panel_bed) if panel_bed else rp.bed_path(build)
+        if rbed is not None:
+            info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
+    if restrict is not None:  # e.g. exons only: drop the kit's intronic/flanking padding
+        regions = regions.intersect(read_bed(restrict))
+        info["footprint"] += f" ∩ {Path(restrict).name}"
+        info["restrict"] = {"name": Path(restrict).name, "sha256": sha256_file(restrict)}
+    if regions.is_empty():
+        raise InputError("reference footprint is empty", restrict or bed)
+    return regions, info
+
+
+def _panel_specs(panels: list[Any], build: str, ref_regions: RegionSet, hotspots: str | Path | None,
+                 tsg_bed: str | Path | None) -> list[PanelSpec]:
+    """Registry panels (ids or objects) as specs on their TMB region ∩ the reference footprint."""
+    from ..panels.registry import load_panel
+
     specs: list[PanelSpec] = []
     for p in panels:
         if isinstance(p, PanelSpec):
             specs.append(p)
             continue
-        from ..panels.registry import load_panel
-
         panel = load_panel(p) if isinstance(p, str) else p
         if build not in panel.builds:
             raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
@@ -259,77 +291,64 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         specs.append(PanelSpec(panel.id, prof, inter, inter.total_mb(),
                                {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
                                 "footprint_mb": full.total_mb(), "tmb_region_mb": region.total_mb(),
-                                "mb_in_reference": inter.total_mb(),
-                                "cutpoints": list(panel.cutpoints),
+                                "mb_in_reference": inter.total_mb(), "cutpoints": list(panel.cutpoints),
                                 "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None,
-                                "definition": panel_definition(panel, build, region, inter, prof, hotspots,
-                                                               tumor_suppressor_bed)}))
-    ids = [s.id for s in specs]
-    if len(set(ids)) != len(ids) or ref_name in ids:
-        raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
-    hs = read_hotspots(hotspots) if hotspots is not None else None
-    tsg = TruncatingInRegions(read_bed(tumor_suppressor_bed), str(tumor_suppressor_bed)) \
-        if tumor_suppressor_bed is not None else None
+                                "definition": panel_definition(panel, build, region, inter, prof, hotspots, tsg_bed)}))
+    return specs
 
-    names = cohorts or [cohort_from_filename(m) for m in mafs]
-    profiles: dict[str, Profile] = {ref_prof.name: ref_prof}
-    for s in specs:
-        profiles.setdefault(s.profile.name, s.profile)
-    frames: list[pd.DataFrame] = []
-    relaxed: dict[str, dict[str, list[str]]] = {}
-    for path, cohort in zip(mafs, names):
-        vt = read_maf(path, keep_alleles=False)
-        if len(vt) == 0:
-            raise InputError("MAF has no variant rows", path)
-        shared = set(vt.contigs) & set(ref_regions.contigs)
-        if not shared:
-            raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
-                             f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
-        hmask = match_hotspots(vt, hs) if hs is not None else None
-        if hmask is None and any(excludes_hotspots(p) for p in profiles.values()):
-            raise UsageError("a profile excludes known hotspots (" + ", ".join(
-                n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
-        if tsg is None and any(p.tsg_truncating == "required" for p in profiles.values()):
-            raise UsageError("a profile excludes truncations in tumor-suppressor genes (" + ", ".join(
-                n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give --tumor-suppressor-bed BED")
-        tmask = match_truncating(vt, tsg) if tsg is not None else None
-        ns = len(vt.samples)
-        elig: dict[str, np.ndarray] = {}
-        for pname, prof in profiles.items():
-            use = prof
-            if missing_fields == "relax":
-                use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
-                if off:
-                    relaxed.setdefault(cohort, {})[pname] = off
-            pmask = _driver_mask(prof, hmask, tmask)   # each list applies only where the profile asks
-            try:
-                check_requirements(vt, use, hotspots_given=pmask is not None)
-            except MissingFieldError as exc:
-                raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
-                                 path) from None
-            elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
-        sample_idx = vt["sample"]
-        rows = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
 
-        def add(pid: str, pname: str, mask: np.ndarray, mb: float) -> None:
-            counts = np.bincount(sample_idx[mask], minlength=ns)
-            rows["sample"].append(np.asarray(vt.samples, dtype=object))
-            rows["panel"].append(np.full(ns, pid, dtype=object))
-            rows["profile"].append(np.full(ns, pname, dtype=object))
-            rows["count"].append(counts.astype(np.int64))
-            rows["mb"].append(np.full(ns, mb))
+def _driver_masks(vt: VariantTable, lists: tuple, profiles: dict[str, Profile]
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Rows matching the hotspot list and tumor-suppressor truncations; refuses a missing list a profile needs."""
+    from ..tmb.hotspots import match_hotspots, match_truncating
 
-        add(ref_name, ref_prof.name, elig[ref_prof.name], ref_mb)
-        for s in specs:
-            inside = in_footprint(vt, s.regions)
-            add(s.id, s.profile.name, elig[s.profile.name] & inside, s.mb)
-        df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
-        df.insert(1, "cohort", cohort)
-        frames.append(df)
-    table = pd.concat(frames, ignore_index=True)
-    table["tmb"] = table["count"] / table["mb"]
-    panel_info = {s.id: {"profile": s.profile.name, "mb": s.mb, **s.info} for s in specs}
-    return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs])
+    hs, tsg = lists
+    if hs is None and any(excludes_hotspots(p) for p in profiles.values()):
+        raise UsageError("a profile excludes known hotspots (" + ", ".join(
+            n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
+    if tsg is None and any(p.tsg_truncating == "required" for p in profiles.values()):
+        raise UsageError("a profile excludes truncations in tumor-suppressor genes (" + ", ".join(
+            n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give --tumor-suppressor-bed BED")
+    return (match_hotspots(vt, hs) if hs is not None else None,
+            match_truncating(vt, tsg) if tsg is not None else None)
+
+
+def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple, ref_regions: RegionSet,
+                   missing_fields: str, targets: list[tuple[str, str, RegionSet | None, float]]
+                   ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Counts per tumour of one MAF for every target (id, profile name, regions or None = reference, Mb)."""
+    vt = read_maf(path, keep_alleles=False)
+    if len(vt) == 0:
+        raise InputError("MAF has no variant rows", path)
+    if not set(vt.contigs) & set(ref_regions.contigs):
+        raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
+                         f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
+    hmask, tmask = _driver_masks(vt, lists, profiles)
+    relaxed: dict[str, list[str]] = {}
+    elig: dict[str, np.ndarray] = {}
+    for pname, prof in profiles.items():
+        use = prof
+        if missing_fields == "relax":
+            use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
+            if off:
+                relaxed[pname] = off
+        pmask = _driver_mask(prof, hmask, tmask)   # each list applies only where the profile asks
+        try:
+            check_requirements(vt, use, hotspots_given=pmask is not None)
+        except MissingFieldError as exc:
+            raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
+                             path) from None
+        elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
+    ns = len(vt.samples)
+    rows: dict[str, list] = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
+    for pid, pname, regions, mb in targets:
+        mask = elig[pname] if regions is None else elig[pname] & in_footprint(vt, regions)
+        rows["sample"].append(np.asarray(vt.samples, dtype=object))
+        rows["panel"].append(np.full(ns, pid, dtype=object))
+        rows["profile"].append(np.full(ns, pname, dtype=object))
+        rows["count"].append(np.bincount(vt["sample"][mask], minlength=ns).astype(np.int64))
+        rows["mb"].append(np.full(ns, mb))
+    return pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()}), relaxed
 
 
 __all__ = ["calibrate_simulate", "SimulationResult", "PanelSpec", "cohort_from_filename", "relax_profile"]

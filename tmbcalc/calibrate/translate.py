@@ -119,13 +119,8 @@ def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.Da
             res.notes.append(f"the model stores agreement only at reference cut(s) {', '.join(have) or 'none'}; "
                              "give --table SIMULATED to compute it at this cut")
 
-    res.model_recommended = bool(model.data.get("recommended"))
-    rec = model.data.get("recommendation") or {}
-    if not res.model_recommended and rec.get("reason"):
-        res.notes.append(f"model NOT recommended: {rec['reason']}")
-    fp = ((model.definition or {}).get("panel") or {}).get("footprint") or {}
-    value_mb = fp["bp"] / 1e6 if fp.get("bp") else None   # the panel value's own footprint (TMB region)
-    pmb = value_mb or model.data["panel"].get("mb")
+    _recommendation_note(model, res)
+    pmb = _value_mb(model) or model.data["panel"].get("mb")
     rmb = model.data["reference"].get("mb")
     if res.panel_cut is not None and pmb:
         res.equivocal_panel = equivocal_zone(float(pmb), res.panel_cut, alpha).to_dict()
@@ -134,6 +129,19 @@ def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.Da
     if rmb:
         res.equivocal_reference = equivocal_zone(float(rmb), c, alpha).to_dict()
     return res
+
+
+def _recommendation_note(model: CalibrationModel, res: CutTranslation) -> None:
+    res.model_recommended = bool(model.data.get("recommended"))
+    rec = model.data.get("recommendation") or {}
+    if not res.model_recommended and rec.get("reason"):
+        res.notes.append(f"model NOT recommended: {rec['reason']}")
+
+
+def _value_mb(model: CalibrationModel) -> float | None:
+    """Mb of the panel value's own footprint (the TMB region of the model's definition)."""
+    fp = ((model.definition or {}).get("panel") or {}).get("footprint") or {}
+    return fp["bp"] / 1e6 if fp.get("bp") else None
 
 
 __all__ = ["CutTranslation", "translate_cut"]

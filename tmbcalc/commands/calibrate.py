@@ -39,7 +39,12 @@ def _floats(text: str, what: str) -> list[float]:
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="calibrate_command", metavar="SUBCOMMAND", parser_class=type(parser))
+    _register_simulate(sub)
+    _register_fit(sub)
+    _register_others(sub)
 
+
+def _register_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="exome and in-silico panel TMB per tumour from exome MAFs")
     p.add_argument("--maf", nargs="+", required=True, metavar="FILE", help="exome MAF(s), one cohort per file")
     p.add_argument("--panels", required=True, help="comma-separated panel ids")
@@ -71,6 +76,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.simulated.tsv.gz")
     p.set_defaults(func=run_simulate)
 
+
+def _register_fit(sub) -> None:
     p = sub.add_parser("fit", help="fit panel -> reference models (bootstrap CIs, cohort hold-out)")
     p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
     p.add_argument("--panels", default=None, help="comma-separated panel ids (default: all in the table)")
@@ -93,6 +100,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="folder for <model-id>.json files and fit_summary.tsv")
     p.set_defaults(func=run_fit)
 
+
+def _register_others(sub) -> None:
     p = sub.add_parser("translate", help="panel cut point equivalent to a reference cut, with CI and agreement")
     p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
     p.add_argument("--cutpoints", "--reference-cut", dest="cutpoints", default="10", metavar="C",

@@ -86,8 +86,7 @@ def compute_tmb(
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
-    tumor_suppressor_bed: str | Path | None = None,
-    **overrides: Any,
+    tumor_suppressor_bed: str | Path | None = None, **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
 
@@ -98,9 +97,7 @@ def compute_tmb(
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
     ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
     the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
-    footprint BEDs, merged) and ``panel`` (registry id) is required.  ``tumor_suppressor_bed``:
-    coding regions of tumor-suppressor genes whose truncating variants the profile excludes
-    (``tsg_truncating``; counted under the ``hotspot`` rule with the hotspot lists: known drivers).
+    footprint BEDs, merged) and ``panel`` (registry id) is required (``tumor_suppressor_bed``: _tsg_drivers).
 
     VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
     time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
@@ -120,9 +117,7 @@ def compute_tmb(
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
     _require_small_inputs(req, pop_af_vcf, reference)
-    hotspot_lists = [read_hotspots(h) for h in req.hotspots]
-    check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
-    drivers = hotspot_lists + _tsg_drivers(prof, req.tsg_bed)
+    hotspot_lists, drivers = _driver_lists(req, prof)
 
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
@@ -213,8 +208,18 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     return cuts
 
 
+def _driver_lists(req: _Request, prof: Profile) -> tuple[list, list]:
+    """(hotspot lists, every known-driver list: hotspots + tumor-suppressor truncations), checked
+    against what the profile requires or refuses."""
+    hotspot_lists = [read_hotspots(h) for h in req.hotspots]
+    check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
+    return hotspot_lists, hotspot_lists + _tsg_drivers(prof, req.tsg_bed)
+
+
 def _tsg_drivers(prof: Profile, tsg_bed: str | Path | None) -> list[TruncatingInRegions]:
-    """The tumor-suppressor truncation list the profile asks for (one-line errors otherwise)."""
+    """The tumor-suppressor truncation list the profile asks for (one-line errors otherwise): coding
+    regions of tumor-suppressor genes whose truncating variants the profile excludes
+    (``tsg_truncating``), counted under the ``hotspot`` rule with the hotspot lists (known drivers)."""
     if tsg_bed is None:
         if prof.tsg_truncating == "required":
             raise UsageError(f"profile '{prof.name}' excludes truncating variants in tumor-suppressor genes: give "
