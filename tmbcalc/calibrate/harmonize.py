@@ -46,6 +46,13 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
         return out
     if panel.get("version") != fp["panel_version"]:
         out.append(f"panel version: model {fp['panel_version']!r}, this run {panel.get('version')!r}")
+    kind = result.denominator.get("denominator_kind", "measured")
+    if kind != "measured":
+        out.append(f"footprint: this run divides by a {kind} denominator "
+                   f"({result.denominator.get('declared_mb')} Mb), the model's panel value by the panel TMB "
+                   f"region ({fp['bp']} bp)")
+    if result.denominator.get("status", "ok") != "ok":
+        out.append(f"footprint: this run's denominator is {result.denominator['status']}")
     stages = [s["stage"] for s in result.denominator.get("stages", [])]
     if stages != ["panel_tmb_region"]:
         out.append(f"footprint: the model's panel value divides by the panel TMB region alone "

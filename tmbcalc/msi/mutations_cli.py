@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from ..checks import number_arg
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = ("MSI from somatic calls (MSIseq-style, Huang et al. 2015): indels in simple "
@@ -26,20 +28,22 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="build whose --panel footprint is used (default: from the input's header or, for a "
                              "panel with several builds, the variant positions)")
     fp.add_argument("--bed", metavar="BED", help="footprint BED; variants outside it are ignored")
-    fp.add_argument("--footprint-mb", metavar="MB", type=float,
+    fp.add_argument("--footprint-mb", metavar="MB", type=number_arg(lo=0.0, lo_open=True),
                     help="captured size in Mb, every variant counted (MSIseq's seq.len, e.g. 38 for "
                          "TCGA exomes)")
     parser.add_argument("--tumor-sample", metavar="NAME",
                         help="tumor sample (VCF column or one MAF Tumor_Sample_Barcode; default: all "
                              "MAF samples / the VCF's tumor)")
+    parser.add_argument("--sample", metavar="NAME", help="report the tumor under this name instead of its "
+                        "VCF column / MAF barcode (one tumor: a multi-tumor input needs --tumor-sample)")
     parser.add_argument("--include-filtered", action="store_true",
                         help="also count calls whose FILTER is not PASS or '.'")
     parser.add_argument("--rule", metavar="JSON", help="fitted indel rule (default: the bundled "
                         "calibration/msi_mutations_msiseq_tcga_v1.json)")
     parser.add_argument("--reference", metavar="FASTA", help="reference FASTA (MAF indel anchor bases)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N", help="VCF decompression threads")
+    parser.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="VCF decompression threads")
     parser.add_argument("-o", "--output", required=True, metavar="PREFIX")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, output_suffixes=(".msi_mutations.json", ".msi_mutations.tsv"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
                         tumor_sample=args.tumor_sample, include_filtered=args.include_filtered,
                         rule=args.rule, reference=args.reference, threads=args.threads,
                         genome_build=args.genome_build)
+    if args.sample is not None:
+        if len(res.samples) != 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"--sample names one tumor but {args.input} holds {len(res.samples)}; "
+                             "pick one with --tumor-sample")
+        res.samples[0].sample = args.sample
     res.write(args.output)
     for w in res.warnings:
         print(f"tmbcalc: warning: {w}", file=sys.stderr)

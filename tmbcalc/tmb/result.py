@@ -62,6 +62,7 @@ class TmbResult:
     variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
     # several call files for one tumor: {"files": [...], "duplicates_across_files": n}; None for one file
     inputs: dict[str, Any] | None = None
+    footprint_status: str = "ok"      # or "insufficient_footprint" (see tmbcalc.tmb.guards)
     harmonization: Harmonization | None = None  # model shared by the samples' harmonized values
 
     def sample(self, name: str) -> SampleTmb:
@@ -73,7 +74,7 @@ class TmbResult:
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (what ``PREFIX.tmb.json`` holds, before NaN -> null)."""
         doc = {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
-               "denominator": self.denominator}
+               "footprint_status": self.footprint_status, "denominator": self.denominator}
         if self.inputs is not None:
             doc["inputs"] = self.inputs
         doc.update(warnings=self.warnings, provenance=self.provenance)
@@ -81,11 +82,12 @@ class TmbResult:
             doc["harmonization"] = self.harmonization.to_dict()
         return doc
 
-    def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
-        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
+    def write(self, prefix: str | Path, *, threads: int = 2, plain_tsv: bool = False) -> list[Path]:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically (``plain_tsv``:
+        the two TSVs without their ``#`` lines; the provenance stays in PREFIX.tmb.json)."""
         from .writers import write_outputs
 
-        return write_outputs(self, prefix, threads=threads)
+        return write_outputs(self, prefix, threads=threads, plain_tsv=plain_tsv)
 
 
 __all__ = ["SampleTmb", "TmbResult"]

@@ -74,7 +74,8 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def summary_tsv(result: TmbResult) -> str:
+def summary_tsv(result: TmbResult, plain: bool = False) -> str:
+    """PREFIX.tmb.tsv text; ``plain`` leaves out the leading ``#`` lines (provenance is in tmb.json)."""
     prov = result.provenance
     rules = listed_rules(prov.get("rules_active", ()))
     build = result.denominator.get("genome_build") or {}
@@ -86,6 +87,7 @@ def summary_tsv(result: TmbResult) -> str:
              "# inputs: " + json.dumps({k: (v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v])
                                         for k, v in prov["inputs"].items()}, sort_keys=True),
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
+    lines += _denominator_lines(result.denominator)
     cols = summary_columns(result.cutpoints, rules)
     hz = result.harmonization
     if hz is not None and result.samples:
@@ -105,7 +107,19 @@ def summary_tsv(result: TmbResult) -> str:
         if hz is not None:
             row += _harmonized_row(s.harmonized)
         lines.append("\t".join(row))
+    if plain:
+        lines = [ln for ln in lines if not ln.startswith("#")]
     return "\n".join(lines) + "\n"
+
+
+def _denominator_lines(den: dict[str, Any]) -> list[str]:
+    """Comment lines for a declared denominator and the denominator guards' warnings."""
+    lines = []
+    if den.get("denominator_kind") == "declared":
+        lines.append(f"# denominator declared: {den['declared_mb']:g} Mb (measured footprint "
+                     f"{den['measured_footprint_bp']} bp kept in PREFIX.tmb.json)")
+    lines += [f"# warning: {w}" for w in den.get("warnings", ())]
+    return lines
 
 
 def _pack(strings: list[str | bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -133,15 +147,18 @@ def _gzip_compressor():
 
 
 def report_header(version: str, profile_name: str, source: str, params: dict[str, Any],
-                  indel_anchor_n: bool = False, inputs: list[str] | None = None) -> bytes:
+                  indel_anchor_n: bool = False, inputs: list[str] | None = None,
+                  warnings: list[str] | tuple[str, ...] = ()) -> bytes:
     """The comment lines and column header of PREFIX.variants.tsv.gz; with several ``inputs`` (file
-    names) a last column ``input`` names each row's file."""
+    names) a last column ``input`` names each row's file; ``warnings``: one ``# warning:`` line each
+    (e.g. the denominator guards')."""
     what = f"inputs {', '.join(inputs)}" if inputs else f"input {Path(source).name}"
     cols = VARIANT_COLUMNS + ((INPUT_COLUMN,) if inputs else ())
     return (f"# tmbcalc {version} tmb variants report; profile {profile_name}; "
             f"{what}; pos 1-based; alleles VCF-style"
             f"{' (MAF indel anchor base N)' if indel_anchor_n else ''}\n"
             "# parameters: " + json.dumps(params, sort_keys=True, default=str) + "\n"
+            + "".join(f"# warning: {w}\n" for w in warnings)
             + "\t".join(cols) + "\n").encode()
 
 
@@ -230,20 +247,46 @@ class VariantReportWriter:
         self.close()
 
 
-def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
+def _first_member(fh) -> tuple[int, bytes]:
+    """(end offset, text) of the first gzip member of ``fh`` (the report header)."""
+    import zlib
+
+    d = zlib.decompressobj(31)
+    consumed, text = 0, b""
+    while not d.eof:
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            raise ValueError("variants report spool ends inside its header")
+        text += d.decompress(chunk)
+        consumed += len(chunk)
+    return consumed - len(d.unused_data), text
+
+
+def _without_comments(header: bytes) -> bytes:
+    return b"".join(ln for ln in header.splitlines(keepends=True) if not ln.startswith(b"#"))
+
+
+def write_variants(result: TmbResult, path: Path, threads: int = 1, plain: bool = False) -> None:
+    """PREFIX.variants.tsv.gz; ``plain`` leaves out the ``#`` lines (only the column header)."""
     spool = getattr(result, "variants_spool", None)
     if spool is not None:                      # streamed run: the report was written while reading
         import shutil
 
         spool.seek(0)
         with open(path, "wb") as fh:
+            if plain:                          # the header is the spool's first gzip member
+                end, header = _first_member(spool)
+                spool.seek(end)
+                fh.write(_gzip_compressor()(_without_comments(header)))
             shutil.copyfileobj(spool, fh, 1 << 20)
         return
     t = result.table
     prov = result.provenance
     names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
-                           t.meta.get("indel_anchor") == "N", names)
+                           t.meta.get("indel_anchor") == "N", names, result.denominator.get("warnings", ()))
+    if plain:
+        header = _without_comments(header)
     with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
         w.add(t, result.outcome)
 
@@ -264,15 +307,19 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
-def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
-    """Write the three TMB outputs atomically; returns their paths."""
-    with OutputSet(prefix) as outs:
+def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1, plain_tsv: bool = False) -> list[Path]:
+    """Write the three TMB outputs atomically; returns their paths.  ``plain_tsv``: the TSVs carry
+    no ``#`` lines (``outputs.tsv_comment_lines`` is then false in the JSON, which holds the
+    provenance)."""
+    with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         doc = json_document(result)
         doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
                           "variants": str(outs.path(".variants.tsv.gz"))}
+        if plain_tsv:
+            doc["outputs"]["tsv_comment_lines"] = False
         outs.write_text(".tmb.json", json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
-        outs.write_text(".tmb.tsv", summary_tsv(result))
-        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads))
+        outs.write_text(".tmb.tsv", summary_tsv(result, plain_tsv))
+        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads, plain_tsv))
     return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
 
 
