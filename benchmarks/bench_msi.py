@@ -45,7 +45,7 @@ def test_bench_score_paired(benchmark, sim, tmp_path):
     from tmbcalc.msi import msi_score
 
     res = benchmark(msi_score, sim.bams["msi_p020"], sim.loci_tsv, normal_bam=sim.bams["msi_normal"],
-                    output=tmp_path / "p")
+)
     assert res.status == "MSI-H"
 
 

@@ -187,7 +187,7 @@ def baseline(sim, tmp_path_factory):
     out = tmp_path_factory.mktemp("msibase") / "baseline.tsv"
     normals = sim.scenarios["mss"]["baseline"]
     assert "normal_1" not in normals and len(normals) == 5
-    msi_baseline(sim.loci_tsv, [sim.bams[n] for n in normals], output=out)
+    msi_baseline(sim.loci_tsv, [sim.bams[n] for n in normals]).write(out)
     return out
 
 
@@ -202,7 +202,8 @@ def scores(sim, baseline, tmp_path_factory):
         for mode in ("paired", "tumor-only"):
             prefix = d / f"{name}.{mode}"
             kw = {"normal_bam": sim.bams[sc["normal"]]} if mode == "paired" else {"baseline": baseline}
-            res = msi_score(sim.bams[sc["tumor"]], sim.loci_tsv, output=prefix, **kw)
+            res = msi_score(sim.bams[sc["tumor"]], sim.loci_tsv, **kw)
+            res.write(prefix)
             out[(name, mode)] = (res, _loci_rows(prefix))
     return out
 
@@ -310,12 +311,12 @@ def test_purity_sweep_heavy(shared, tmp_path, seed):
     s = msi_simulate.simulate(shared / REF, tmp_path / "sim", purities=(0.5, 0.2, 0.1, 0.05), n_loci=150,
                               coverage=200, seed=seed, threads=2)
     base = tmp_path / "base.tsv"
-    msi_baseline(s.loci_tsv, [s.bams[n] for n in s.scenarios["mss"]["baseline"]], output=base)
+    msi_baseline(s.loci_tsv, [s.bams[n] for n in s.scenarios["mss"]["baseline"]]).write(base)
     for name, sc in s.scenarios.items():
-        res = msi_score(s.bams[sc["tumor"]], s.loci_tsv, normal_bam=s.bams[sc["normal"]], output=tmp_path / name)
+        res = msi_score(s.bams[sc["tumor"]], s.loci_tsv, normal_bam=s.bams[sc["normal"]])
         if sc["truth"] == "MSS":
             assert res.status != "MSI-H", (seed, name)
-            res_to = msi_score(s.bams[sc["tumor"]], s.loci_tsv, baseline=base, output=tmp_path / f"{name}.to")
+            res_to = msi_score(s.bams[sc["tumor"]], s.loci_tsv, baseline=base)
             assert res_to.status != "MSI-H", (seed, name, "tumor-only")
         elif sc["purity"] >= 0.1:
             assert res.status == "MSI-H", (seed, name, res.msi_score)

@@ -42,8 +42,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     DEFAULT_FLANK, DEFAULT_MAX_HOMOPOLYMER, DEFAULT_MAX_REPEAT_LENGTH = d.FLANK, d.MAX_HOMOPOLYMER, d.MAX_REPEAT_LENGTH
     DEFAULT_MIN_COPIES, DEFAULT_MIN_HOMOPOLYMER = d.MIN_COPIES, d.MIN_HOMOPOLYMER
-    DEFAULT_ALPHA, DEFAULT_CUTOFFS, DEFAULT_MIN_COVERAGE = d.ALPHA, d.CUTOFFS, d.MIN_COVERAGE
-    DEFAULT_MIN_EVALUABLE, DEFAULT_INDETERMINATE_BAND = d.MIN_EVALUABLE, d.INDETERMINATE_BAND
+    from ..msi import call
+
+    DEFAULT_ALPHA, DEFAULT_MIN_COVERAGE = d.ALPHA, d.MIN_COVERAGE
 
     sub = parser.add_subparsers(dest="msi_command", metavar="SUBCOMMAND", parser_class=type(parser))
 
@@ -92,22 +93,30 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help=f"a locus is evaluable when tumor (and normal) have >= N measured reads "
                         f"(default {DEFAULT_MIN_COVERAGE})")
     c.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="Q",
-                   help=f"FDR (Benjamini-Hochberg q) below which a locus is unstable (default {DEFAULT_ALPHA})")
-    c.add_argument("--msi-h-cutoff", type=float, metavar="PCT",
-                   help="MSI-H when the score (%% unstable loci) is >= PCT (default: paired "
-                        f"{DEFAULT_CUTOFFS['paired']}, tumor-only {DEFAULT_CUTOFFS['tumor-only']})")
-    c.add_argument("--indeterminate-band", type=float, metavar="PCT",
-                   help="scores within +/-PCT of the cut-off are 'indeterminate' (default: paired "
-                        f"{DEFAULT_INDETERMINATE_BAND['paired']}, tumor-only {DEFAULT_INDETERMINATE_BAND['tumor-only']})")
-    c.add_argument("--test", choices=("excess", "chisq"), default="excess",
-                   help="paired per-locus test driving 'unstable': one-sided Fisher test on reads at "
-                        "non-germline lengths (excess, default) or chi-square on the whole distribution")
-    c.add_argument("--min-evaluable", type=int, default=DEFAULT_MIN_EVALUABLE, metavar="N",
-                   help=f"fewer evaluable loci give 'indeterminate' (default {DEFAULT_MIN_EVALUABLE})")
+                   help=f"FDR (Benjamini-Hochberg q) below which a single locus is called unstable (default {DEFAULT_ALPHA})")
+    c.add_argument("--test", choices=("contraction", "chisq", "excess"), default="contraction",
+                   help="per-locus test: one-sided contraction beyond the normal's stutter (default; 'excess' "
+                        "is its former name) or chi-square on the whole length distribution (paired only)")
+    g = c.add_argument_group("sample call (docs/msi.md section 3)")
+    g.add_argument("--msi-alpha", type=float, default=call.MSI_ALPHA, metavar="P",
+                   help=f"MSI-H when the sample statistic's p is below P (false-positive rate per MSS sample; "
+                        f"default {call.MSI_ALPHA})")
+    g.add_argument("--mss-alpha", type=float, default=call.MSS_ALPHA, metavar="P",
+                   help=f"MSS when p >= P (default {call.MSS_ALPHA}); between the two: indeterminate")
+    g.add_argument("--min-unstable-fraction", type=float, default=call.MIN_FRACTION, metavar="F",
+                   help=f"smallest unstable read fraction called MSI-H (default {call.MIN_FRACTION})")
+    g.add_argument("--min-evaluable", type=int, metavar="N",
+                   help="fewer evaluable loci give 'indeterminate' (default: half the loci, at most 30)")
+    g.add_argument("--markers", action="store_true",
+                   help="marker-panel call (1-10 named markers): MSI-H when >= --marker-fraction of the markers "
+                        "are unstable (Bethesda: 2 of 5)")
+    g.add_argument("--marker-fraction", type=float, default=call.MARKER_FRACTION, metavar="F",
+                   help=f"fraction of markers unstable for MSI-H with --markers (default {call.MARKER_FRACTION})")
     _add_profile_options(c)
     c.add_argument("--write-dis", action="store_true",
                    help="also write PREFIX.msi_dis (histograms in MSIsensor's _dis layout)")
-    c.add_argument("-o", "--output", required=True, metavar="PREFIX")
+    c.add_argument("-o", "--output", required=True, metavar="PREFIX",
+                   help="writes PREFIX.msi.json, PREFIX.msi_loci.tsv.gz, PREFIX.msi_msisensor.tsv")
     c.set_defaults(func=_run_score)
 
     try:  # written separately (MSI from somatic calls); registered only when present
@@ -132,8 +141,8 @@ def _run_scan(args: argparse.Namespace) -> int:
 
     res = msi_scan(args.reference, footprint=args.bed, min_homopolymer=args.min_homopolymer,
                    max_homopolymer=args.max_homopolymer, min_copies=args.min_repeat_copies,
-                   max_repeat_length=args.max_repeat_length, max_unit=args.max_unit, flank=args.flank,
-                   output=args.output)
+                   max_repeat_length=args.max_repeat_length, max_unit=args.max_unit, flank=args.flank)
+    res.write(args.output)
     print(f"{len(res.loci)} loci ({res.n_homopolymers} homopolymers, {len(res.loci) - res.n_homopolymers} "
           f"2-{args.max_unit} bp repeats) in {res.bases_scanned:,} bp scanned -> {args.output}",
           file=sys.stderr)
@@ -144,8 +153,8 @@ def _run_baseline(args: argparse.Namespace) -> int:
     from ..msi.baseline import msi_baseline
 
     res = msi_baseline(args.loci, args.normal_bams, min_coverage=args.min_coverage,
-                       min_support=args.min_support, output=args.output,
-                       **_profile_kwargs(args))
+                       min_support=args.min_support, **_profile_kwargs(args))
+    res.write(args.output)
     print(f"baseline of {len(args.normal_bams)} normals: {res.n_supported} of {len(res.loci)} loci "
           f"supported by >= {res.min_support} normals -> {args.output}", file=sys.stderr)
     return 0
@@ -155,11 +164,15 @@ def _run_score(args: argparse.Namespace) -> int:
     from ..msi.score import msi_score
 
     res = msi_score(args.tumor_bam, args.loci, normal_bam=args.normal_bam, baseline=args.baseline,
-                    sample=args.sample, min_coverage=args.min_coverage, alpha=args.alpha,
-                    msi_h_cutoff=args.msi_h_cutoff, indeterminate_band=args.indeterminate_band,
-                    min_evaluable=args.min_evaluable, test=args.test, write_dis=args.write_dis, output=args.output,
+                    sample=args.sample, min_coverage=args.min_coverage, alpha=args.alpha, test=args.test,
+                    msi_alpha=args.msi_alpha, mss_alpha=args.mss_alpha, min_fraction=args.min_unstable_fraction,
+                    min_evaluable=args.min_evaluable, markers=args.markers, marker_fraction=args.marker_fraction,
                     **_profile_kwargs(args))
-    print(json.dumps({"sample": res.sample, "mode": res.mode, "msi_score": res.msi_score,
-                      "status": res.status, "evaluable_loci": res.evaluable_loci,
-                      "unstable_loci": res.unstable_loci}))
+    res.write(args.output, dis=args.write_dis)
+    for w in res.to_dict()["warnings"]:
+        print(f"tmbcalc: warning: {w}", file=sys.stderr)
+    print(json.dumps({"sample": res.sample, "mode": res.mode, "status": res.status,
+                      "unstable_read_fraction": res.statistic.get("unstable_read_fraction"),
+                      "p": res.statistic.get("p"), "msi_score": res.msi_score,
+                      "evaluable_loci": res.evaluable_loci, "unstable_loci": res.unstable_loci}))
     return 0

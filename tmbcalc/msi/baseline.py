@@ -32,7 +32,7 @@ from ..errors import InputError, UsageError
 from ..io.textfile import iter_lines
 from .defaults import ANCHOR, EXCLUDE_FLAGS, MAPQ, MIN_COVERAGE, MIN_SUPPORT
 from .loci import LociTable, read_loci
-from .profile import DEFAULT_WINDOW, Profile, profile_many
+from .profile import DEFAULT_WINDOW, RepeatLengthHistogram, profile_many
 
 MAGIC = "##tmbcalc-msi-baseline v1"
 COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
@@ -41,13 +41,13 @@ DIRECTIONS = ("shorter", "both")
 MIN_SHIFT_UNITS = 2
 
 
-def _shares(prof: Profile, mask: np.ndarray) -> np.ndarray:
+def _shares(prof: RepeatLengthHistogram, mask: np.ndarray) -> np.ndarray:
     reads = prof.hist.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(reads > 0, (prof.hist * mask).sum(axis=1) / np.maximum(reads, 1), np.nan)
 
 
-def distant_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS,
+def distant_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: int = MIN_SHIFT_UNITS,
                                   direction: str = "shorter") -> np.ndarray:
     """Per locus: share of measured reads >= min_shift_units units shorter than the reference
     length (``direction="both"``: shorter or longer); NaN without reads."""
@@ -57,7 +57,7 @@ def distant_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIF
     return _shares(prof, far)
 
 
-def adjacent_fraction_vs_reference(prof: Profile, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
+def adjacent_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
     """Per locus: share of reads 1 bp to < min_shift_units units away from the reference length."""
     dev = np.abs(np.arange(prof.hist.shape[1]) - prof.window)[None, :]
     need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
@@ -76,7 +76,16 @@ class Baseline:
     mean_adjacent: np.ndarray  # float: mean adjacent (stutter) fraction over supporting normals
     parameters: dict[str, Any] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
-    output: Path | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, path: str | Path) -> list[Path]:
+        """Write the baseline file (see module docstring) atomically; returns [path]."""
+        return [write_baseline(self, path)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary (not the per-locus table): parameters, normals, supported loci, provenance."""
+        return {"loci": len(self.loci), "supported_loci": self.n_supported, "min_support": self.min_support,
+                "samples": self.samples, "parameters": self.parameters, "provenance": self.provenance}
 
     @property
     def min_support(self) -> int:
@@ -95,18 +104,26 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
                  reference: str | Path | None = None, min_coverage: int = MIN_COVERAGE,
                  min_support: int = MIN_SUPPORT, min_shift_units: int = MIN_SHIFT_UNITS,
                  direction: str = "shorter", mapq: int = MAPQ, exclude_flags: int = EXCLUDE_FLAGS,
-                 anchor: int = ANCHOR, threads: int = 1, mate_dedup: bool = True,
-                 output: str | Path | None = None) -> Baseline:
-    """Profile each normal at ``loci`` and summarise per locus; optionally write ``output``."""
-    if not normal_bams:
-        raise UsageError("msi baseline needs at least one normal BAM/CRAM")
+                 anchor: int = ANCHOR, threads: int = 1, mate_dedup: bool = True) -> Baseline:
+    """Profile each normal at ``loci`` and summarise per locus (write it with ``.write(path)``).
+
+    Raises UsageError when fewer normals than ``min_support`` are given, and InputError when no
+    locus reaches ``min_support`` supporting normals: such a baseline could score nothing.
+    The leave-one-out null of the sample statistic (:func:`tmbcalc.msi.tumor_only.null_statistics`)
+    is stored under ``parameters["null"]``.
+    """
+    from .tumor_only import null_statistics
+
     if min_coverage < 1 or min_support < 1 or min_shift_units < 1:
         raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
+    if len(normal_bams) < min_support:
+        raise UsageError(f"msi baseline got {len(normal_bams)} normal(s) but --min-support is {min_support}: "
+                         f"no locus could be supported; give at least {min_support} normals")
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
-        _check_reference(table, reference)
+        check_reference(table, reference)
     fracs, adjs, reads, samples = [], [], [], []
     profiles = profile_many(list(normal_bams), table, reference=reference, mapq=mapq,
                             exclude_flags=exclude_flags, anchor=anchor, threads=threads,
@@ -135,13 +152,20 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
               "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": DEFAULT_WINDOW,
               "mate_dedup": mate_dedup,
               "normals": len(normal_bams)}
-    base = Baseline(table, support, mean, sd, mean_reads, mean_adj, params, samples)
-    if output is not None:
-        base.output = _write(base, output, loci, normal_bams, reference)
-    return base
+    if not (support >= min_support).any():
+        raise InputError(f"no locus has >= {min_coverage} measured reads in >= {min_support} of the "
+                         f"{len(normal_bams)} normals: this baseline could score nothing (most loci "
+                         f"measured: {int(support.max()) if support.size else 0} normals)", str(normal_bams[0]))
+    params["null"] = null_statistics(F, R, min_coverage, min_support)
+    from ..provenance import build_provenance
+
+    prov = build_provenance("msi baseline", params,
+                            {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(normal_bams),
+                             "reference": reference}, samples=samples)
+    return Baseline(table, support, mean, sd, mean_reads, mean_adj, params, samples, provenance=prov)
 
 
-def _check_reference(table: LociTable, reference: str | Path) -> None:
+def check_reference(table: LociTable, reference: str | Path) -> None:
     """Refuse a reference that is not indexed, shares no contig with the loci, or disagrees with
     any locus' repeat and flanks (loci from another build)."""
     import pysam
@@ -172,18 +196,15 @@ def _fmt(x: float) -> str:
     return "NA" if not np.isfinite(x) else f"{x:.6g}"
 
 
-def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference: Any) -> Path:
+def write_baseline(base: Baseline, output: str | Path) -> Path:
+    """Write ``base`` to ``output`` (``.gz``: gzip) atomically."""
     from ..output import OutputSet
-    from ..provenance import build_provenance
 
-    prov = build_provenance("msi baseline", base.parameters,
-                            {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(bams),
-                             "reference": reference}, samples=base.samples)
     out = Path(output)
     with OutputSet(str(out)) as outs:
         with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
             fh.write(MAGIC + "\n")
-            fh.write(f"# provenance: {json.dumps(prov, sort_keys=True)}\n")
+            fh.write(f"# provenance: {json.dumps(base.provenance, sort_keys=True)}\n")
             fh.write(f"# parameters: {json.dumps(base.parameters, sort_keys=True)}\n")
             fh.write("\t".join(COLUMNS) + "\n")
             t = base.loci
