@@ -34,9 +34,10 @@ from .defaults import ANCHOR, EXCLUDE_FLAGS, MAPQ, MIN_COVERAGE, MIN_SUPPORT
 from .loci import LociTable, read_loci
 from .profile import DEFAULT_WINDOW, RepeatLengthHistogram, profile_many
 
-MAGIC = "##tmbcalc-msi-baseline v1"
-COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
-           "sd_distant_fraction", "mean_reads", "mean_adjacent_fraction")
+MAGIC = "##tmbcalc-msi-baseline v2"  # v2 adds mean_plus1_fraction; v1 files are still read
+COLUMNS_V1 = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
+              "sd_distant_fraction", "mean_reads", "mean_adjacent_fraction")
+COLUMNS = (*COLUMNS_V1, "mean_plus1_fraction")
 DIRECTIONS = ("shorter", "both")
 MIN_SHIFT_UNITS = 2
 
@@ -57,6 +58,13 @@ def distant_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: 
     return _shares(prof, far)
 
 
+def plus_one_fraction_vs_reference(prof: RepeatLengthHistogram) -> np.ndarray:
+    """Per locus: share of reads exactly one repeat unit longer than the reference (expansion
+    stutter; MSI contractions rarely land there, so it measures the library's slippage)."""
+    dev = (np.arange(prof.hist.shape[1]) - prof.window)[None, :]
+    return _shares(prof, dev == prof.loci.unit_length().astype(np.int64)[:, None])
+
+
 def adjacent_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: int = MIN_SHIFT_UNITS) -> np.ndarray:
     """Per locus: share of reads 1 bp to < min_shift_units units away from the reference length."""
     dev = np.abs(np.arange(prof.hist.shape[1]) - prof.window)[None, :]
@@ -74,6 +82,7 @@ class Baseline:
     sd: np.ndarray  # float: sample SD (ddof=1; 0 with one normal; NaN if none)
     mean_reads: np.ndarray  # float: mean measured reads over supporting normals
     mean_adjacent: np.ndarray  # float: mean adjacent (stutter) fraction over supporting normals
+    mean_plus1: np.ndarray  # float: mean share exactly +1 unit above the reference (NaN: v1 file)
     parameters: dict[str, Any] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -124,13 +133,14 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         check_reference(table, reference)
-    fracs, adjs, reads, samples = [], [], [], []
+    fracs, adjs, plus1, reads, samples = [], [], [], [], []
     profiles = profile_many(list(normal_bams), table, reference=reference, mapq=mapq,
                             exclude_flags=exclude_flags, anchor=anchor, threads=threads,
                             mate_dedup=mate_dedup)
     for prof in profiles:
         fracs.append(distant_fraction_vs_reference(prof, min_shift_units, direction))
         adjs.append(adjacent_fraction_vs_reference(prof, min_shift_units))
+        plus1.append(plus_one_fraction_vs_reference(prof))
         reads.append(prof.reads)
         samples.append(prof.sample)
     F = np.array(fracs)
@@ -147,6 +157,7 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
             sd = np.where(support >= 2, np.nanstd(Fm, axis=0, ddof=1), np.where(support == 1, 0.0, np.nan))
             mean_reads = np.nanmean(np.where(ok, R, np.nan), axis=0)
             mean_adj = np.nanmean(np.where(ok, np.array(adjs), np.nan), axis=0)
+            mean_plus1 = np.nanmean(np.where(ok, np.array(plus1), np.nan), axis=0)
     params = {"min_coverage": min_coverage, "min_support": min_support, "min_shift_units": min_shift_units,
               "direction": direction,
               "mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": DEFAULT_WINDOW,
@@ -162,7 +173,7 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     prov = build_provenance("msi baseline", params,
                             {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(normal_bams),
                              "reference": reference}, samples=samples)
-    return Baseline(table, support, mean, sd, mean_reads, mean_adj, params, samples, provenance=prov)
+    return Baseline(table, support, mean, sd, mean_reads, mean_adj, mean_plus1, params, samples, provenance=prov)
 
 
 def check_reference(table: LociTable, reference: str | Path) -> None:
@@ -211,7 +222,7 @@ def write_baseline(base: Baseline, output: str | Path) -> Path:
             for i in range(len(t)):
                 fh.write(f"{t.chrom[i]}\t{int(t.start[i])}\t{int(t.end[i])}\t{t.unit[i]}\t{int(t.ref_copies[i])}\t"
                          f"{int(base.support[i])}\t{_fmt(base.mean[i])}\t{_fmt(base.sd[i])}\t"
-                         f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\n")
+                         f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\t{_fmt(base.mean_plus1[i])}\n")
     return out
 
 
@@ -221,6 +232,7 @@ def read_baseline(path: str | Path) -> Baseline:
     params: dict[str, Any] | None = None
     rows: list[tuple] = []
     header = False
+    ncol = len(COLUMNS)
     for n, line in iter_lines(p):
         if not line.strip():
             continue
@@ -233,17 +245,20 @@ def read_baseline(path: str | Path) -> Baseline:
                 continue
             if line.startswith("#"):
                 continue
-            if tuple(line.split("\t")) != COLUMNS:
+            if tuple(line.split("\t")) == COLUMNS_V1:
+                ncol = len(COLUMNS_V1)
+            elif tuple(line.split("\t")) != COLUMNS:
                 raise InputError(f"line {n}: not a tmbcalc MSI baseline (expected header "
                                  f"'{' '.join(COLUMNS)}')", p)
             header = True
             continue
         f = line.split("\t")
-        if len(f) != len(COLUMNS):
-            raise InputError(f"line {n}: expected {len(COLUMNS)} columns, found {len(f)}", p)
+        if len(f) != ncol:
+            raise InputError(f"line {n}: expected {ncol} columns, found {len(f)}", p)
         try:
             rows.append((f[0], int(f[1]), int(f[2]), f[3], int(f[4]), int(f[5]),
-                         *(float("nan") if x == "NA" else float(x) for x in f[6:10])))
+                         *(float("nan") if x == "NA" else float(x) for x in f[6:ncol]),
+                         *([float("nan")] if ncol == len(COLUMNS_V1) else [])))
         except ValueError:
             raise InputError(f"line {n}: non-numeric value", p) from None
     if not header or params is None:
@@ -257,5 +272,5 @@ def read_baseline(path: str | Path) -> Baseline:
                       np.array(cols[4], dtype=np.int32), np.array([""] * k, dtype=object),
                       np.array([""] * k, dtype=object), np.array([""] * k, dtype=object), source=str(p))
     return Baseline(table, np.array(cols[5], dtype=np.int32), np.array(cols[6], dtype=float),
-                    np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), np.array(cols[9], dtype=float),
+                    np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), np.array(cols[9], dtype=float), np.array(cols[10], dtype=float),
                     params)

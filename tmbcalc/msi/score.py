@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError, UsageError
 from . import defaults as D
 from .baseline import (MIN_SHIFT_UNITS, Baseline, adjacent_fraction_vs_reference, distant_fraction_vs_reference,
-                       read_baseline)
+                       plus_one_fraction_vs_reference, read_baseline)
 from .call import MARKER_FRACTION, CallRules, call_from_statistic, call_markers, pair_check
 from .loci import LociTable, read_loci
 from .paired import DEFAULT_CORE_FRACTION, DEFAULT_MIN_EXCESS, score_paired
@@ -79,14 +79,17 @@ def _paired(tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | None, 
 def _tumor_only(tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | None, base: Baseline | None,
                 s: ScoreSettings) -> dict[str, Any]:
     assert base is not None
-    support, bmean, bsd, badj = align_baseline(tumor.loci, base)
+    support, bmean, bsd, badj, bplus, breads = align_baseline(tumor.loci, base)
     st = int(base.parameters.get("min_shift_units", s.min_shift_units))
     direction = str(base.parameters.get("direction", "shorter"))
     share = distant_fraction_vs_reference(tumor, st, direction)
     ev = (tumor.reads >= s.min_coverage) & (support >= base.min_support) & np.isfinite(bmean)
-    ratio, infl = stutter_inflation(adjacent_fraction_vs_reference(tumor, st)[ev], badj[ev])
-    r = score_tumor_only(share, tumor.reads, ev, bmean, bsd, infl, alpha=s.alpha, min_excess=s.min_excess,
-                         null=base.parameters.get("null"))
+    if np.isfinite(bplus[ev]).any():  # expansion (+1 unit) stutter: blind to MSI contractions
+        ratio, infl = stutter_inflation(plus_one_fraction_vs_reference(tumor)[ev], bplus[ev])
+    else:  # v1 baseline
+        ratio, infl = stutter_inflation(adjacent_fraction_vs_reference(tumor, st)[ev], badj[ev])
+    r = score_tumor_only(share, tumor.reads, ev, bmean, bsd, infl, breads, support, alpha=s.alpha,
+                         min_excess=s.min_excess, null=base.parameters.get("null"))
     r["loci"].update({"baseline_support": support, "baseline_mean": bmean, "baseline_sd": bsd})
     r["stutter"] = {"ratio": ratio, "inflation": infl}
     r["baseline"] = {"min_support": base.min_support, "direction": direction, "normals": base.parameters.get("normals"),
@@ -199,9 +202,10 @@ def _settings(settings: ScoreSettings | None, over: dict[str, Any]) -> ScoreSett
     return s
 
 
-def align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Baseline support/mean/sd/adjacent share per locus of ``table`` (0/NaN where the baseline
-    lacks a locus); raise when the baseline shares no locus with the loci file."""
+def align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, ...]:
+    """Baseline support, mean, sd, adjacent share, +1-unit share and mean reads per locus of
+    ``table`` (0/NaN where the baseline lacks a locus); raise when the baseline shares no locus
+    with the loci file."""
     index = {k: i for i, k in enumerate(base.keys())}
     keys = [(str(c), int(s), int(e), str(u)) for c, s, e, u in
             zip(table.canonical_chroms(), table.start, table.end, table.unit)]
@@ -212,8 +216,8 @@ def align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, np.nda
     ok = j >= 0
     jj = np.maximum(j, 0)
     support = np.where(ok, base.support[jj], 0).astype(np.int32)
-    return (support, np.where(ok, base.mean[jj], np.nan), np.where(ok, base.sd[jj], np.nan),
-            np.where(ok, base.mean_adjacent[jj], np.nan))
+    return (support, *(np.where(ok, a[jj], np.nan) for a in (base.mean, base.sd, base.mean_adjacent,
+                                                               base.mean_plus1, base.mean_reads)))
 
 
 __all__ = ["MsiScore", "ScoreSettings", "SCORERS", "msi_score"]

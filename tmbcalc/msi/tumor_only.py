@@ -4,11 +4,14 @@ Per locus the statistic is the *contraction share* s: reads at least ``min_shift
 shorter than the reference length (the baseline's ``direction``; ``both`` counts longer ones
 too).  The baseline holds, per locus, the mean m0 and SD sd0 of that share over its normals
 (the null distribution) and the mean stutter share.  With the stutter inflation f (median over
-loci of tumor / baseline 1-unit share, squared, >= 1):
+loci of tumor / baseline share of reads exactly +1 unit above the reference - expansion stutter,
+which MSI contractions rarely reach - squared, >= 1; baselines of format v1 lack that column and
+use the 1-unit share either side):
 
 * expected share m = min(1, f m0); variance of the tumor's count x = n s at n reads:
-  v = n m (1 - m) + n^2 f^2 (sd0^2 + 1e-4)  (binomial sampling + between-person spread, with a
-  floor of 0.01 on the SD);
+  v = n m (1 - m) + n^2 f^2 (tau^2 + sd0^2 / k + 2.5e-5): binomial sampling, the between-person
+  variance tau^2 = max(0, sd0^2 - m0 (1 - m0) / reads of the normals) (their SD less their own
+  sampling), the uncertainty of the mean of k normals, and a floor (SD 0.005);
 * per locus z = (x - n m) / sqrt(v), one-sided p, BH q; unstable when q < alpha and s - m >=
   ``min_excess``;
 * sample statistic: pooled as in paired mode (:func:`tmbcalc.msi.paired.pooled`) over the
@@ -30,8 +33,8 @@ import numpy as np
 from .paired import Z95, pooled
 from .statistics import bh_qvalues, norm_sf
 
-SD_FLOOR2 = 1e-4
-TRIM = 0.2  # share of evaluable loci with the highest z left out of the sample statistic
+SD_FLOOR2 = 2.5e-5  # variance floor (SD 0.005) of a locus' expected share
+TRIM = 0.1  # share of evaluable loci with the highest z left out of the sample statistic
 
 
 def untrimmed(ev: np.ndarray, z: np.ndarray, trim: float = TRIM) -> np.ndarray:
@@ -67,13 +70,21 @@ def stutter_inflation(tumor_adjacent: np.ndarray, baseline_adjacent: np.ndarray)
     return ratio, min(max(1.0, ratio) ** 2, 25.0)
 
 
-def locus_terms(share: np.ndarray, reads: np.ndarray, mean0: np.ndarray, sd0: np.ndarray, infl: float
+def locus_terms(share: np.ndarray, reads: np.ndarray, mean0: np.ndarray, sd0: np.ndarray, infl: float,
+                base_reads: np.ndarray, support: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x, expected share m, variance v, z) per locus (see module docstring); NaN-safe."""
+    """(x, expected share m, variance v, z) per locus (see module docstring); NaN-safe.
+
+    The normals' SD sd0 holds their own binomial sampling at ``base_reads`` reads; the
+    between-person variance is tau^2 = max(0, sd0^2 - m0 (1-m0) / base_reads), and the mean
+    itself is uncertain by sd0^2 / support."""
     n = np.asarray(reads, dtype=float)
-    m = np.minimum(1.0, np.nan_to_num(mean0) * infl)
+    m0 = np.nan_to_num(mean0)
+    m = np.minimum(1.0, m0 * infl)
     x = np.nan_to_num(share) * n
-    v = n * m * (1 - m) + n ** 2 * infl ** 2 * (np.nan_to_num(sd0) ** 2 + SD_FLOOR2)
+    sd2 = np.nan_to_num(sd0) ** 2
+    tau2 = np.maximum(0.0, sd2 - m0 * (1 - m0) / np.maximum(np.nan_to_num(base_reads), 1.0))
+    v = n * m * (1 - m) + n ** 2 * infl ** 2 * (tau2 + sd2 / np.maximum(support, 1) + SD_FLOOR2)
     z = (x - n * m) / np.sqrt(np.maximum(v, 1e-300))
     return x, m, v, z
 
@@ -82,7 +93,7 @@ def standardise(stat: dict[str, Any], null: dict[str, Any] | None) -> dict[str, 
     """Apply the baseline's null calibration (mean, sd of leave-one-out Z) to a pooled statistic."""
     if not null or stat.get("z") is None or not null.get("n"):
         return {**stat, "z_raw": stat.get("z"), "null": None}
-    mu, sd = max(0.0, float(null["z_mean"])), max(1.0, float(null["z_sd"]))  # never less strict than the model
+    mu, sd = float(null["z_mean"]), max(1.0, float(null["z_sd"]))  # sd: never narrower than the model
     z = (float(stat["z"]) - mu) / sd
     out = dict(stat)
     out.update({"z_raw": stat["z"], "z": z, "p": float(norm_sf(z)), "null": null})
@@ -95,17 +106,19 @@ def standardise(stat: dict[str, Any], null: dict[str, Any] | None) -> dict[str, 
 
 
 def score_tumor_only(share: np.ndarray, reads: np.ndarray, ev: np.ndarray, mean0: np.ndarray, sd0: np.ndarray,
-                     infl: float, *, alpha: float, min_excess: float, null: dict[str, Any] | None
-                     ) -> dict[str, Any]:
+                     infl: float, base_reads: np.ndarray, support: np.ndarray, *, alpha: float,
+                     min_excess: float, null: dict[str, Any] | None) -> dict[str, Any]:
     """Per-locus columns and the calibrated sample statistic (see module docstring)."""
-    x, m, v, z = locus_terms(share, reads, mean0, sd0, infl)
+    x, m, v, z = locus_terms(share, reads, mean0, sd0, infl, base_reads, support)
     p = np.where(ev, norm_sf(np.where(ev, z, 0.0)), np.nan)
     q = bh_qvalues(p)
     unstable = ev & (q < alpha) & ((np.nan_to_num(share) - m) >= min_excess)
     n = np.asarray(reads, dtype=float)
     keep = untrimmed(ev, z)
-    stat = standardise(pooled(x[keep], n[keep], m[keep], v[keep]), null)
-    stat["loci_used"] = int(keep.sum())
+    test = standardise(pooled(x[keep], n[keep], m[keep], v[keep]), null)
+    whole = pooled(x[ev], n[ev], m[ev], v[ev])  # the fraction estimate uses every evaluable locus
+    stat = {**test, "fraction": whole["fraction"], "ci95": whole["ci95"], "se": whole["se"],
+            "loci_used": int(keep.sum())}
     cols = {"tumor_contraction_fraction": share, "expected_contraction_fraction": np.where(np.isfinite(mean0), m, np.nan),
             "statistic": np.where(ev, z, np.nan), "p_value": p, "q_value": q}
     return {"loci": cols, "evaluable": ev, "unstable": unstable, "sample": stat}
@@ -130,10 +143,11 @@ def null_statistics(shares: np.ndarray, reads: np.ndarray, min_coverage: int, mi
             s2 = np.where(others, S ** 2, 0).sum(axis=0)
             mean = s1 / np.maximum(k, 1)
             sd = np.sqrt(np.maximum(0.0, (s2 - k * mean ** 2) / np.maximum(k - 1, 1)))
+            mreads = np.where(others, R, 0).sum(axis=0) / np.maximum(k, 1)
         ev = ok[j] & (k >= max(2, min_support - 1))
         if not ev.any():
             continue
-        x, m, v, z = locus_terms(S[j], R[j], mean, sd, 1.0)
+        x, m, v, z = locus_terms(S[j], R[j], mean, sd, 1.0, mreads, k)
         keep = untrimmed(ev, z)
         st = pooled(x[keep], R[j][keep], m[keep], v[keep])
         if st["z"] is not None and math.isfinite(st["z"]):
