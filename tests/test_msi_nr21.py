@@ -85,3 +85,18 @@ def test_marker_mode_and_cli(nr21, tmp_path):
     r = run_cli("msi", "score", str(nr21["tumors"][0.0]), "--normal-bam", str(nr21["normal"]), "--loci",
                 str(nr21["loci"]), "--markers", "-o", str(tmp_path / "m0"))
     assert r.returncode == 0 and json.loads((tmp_path / "m0.msi.json").read_text())["status"] == "MSS"
+
+
+def test_msisensor_site_list_scores_alike(nr21, series, tmp_path):
+    """The same two amplicon loci given as an MSIsensor-pro scan list (5-bp flanks, 0-based
+    location) give the same histograms, hence the same call and statistic."""
+    sites = tmp_path / "nr21.list"
+    with open(sites, "w") as fh:
+        fh.write("chromosome\tlocation\trepeat_unit_length\trepeat_unit_binary\trepeat_times\tleft_flank_binary\t"
+                 "right_flank_binary\trepeat_unit_bases\tleft_flank_bases\tright_flank_bases\n")
+        for a in nr21["amplicons"]:
+            fh.write(f"{a['name']}\t{len(a['left'])}\t1\t3\t{a['run']}\t0\t0\tT\t{a['left'][-5:]}\t{a['right'][:5]}\n")
+    r = msi_score(nr21["tumors"][0.1], sites, normal_bam=nr21["normal"])
+    ref = series[0.1]
+    assert r.status == ref.status == "MSI-H"
+    assert r.statistic["z"] == pytest.approx(ref.statistic["z"])
