@@ -49,7 +49,8 @@ setup(
         "tmbcalc._panels": ["*.toml", "*.bed.gz", "*.md", "*.txt"],
         "tmbcalc._calibration": ["*.json", "*.md"],
         "tmbcalc.ext": ["*.pyi", "*.pxd", "*.h"],
-        "tmbcalc": ["py.typed", "profiles/*.toml", "examples/*"],
+        "tmbcalc": ["py.typed", "examples/*"],
+        "tmbcalc.tmb": ["profile_files/*.toml"],
     },
     ext_modules=cythonize(
         extensions(),

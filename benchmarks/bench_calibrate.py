@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tmbcalc.calibrate import calibrate_simulate
-from tmbcalc.panels import list_panels, load_panel
+from tmbcalc.panels.registry import list_panels, load_panel
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 

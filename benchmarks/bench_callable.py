@@ -33,7 +33,7 @@ def bench_data():
 def test_bench_callable_core(benchmark, bench_data, threads):
     """The computation behind ``tmbcalc callable`` (numpy-free core, plain Python results)."""
     from tmbcalc.io.bed_text import read_targets
-    from tmbcalc.callable_core import compute
+    from tmbcalc.callable.engine import compute
 
     bam, bed = bench_data
     targets, _ = read_targets(bed)
@@ -48,7 +48,7 @@ def test_bench_callable_core(benchmark, bench_data, threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_bench_compute_callable(benchmark, bench_data, threads):
     """The public API (RegionSet in, RegionSet and numpy columns out)."""
-    from tmbcalc.coverage import compute_callable
+    from tmbcalc.callable.api import compute_callable
     from tmbcalc.io.bed import read_bed_records
 
     bam, bed = bench_data

@@ -66,8 +66,8 @@ def test_tmb_vcf_1m_streamed(benchmark, big_vcf, exome_bed, tmp_path):
 def test_rules_only_1m(benchmark, big_vcf, exome_bed):
     from tmbcalc.io.bed import read_bed
     from tmbcalc.io.vcf import read_vcf
-    from tmbcalc.profiles import load_profile
-    from tmbcalc.rules import evaluate
+    from tmbcalc.tmb.profiles import load_profile
+    from tmbcalc.tmb.rules import evaluate
 
     table = read_vcf(big_vcf)
     fp = read_bed(exome_bed)

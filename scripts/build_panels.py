@@ -12,7 +12,7 @@ reproduces the same bytes and sha256.  Sources (see ../shared/data/MANIFEST.md):
 * GOAL core 497: GOAL Consortium GOAL_Core_497_genes_sorted.bed, merged; genes from its names.
 * FoundationOne CDx (324 genes, UCLA pancan-panel-design review, column fmi_cdx_324) and
   TruSight Oncology 500 (523 genes, UMCCR tso500 list): coding exons built with
-  tmbcalc.panel_build from ExomeDepth exons.hg19 (GRCh37) and the UCLA + UMCCR CDS BEDs (GRCh38).
+  tmbcalc.panels.build from ExomeDepth exons.hg19 (GRCh37) and the UCLA + UMCCR CDS BEDs (GRCh38).
 * Exomes (not shipped): sha256 and footprint digest of the vendor/reference interval files.
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tmbcalc.io.bed import read_bed  # noqa: E402
-from tmbcalc.panel_build import build_panel_bed, read_exon_table  # noqa: E402
-from tmbcalc.panels import file_digests, footprint_digest, sorted_intervals  # noqa: E402
+from tmbcalc.panels.build import build_panel_bed, read_exon_table  # noqa: E402
+from tmbcalc.panels.registry import file_digests, footprint_digest, sorted_intervals  # noqa: E402
 
 # HGNC symbol changes: symbol in a gene list -> symbols to try in an exon table (facts from HGNC).
 ALIASES: dict[str, list[str]] = {

@@ -32,7 +32,7 @@ from tmbcalc.calibrate import FitOptions, calibrate_simulate  # noqa: E402
 from tmbcalc.calibrate.fit import calibrate_fit  # noqa: E402
 from tmbcalc.calibrate.table import format_simulated, paired  # noqa: E402
 from tmbcalc.output import OutputSet  # noqa: E402
-from tmbcalc.panels import list_panels, load_panel  # noqa: E402
+from tmbcalc.panels.registry import list_panels, load_panel  # noqa: E402
 from tmbcalc.provenance import build_provenance, sha256_file  # noqa: E402
 
 REFERENCE_PANEL = "exome-sureselect-v4-grch37"

@@ -21,7 +21,7 @@ def _shipped():
 
 
 def test_every_grch37_panel_has_four_models_one_recommended():
-    from tmbcalc.panels import list_panels
+    from tmbcalc.panels.registry import list_panels
 
     models = _shipped()
     panels = {p.id for p in list_panels() if "GRCh37" in p.builds and not p.id.startswith("exome")}
@@ -82,7 +82,7 @@ def test_shipped_point_estimates_are_reproducible(tmp_path):
     spec.loader.exec_module(fc)
     from tmbcalc.calibrate import FitOptions, calibrate_simulate
     from tmbcalc.calibrate.fit import calibrate_fit
-    from tmbcalc.panels import load_panel
+    from tmbcalc.panels.registry import load_panel
 
     shared = REPO.parent / "shared" / "data"
     ref = load_panel(fc.REFERENCE_PANEL)

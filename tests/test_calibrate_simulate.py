@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import need_tool, run_tool
 from tmbcalc.calibrate import PanelSpec, calibrate_simulate
 from tmbcalc.io.bed import read_bed
-from tmbcalc.profiles import load_profile
+from tmbcalc.tmb.profiles import load_profile
 
 COHORTS = ["ACC", "CHOL", "UVM", "KICH"]
 EXOME = "panels/exome_kits/SureSelect_Human_All_Exon_V4_S03723314_Covered_hg19.bed.gz"

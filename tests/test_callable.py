@@ -15,7 +15,7 @@ import pysam
 import pytest
 
 from tests.conftest import need_tool
-from tmbcalc.coverage import compute_callable
+from tmbcalc.callable.api import compute_callable
 from tmbcalc.errors import ContigMismatchError, InputError, UsageError
 from tmbcalc.io.bed import read_bed_records
 from tmbcalc.regions import RegionSet
@@ -389,7 +389,7 @@ def test_compute_callable_against_oracle(random_bams, tmp_path):
 
 
 def test_threads_give_identical_results(random_bams, shared, monkeypatch):
-    import tmbcalc.callable_core as core
+    import tmbcalc.callable.engine as core
 
     monkeypatch.setattr(core, "MIN_CHUNK_BP", 100)  # force many small parallel chunks
     fp = RegionSet.from_tuples([("chrA", 0, 1700), ("chrA", 1750, 4000), ("chrB", 10, 2990)])
@@ -621,7 +621,7 @@ def test_mosdepth_mode_lone_uncovered_operation_never_gives_negative_depth(tmp_p
 
 def test_zero_length_record_alone_on_a_contig_is_an_na_row(tmp_path):
     """A zero-length BED record on a contig without other records is an NA row, not an error."""
-    from tmbcalc.callable_core import compute
+    from tmbcalc.callable.engine import compute
     from tmbcalc.intervals import Targets
 
     bam = write_bam(tmp_path / "z.bam", [("r1", 0, 100, "50M")])

@@ -166,7 +166,7 @@ def test_cli_options_recorded(shared, tmp_path, extra):
 def test_cli_panel_footprint_by_bam_build(shared, tmp_path):
     """--panel picks the panel build matching the BAM header (GRCh38 here); footprint size checked
     against bedtools merge of the panel's BED."""
-    from tmbcalc.panels import load_panel
+    from tmbcalc.panels.registry import load_panel
 
     need_tool("bedtools")
     panel = load_panel("tso500")

@@ -246,7 +246,7 @@ def test_median_of_merged_histograms(values, pieces):
     """Medians of targets cut by chunk edges: histograms of the pieces merged, vs numpy."""
     from collections import Counter
 
-    from tmbcalc.callable_core import _TargetAcc
+    from tmbcalc.callable.engine import _TargetAcc
 
     class Part:  # what the kernel returns for a target marked incomplete
         def __init__(self, v):

@@ -1,4 +1,4 @@
-"""tmbcalc.incgamma (pure-Python regularised incomplete gamma) against scipy.special."""
+"""tmbcalc.tmb.incgamma (pure-Python regularised incomplete gamma) against scipy.special."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
 
-from tmbcalc import incgamma
+from tmbcalc.tmb import incgamma
 
 
 @settings(max_examples=300, deadline=None)

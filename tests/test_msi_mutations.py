@@ -305,7 +305,7 @@ def test_panel_footprint_counts_match_pandas(shared):
     independently here with pandas + bisect over the raw BED; the exome-trained rule is flagged."""
     import bisect
 
-    from tmbcalc.panels import load_panel
+    from tmbcalc.panels.registry import load_panel
 
     pnl = load_panel("msk-impact-468")
     bed_path = pnl.bed_path("GRCh37")

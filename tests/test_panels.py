@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tmbcalc.errors import InputError, UsageError
-from tmbcalc.panel_build import build_panel_bed, read_exon_table
-from tmbcalc.panels import (footprint_digest, list_panels, load_panel, parse_panel,
+from tmbcalc.panels.build import build_panel_bed, read_exon_table
+from tmbcalc.panels.registry import (footprint_digest, list_panels, load_panel, parse_panel,
                             validate_panel_file)
 from tmbcalc.regions import RegionSet
 from tmbcalc.resources import panels_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tmbcalc.errors import InputError, UsageError
-from tmbcalc.profiles import list_profiles, load_profile
+from tmbcalc.tmb.profiles import list_profiles, load_profile
 
 
 def test_bundled_profiles_present_and_documented():

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tmbcalc.stats import cut_label, garwood_interval, prob_rate_at_least, status
+from tmbcalc.tmb.statistics import cut_label, garwood_interval, prob_rate_at_least, status
 
 
 def _poisson_cdf(k: int, mu: float) -> float:

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import run_cli, run_tool
 from tmbcalc import compute_tmb
 from tmbcalc.contigs import BUILD_LENGTHS
-from tmbcalc.tmb_report import VARIANT_COLUMNS, summary_columns
+from tmbcalc.tmb.writers import VARIANT_COLUMNS, summary_columns
 
 IMPACT = "panels/msk_impact_gnomeR/IMPACT468_targets_GRCh37.bed"
 NONSYN_MERINO = {"Missense_Mutation", "Nonsense_Mutation", "Nonstop_Mutation", "Translation_Start_Site",
@@ -343,7 +343,7 @@ def test_python_module_entry(tmp_path):
 
 
 def test_panel_registry(tmp_path, shared):
-    from tmbcalc.panels import load_panel
+    from tmbcalc.panels.registry import load_panel
 
     vcf = shared / "somatic/pcgr_examples/T001-COAD.grch37.vcf.gz"
     panel = load_panel("msk-impact-468")
@@ -404,7 +404,7 @@ def test_pop_af_resource_vcf(tmp_path, shared):
 
 
 def test_callable_from_bams(tmp_path, shared):
-    from tmbcalc.coverage import compute_callable
+    from tmbcalc.callable.api import compute_callable
     from tmbcalc.regions import RegionSet
 
     sd = shared / "bam/strelka_demo"

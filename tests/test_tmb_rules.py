@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from tmbcalc import annotation
 from tmbcalc.errors import MissingFieldError, UsageError
-from tmbcalc.hotspots import match_hotspots, read_hotspots
-from tmbcalc.profiles import load_profile
+from tmbcalc.tmb.hotspots import match_hotspots, read_hotspots
+from tmbcalc.tmb.profiles import load_profile
 from tmbcalc.regions import RegionSet
-from tmbcalc.rules import RULES, check_requirements, evaluate
+from tmbcalc.tmb.rules import RULES, check_requirements, evaluate
 from tmbcalc.variants import COLUMNS, DEL, INS, MNV, SNV, VariantTable, allele_key
 
 
@@ -193,7 +193,7 @@ def test_hotspot_matching_maf_list_vs_vcf_rows(tmp_path, shared):
        st.booleans())
 def test_hotspot_sites_same_for_maf_and_vcf_style(pos1, anchor, seq, deletion):
     """A deletion/insertion written MAF-style and VCF-style is one hotspot site."""
-    from tmbcalc.hotspots import _site_from_alleles
+    from tmbcalc.tmb.hotspots import _site_from_alleles
 
     if deletion:   # MAF: first deleted base at pos1; VCF: anchor at pos1 - 1
         maf = _site_from_alleles("chr1", pos1, seq, "-")

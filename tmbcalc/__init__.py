@@ -3,7 +3,7 @@
 Public API (each returns a result object; nothing here prints or exits)::
 
     compute_tmb(...)          # TMB from a VCF/BCF/MAF            -> TmbResult (tmbcalc.tmb)
-    compute_callable(...)     # callable footprint from BAM/CRAM    -> CallableResult (tmbcalc.coverage)
+    compute_callable(...)     # callable footprint from BAM/CRAM    -> CallableResult (tmbcalc.callable)
     load_panel(id), list_panels()                                   # panel registry (tmbcalc.panels)
     msi_scan(...), msi_baseline(...), msi_score(...), msi_mutations(...)   (tmbcalc.msi)
     calibrate_simulate(...), calibrate_fit(...), calibrate_translate(...), calibrate_apply(...)
@@ -12,18 +12,16 @@ Names are imported lazily so ``import tmbcalc`` stays fast.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ._lazy import lazy_getattr
 from ._version import __version__
 from .errors import ContigMismatchError, InputError, MissingFieldError, TmbcalcError, UsageError
 
 _LAZY = {
     "compute_tmb": "tmbcalc.tmb",
     "TmbResult": "tmbcalc.tmb",
-    "load_profile": "tmbcalc.profiles",
-    "compute_callable": "tmbcalc.coverage",
-    "CallableResult": "tmbcalc.coverage",
+    "load_profile": "tmbcalc.tmb",
+    "compute_callable": "tmbcalc.callable",
+    "CallableResult": "tmbcalc.callable",
     "load_panel": "tmbcalc.panels",
     "list_panels": "tmbcalc.panels",
     "msi_scan": "tmbcalc.msi",
@@ -40,9 +38,4 @@ _LAZY = {
 
 __all__ = ["__version__", "TmbcalcError", "InputError", "ContigMismatchError", "MissingFieldError",
            "UsageError", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'tmbcalc' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -72,6 +72,15 @@ def detect_build(lengths: Mapping[str, int]) -> str | None:
     return best
 
 
+def declared_build(meta: Mapping[str, object]) -> str | None:
+    """The build an input's metadata states (``build``, e.g. a MAF's NCBI_Build) or, failing
+    that, the one its contig lengths identify; None when neither tells."""
+    if meta.get("build"):
+        return str(meta["build"])
+    lengths = meta.get("contig_lengths") or {}
+    return detect_build(lengths) if lengths else None  # type: ignore[arg-type]
+
+
 def check_same_build(a: tuple[str, str | None], b: tuple[str, str | None]) -> None:
     """Raise ContigMismatchError if two files (name, build) declare different builds."""
     (name_a, build_a), (name_b, build_b) = a, b

@@ -65,10 +65,11 @@ def software_versions() -> dict[str, str]:
     import re
     import sys
 
-    from .ext import _pysam_dir, htslib_version
+    from .ext import htslib_version
+    from .ext import pysam_dir as locate_pysam
 
     versions = {"tmbcalc": __version__, "python": platform.python_version(), "htslib": htslib_version()}
-    pysam_dir = _pysam_dir()
+    pysam_dir = locate_pysam()
     try:
         text = (pysam_dir / "version.py").read_text() if pysam_dir is not None else ""
     except OSError:  # pragma: no cover - unusual install

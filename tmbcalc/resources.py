@@ -38,7 +38,7 @@ def calibration_dir() -> Path:
 
 def profiles_dir() -> Path:
     """Folder of the bundled counting profiles (TOML)."""
-    return _PKG / "profiles"
+    return _PKG / "tmb" / "profile_files"
 
 
 def examples_dir() -> Path:

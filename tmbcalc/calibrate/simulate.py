@@ -11,7 +11,7 @@ For every tumour of one or more exome MAFs (one cohort per file):
 
 This is the design of Merino et al. 2020 (J Immunother Cancer 8:e000147, phase I of the Friends of
 Cancer Research TMB Harmonization Project) and of the panel-specific calibration of Vega et al.
-2021 (Ann Oncol 32:1626).  Rules come from :mod:`tmbcalc.rules` (the same code as
+2021 (Ann Oncol 32:1626).  Rules come from :mod:`tmbcalc.tmb.rules` (the same code as
 ``tmbcalc tmb``): each distinct profile is evaluated once per input file against the reference
 footprint, then each panel keeps the rows that overlap its footprint (same span convention as
 ``tmbcalc tmb``); counts per tumour come from ``numpy.bincount``.
@@ -34,10 +34,10 @@ import pandas as pd
 from ..errors import InputError, MissingFieldError, UsageError
 from ..io.bed import read_bed
 from ..io.maf import read_maf
-from ..profiles import Profile, load_profile
+from ..tmb.profiles import Profile, load_profile
 from ..provenance import sha256_file
 from ..regions import RegionSet
-from ..rules import check_requirements, evaluate, in_footprint
+from ..tmb.rules import check_requirements, evaluate, in_footprint
 from ..variants import VariantTable
 
 _MAF_SUFFIXES = (".maf.tsv.gz", ".maf.txt.gz", ".maf.gz", ".tsv.gz", ".txt.gz", ".maf.tsv", ".maf.txt",
@@ -132,7 +132,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
     Returns the tidy table.
     """
-    from ..hotspots import match_hotspots, read_hotspots
+    from ..tmb.hotspots import match_hotspots, read_hotspots
 
     if missing_fields not in ("relax", "error"):
         raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
@@ -152,7 +152,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         ref_info["footprint"] = str(reference_bed)
         ref_info["bed"] = {"name": Path(reference_bed).name, "sha256": sha256_file(reference_bed)}
     else:
-        from ..panels import load_panel
+        from ..panels.registry import load_panel
 
         rp = reference_panel if reference_panel is not None else "exome-sureselect-v4-grch37"
         rp = load_panel(rp) if isinstance(rp, str) else rp
@@ -182,7 +182,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
         if isinstance(p, PanelSpec):
             specs.append(p)
             continue
-        from ..panels import load_panel
+        from ..panels.registry import load_panel
 
         panel = load_panel(p) if isinstance(p, str) else p
         if build not in panel.builds:

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:  # pragma: no cover - argparse dispatc
 def run_simulate(args: argparse.Namespace) -> int:
     from ..calibrate import calibrate_simulate
     from ..calibrate.table import format_simulated
-    from ..panels import load_panel
+    from ..panels.registry import load_panel
 
     mafs = [str(require_readable(m, "MAF")) for m in args.maf]
     panel_ids = _csv(args.panels)
@@ -331,7 +331,7 @@ def run_uncertainty(args: argparse.Namespace) -> int:
         raise UsageError("--cut values must be > 0")
     items: list[tuple[str, float, str]] = []
     if args.panels:
-        from ..panels import load_panel
+        from ..panels.registry import load_panel
 
         for pid in _csv(args.panels):
             panel = load_panel(pid, args.panels_dir)

@@ -24,7 +24,7 @@ def _flags(text: str) -> int:
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    from ..callable_core import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES
+    from ..callable.engine import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES
 
     p.add_argument("bam", metavar="BAM", help="tumor BAM or CRAM (coordinate-sorted and indexed)")
     p.add_argument("-o", "--output", metavar="PREFIX", required=True,
@@ -59,64 +59,23 @@ def register(p: argparse.ArgumentParser) -> None:
                         f"`mosdepth -t 1` runs); results do not depend on N")
 
 
-def _bam_build(path: str) -> str | None:
-    """GRCh37/GRCh38 from the BAM/CRAM header's contig lengths (None if unknown/unreadable)."""
-    from ..contigs import detect_build
-    from ..errors import require_readable
-    from ..ext import load_kernel
-
-    require_readable(path, "tumor BAM/CRAM")
-    try:
-        rdr = load_kernel("_depth").DepthReader(str(path), None, 0, False)
-    except (OSError, ValueError):
-        return None  # compute_callable reports the unreadable file
-    return detect_build(dict(rdr.contigs()))
-
-
 def run(args: argparse.Namespace) -> int:
-    """Lean path: neither numpy, pandas nor the pysam package is imported for --bed."""
-    from .. import callable_core as core
-    from ..provenance import build_provenance
+    """Lean path: neither numpy, pandas nor the pysam package is imported."""
+    from ..callable.lean import run_callable
 
     if not Path(args.output).parent.is_dir():
         raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
-    extra = {}
-    targets = None
-    if args.panel:
-        from ..panels import load_panel
-
-        panel = load_panel(args.panel, args.panels_dir)
-        fp_set = panel.footprint(_bam_build(args.bam), bed=args.panel_bed)
-        footprint = {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in fp_set.by_contig.items()}
-        fp_name = f"panel {panel.id}"
-        extra["panel"] = panel.to_dict() if hasattr(panel, "to_dict") else {"id": args.panel}
-        bed_path = args.panel_bed
-    else:
-        from ..io.bed_text import read_targets
-
-        if args.panel_bed:
-            raise UsageError("--panel-bed needs --panel")
-        targets, _native = read_targets(args.bed)
-        footprint = targets.footprint()
-        fp_name = str(args.bed)
-        bed_path = args.bed
-    if args.threads > 1:  # worker threads share one malloc arena (see _depth.single_malloc_arena)
-        from ..ext import load_kernel
-
-        load_kernel("_depth").single_malloc_arena()
-    res = core.compute(args.bam, footprint, normal_bam=args.normal_bam, min_depth=args.min_depth,
+    if args.panel_bed and not args.panel:
+        raise UsageError("--panel-bed needs --panel")
+    res = run_callable(args.bam, min_depth=args.min_depth, normal_bam=args.normal_bam, panel=args.panel,
+                       panel_bed=args.panel_bed, panels_dirs=args.panels_dir, bed=args.bed,
                        min_normal_depth=args.min_normal_depth, mapq=args.mapq, exclude_flags=args.exclude_flags,
-                       reference=args.reference, threads=args.threads, targets=targets,
-                       count_deletions=args.count_deletions, mate_overlap=args.mate_overlap, footprint_name=fp_name)
-    prov = build_provenance("callable", res.parameters,
-                            {"tumor_bam": args.bam, "normal_bam": args.normal_bam, "bed": bed_path,
-                             "reference": args.reference}, **extra)
+                       reference=args.reference, threads=args.threads, count_deletions=args.count_deletions,
+                       mate_overlap=args.mate_overlap)
+    res.write(args.output)
     cbp, fbp = res.callable_bp, res.footprint_bp
-    rows = ((res.native_names.get(c, c), s, e) for c in res.contig_order for s, e in res.callable.get(c, ()))
-    core.write_outputs(Path(args.output), rows, res.target_columns,
-                       core.summary_json(cbp, fbp, res.parameters, res.inputs, res.contig_rows, prov), prov)
     print(f"callable {cbp} of {fbp} bp ({100 * cbp / fbp:.2f}%) at tumor depth >= "
-          f"{args.min_depth}" + (f", normal depth >= {res.parameters['min_normal_depth']}"
+          f"{args.min_depth}" + (f", normal depth >= {res.core.parameters['min_normal_depth']}"
                                  if args.normal_bam else "") + f"; wrote {args.output}.callable.*",
           file=sys.stderr)
     return 0

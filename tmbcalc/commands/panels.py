@@ -121,7 +121,7 @@ def panel_rows(panels) -> list[dict]:
 
 
 def run_list(args) -> int:
-    from ..panels import list_panels
+    from ..panels.registry import list_panels
 
     rows = panel_rows(list_panels(_dirs(args)))
     if args.format == "json":
@@ -152,7 +152,7 @@ def run_list(args) -> int:
 
 # -- show -------------------------------------------------------------------------------------------
 def run_show(args) -> int:
-    from ..panels import load_panel
+    from ..panels.registry import load_panel
 
     p = load_panel(args.panel, _dirs(args))
     builds = p.builds if args.build is None else [args.build]
@@ -221,7 +221,7 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run_validate(args) -> int:
-    from ..panels import search_dirs, validate_panel_file
+    from ..panels.registry import search_dirs, validate_panel_file
 
     if args.paths:
         files = _expand(args.paths)
@@ -246,8 +246,8 @@ def run_validate(args) -> int:
 # -- build ------------------------------------------------------------------------------------------
 def run_build(args) -> int:
     from ..output import OutputSet
-    from ..panel_build import build_panel_bed, read_aliases, read_exon_table, read_gene_list
-    from ..panels import check_regions_fit_build
+    from ..panels.build import build_panel_bed, read_aliases, read_exon_table, read_gene_list
+    from ..panels.registry import check_regions_fit_build
     from ..provenance import build_provenance
 
     if args.pad < 0:

@@ -140,7 +140,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def compute_from_args(args: argparse.Namespace):
-    from ..tmb import compute_tmb
+    from ..tmb.compute import compute_tmb
 
     if args.threads < 1:
         raise UsageError("--threads must be >= 1")

@@ -20,7 +20,7 @@ _htslib_loaded = False
 _htslib: ctypes.CDLL | None = None
 
 
-def _pysam_dir() -> Path | None:
+def pysam_dir() -> Path | None:
     spec = importlib.util.find_spec("pysam")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -32,7 +32,7 @@ def _load_htslib() -> None:
     global _htslib_loaded, _htslib
     if _htslib_loaded:
         return
-    folder = _pysam_dir()
+    folder = pysam_dir()
     try:
         if folder is None:
             raise OSError("pysam not found")

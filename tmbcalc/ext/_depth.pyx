@@ -3,7 +3,7 @@
 # cython: language_level=3
 """Read-depth kernel: stream alignments through htslib into a bounded difference buffer.
 
-Private module (use :mod:`tmbcalc.callable_core` / :func:`tmbcalc.coverage.compute_callable`).
+Private module (use :mod:`tmbcalc.callable.engine` / :func:`tmbcalc.callable.compute_callable`).
 It imports neither numpy nor the pysam Python package (htslib functions are declared here and
 resolved from the already loaded ``libchtslib``); results are ``array.array`` objects and lists.
 

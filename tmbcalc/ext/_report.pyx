@@ -115,7 +115,7 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 const uint8_t[:] q_buf, const int64_t[:] q_off,
                 const uint8_t[:] first_buf, const int64_t[:] first_off,
                 const uint8_t[:] all_buf, const int64_t[:] all_off, Py_ssize_t reserve):
-    """TSV lines for rows [start, stop) as bytes (columns: see tmbcalc.tmb_report.VARIANT_COLUMNS).
+    """TSV lines for rows [start, stop) as bytes (columns: see tmbcalc.tmb.writers.VARIANT_COLUMNS).
 
     Lookup tables: s=sample names, c=contigs, v=variant types, f=filter names, q=consequence
     names indexed by code+1 (index 0 = unannotated), first=first-failing-rule name by bit index

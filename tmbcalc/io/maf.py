@@ -13,7 +13,7 @@ deleted bases, ``Tumor_Seq_Allele2`` = ``-``, ``Start_Position`` = first deleted
 ``POS = Start_Position``, ``REF = anchor``, ``ALT = anchor + inserted``.  The anchor base is read
 from ``reference`` (FASTA with .fai) when given, otherwise it is ``N`` — then MAF indel keys
 match other MAF-derived keys but not VCF records (hotspot matching of indels does not need the
-anchor, see :mod:`tmbcalc.hotspots`).
+anchor, see :mod:`tmbcalc.tmb.hotspots`).
 
 Depth = ``t_depth`` or ``t_ref_count + t_alt_count``; VAF = alt / depth (or a ``tumor_f``/``VAF``
 column when counts are absent).  FILTER: ``PASS`` -> pass, empty/``.`` -> missing, else fail;
@@ -22,6 +22,7 @@ a MAF without a FILTER column has every row "missing" and ``meta["has_filter"] =
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -149,39 +150,94 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
         raise InputError(f"MAF lacks required column(s) {', '.join(missing)} "
                          f"(header has {', '.join(cols[:8])}{'...' if len(cols) > 8 else ''})", p)
     pop_cols = [c for c in pop_af_fields if c in cols]
+    df = _read_frame(p, skip, found, pop_cols)
+    n = len(df)
+    if n == 0:
+        return _empty(p, found)
+    start = _start_positions(df, found, skip, p)
+    contig, cnames, scodes, suniq = _contigs_and_samples(df, found, skip, p)
+    al = _alleles(df, found, skip, p)
+    pos0 = start - 1
+    pos0[al.dele] -= 1                       # anchor = base before the first deleted base
+    if (pos0 < 0).any():
+        bad_row = int(np.flatnonzero(pos0 < 0)[0])
+        raise InputError(f"line {skip + bad_row + 2}: position {start[bad_row]} is invalid", p)
+    row_text = _reference_anchors(al, reference, cnames, contig, pos0) if reference is not None else None
+    csq, has_csq = _consequences(df, found, n)
+    counts = _read_counts(df, found, n)
+    pop_af = np.full(n, np.nan)
+    for c in pop_cols:
+        pop_af = np.fmax(pop_af, _pop_af(df[c]))  # the largest AF over the listed fields
+    columns = {
+        "record": np.arange(n, dtype=np.int64), "sample": scodes.astype(np.int32), "contig": contig,
+        "pos": pos0.astype(np.int64), "ref_len": al.ref_len, "alt_len": al.alt_len, "vtype": al.vtype,
+        "allele_index": np.ones(n, np.int16), "n_alts": np.ones(n, np.int16), "filter": _filters(df, found, n),
+        **counts, "pop_af": pop_af.astype(np.float32), "csq": csq.astype(np.int8), "allele_key": al.key,
+    }
+    allele_text = _gather_text(al.unique_text(), al.inv, row_text) if keep_alleles else None
+    meta = _meta(df, found, counts, has_csq, pop_cols, reference)
+    return VariantTable(columns, cnames, [str(s) for s in suniq], str(p), meta, allele_text)
+
+
+def _read_frame(p: Path, skip: int, found: dict, pop_cols: list[str]) -> pd.DataFrame:
     wanted = sorted({c for c in found.values() if c} | set(pop_cols))
     str_cols = {found[r] for r in ("contig", "ref", "alt", "alt1", "sample", "classification",
                                    "consequence", "filter", "build") if found[r]}
     try:
-        df = pd.read_csv(p, sep="\t", skiprows=skip, usecols=wanted, low_memory=False, quoting=3,
-                         dtype={c: object for c in str_cols}, keep_default_na=False, na_values=[""],
-                         engine="c")
+        return pd.read_csv(p, sep="\t", skiprows=skip, usecols=wanted, low_memory=False, quoting=3,
+                           dtype={c: object for c in str_cols}, keep_default_na=False, na_values=[""],
+                           engine="c")
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as exc:
         raise InputError(f"malformed MAF ({str(exc).splitlines()[0]})", p) from None
-    n = len(df)
-    if n == 0:
-        return _empty(p, found)
 
+
+def _start_positions(df: pd.DataFrame, found: dict, skip: int, p: Path) -> np.ndarray:
+    """1-based Start_Position as int64; refuses non-integers."""
     start = pd.to_numeric(df[found["start"]], errors="coerce")
     if start.isna().any():
         bad = int(np.flatnonzero(start.isna().to_numpy())[0])
         raise InputError(f"line {skip + bad + 2}: {found['start']} is not an integer "
                          f"({df[found['start']].iloc[bad]!r})", p)
-    start = start.to_numpy(dtype=np.int64)
+    return start.to_numpy(dtype=np.int64)
 
-    # contigs (canonical) and samples
+
+def _contigs_and_samples(df: pd.DataFrame, found: dict, skip: int, p: Path):
+    """(contig code per row, canonical contig names, sample code per row, sample names)."""
     ccodes, cuniq = pd.factorize(df[found["contig"]].to_numpy(dtype=object), sort=False)
     canon = [canonical(str(c)) for c in cuniq]
     cnames = list(dict.fromkeys(canon))
     remap = np.array([cnames.index(c) for c in canon], dtype=np.int32)
-    contig = remap[ccodes]
     scodes, suniq = pd.factorize(df[found["sample"]].to_numpy(dtype=object), sort=False)
     for codes, role in ((ccodes, "contig"), (scodes, "sample")):
         if (codes < 0).any():
             bad = int(np.flatnonzero(codes < 0)[0])
             raise InputError(f"line {skip + bad + 2}: empty {found[role]}", p)
+    return remap[ccodes], cnames, scodes, suniq
 
-    # alleles: computed once per distinct (REF, ALT) pair, then broadcast to rows
+
+@dataclass
+class _Alleles:
+    """Alleles per row, computed once per distinct (REF, ALT) pair (``u_*``) and broadcast by ``inv``;
+    VCF-style texts with an ``N`` anchor for indels."""
+
+    inv: np.ndarray
+    u_ref: list[str]
+    u_alt: list[str]
+    u_del: np.ndarray
+    u_vref: list[str]
+    u_valt: list[str]
+    ins: np.ndarray
+    dele: np.ndarray
+    ref_len: np.ndarray
+    alt_len: np.ndarray
+    vtype: np.ndarray
+    key: np.ndarray
+
+    def unique_text(self) -> list[bytes]:
+        return [f"{r}\t{a}".encode("ascii", errors="replace") for r, a in zip(self.u_vref, self.u_valt)]
+
+
+def _alleles(df: pd.DataFrame, found: dict, skip: int, p: Path) -> _Alleles:
     ref_id, alt_id, texts = _allele_ids(df, found)
     pairs = ref_id.astype(np.int64) * np.int64(len(texts)) + alt_id
     upairs, inv = np.unique(pairs, return_inverse=True)
@@ -203,56 +259,55 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
     u_vref = ["N" if ins else ("N" + r if dl else r) for r, ins, dl in zip(u_ref, u_ins, u_del)]
     u_valt = ["N" + a if ins else ("N" if dl else a) for a, ins, dl in zip(u_alt, u_ins, u_del)]
     u_key = fnv1a_many([f"{r}>{a}".encode("ascii", errors="replace") for r, a in zip(u_vref, u_valt)])
-
-    ins, dele = u_ins[inv], u_del[inv]
     ref_len, alt_len = u_ref_len[inv], u_alt_len[inv]
-    pos0 = start - 1
-    pos0[dele] -= 1                       # anchor = base before the first deleted base
-    if (pos0 < 0).any():
-        bad_row = int(np.flatnonzero(pos0 < 0)[0])
-        raise InputError(f"line {skip + bad_row + 2}: position {start[bad_row]} is invalid", p)
-    vtype = classify(ref_len, alt_len, u_same[inv])
-    akey = u_key[inv]
-    indel = ins | dele
-    row_text = None
-    if reference is not None and indel.any():
-        # real anchor bases: keys and texts of indel rows are per row
-        rows = np.flatnonzero(indel)
-        anchors = _anchor_bases(reference, np.asarray(cnames, dtype=object)[contig[rows]], pos0[rows])
-        row_text = {}
-        for r, anc in zip(rows.tolist(), anchors.tolist()):
-            u = int(inv[r])
-            vr = anc + u_ref[u] if u_del[u] else anc
-            va = anc if u_del[u] else anc + u_alt[u]
-            akey[r] = allele_key(vr, va)
-            row_text[r] = f"{vr}\t{va}".encode()
+    return _Alleles(inv, u_ref, u_alt, u_del, u_vref, u_valt, u_ins[inv], u_del[inv], ref_len, alt_len,
+                    classify(ref_len, alt_len, u_same[inv]), u_key[inv])
 
-    # consequences
-    has_csq = True
+
+def _reference_anchors(al: _Alleles, reference: str | Path, cnames: list[str], contig: np.ndarray,
+                       pos0: np.ndarray) -> dict[int, bytes] | None:
+    """With a reference: real anchor bases for indel rows (their keys, in place, and texts per row)."""
+    indel = al.ins | al.dele
+    if not indel.any():
+        return None
+    rows = np.flatnonzero(indel)
+    anchors = _anchor_bases(reference, np.asarray(cnames, dtype=object)[contig[rows]], pos0[rows])
+    row_text = {}
+    for r, anc in zip(rows.tolist(), anchors.tolist()):
+        u = int(al.inv[r])
+        vr = anc + al.u_ref[u] if al.u_del[u] else anc
+        va = anc if al.u_del[u] else anc + al.u_alt[u]
+        al.key[r] = allele_key(vr, va)
+        row_text[r] = f"{vr}\t{va}".encode()
+    return row_text
+
+
+def _consequences(df: pd.DataFrame, found: dict, n: int) -> tuple[np.ndarray, bool]:
+    """Consequence code per row (Variant_Classification, else a VEP-style Consequence column)."""
     if found["classification"]:
         codes, uniq = pd.factorize(df[found["classification"]].fillna("").to_numpy(dtype=object), sort=False)
         lut = np.array([annotation.maf_class_code(u) for u in uniq] or [-1], dtype=np.int8)
-        csq = lut[codes]
-    elif found["consequence"]:
+        return lut[codes], True
+    if found["consequence"]:
         codes, uniq = pd.factorize(df[found["consequence"]].fillna("").to_numpy(dtype=object), sort=False)
         lut = np.array([annotation.most_severe(re.split("[,&;]", u)) for u in uniq] or [-1], dtype=np.int8)
-        csq = lut[codes]
-    else:
-        has_csq = False
-        csq = np.full(n, annotation.UNANNOTATED, dtype=np.int8)
+        return lut[codes], True
+    return np.full(n, annotation.UNANNOTATED, dtype=np.int8), False
 
-    # filter
-    if found["filter"]:
-        codes, uniq = pd.factorize(df[found["filter"]].to_numpy(dtype=object), sort=False)
-        lut = np.full(len(uniq) + 1, FILTER_MISSING, dtype=np.int8)   # last slot: empty cell
-        for i, u in enumerate(uniq):
-            u = str(u).strip()
-            lut[i] = FILTER_PASS if u == "PASS" else (FILTER_MISSING if u in ("", ".") else FILTER_FAIL)
-        filt = lut[np.where(codes < 0, len(uniq), codes)]
-    else:
-        filt = np.full(n, FILTER_MISSING, dtype=np.int8)
 
-    # read counts
+def _filters(df: pd.DataFrame, found: dict, n: int) -> np.ndarray:
+    if not found["filter"]:
+        return np.full(n, FILTER_MISSING, dtype=np.int8)
+    codes, uniq = pd.factorize(df[found["filter"]].to_numpy(dtype=object), sort=False)
+    lut = np.full(len(uniq) + 1, FILTER_MISSING, dtype=np.int8)   # last slot: empty cell
+    for i, u in enumerate(uniq):
+        u = str(u).strip()
+        lut[i] = FILTER_PASS if u == "PASS" else (FILTER_MISSING if u in ("", ".") else FILTER_FAIL)
+    return lut[np.where(codes < 0, len(uniq), codes)]
+
+
+def _read_counts(df: pd.DataFrame, found: dict, n: int) -> dict[str, np.ndarray]:
+    """t_depth, t_alt, t_vaf (fraction), n_depth, n_alt; depth = ref + alt where only those are given."""
     get = lambda r: df[found[r]] if found[r] else None  # noqa: E731
     t_alt = _numeric(get("t_alt"), n, np.int32, -1)
     t_ref = _numeric(get("t_ref"), n, np.int32, -1)
@@ -269,38 +324,25 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
     n_depth = _numeric(get("n_depth"), n, np.int32, -1)
     fill = (n_depth < 0) & (n_ref >= 0) & (n_alt >= 0)
     n_depth[fill] = n_ref[fill] + n_alt[fill]
+    return {"t_depth": t_depth, "t_alt": t_alt, "t_vaf": t_vaf.astype(np.float32), "n_depth": n_depth,
+            "n_alt": n_alt}
 
-    pop_af = np.full(n, np.nan)
-    for c in pop_cols:
-        v = _pop_af(df[c])
-        pop_af = np.fmax(pop_af, v)  # the largest AF over the listed fields
 
-    columns = {
-        "record": np.arange(n, dtype=np.int64), "sample": scodes.astype(np.int32), "contig": contig,
-        "pos": pos0.astype(np.int64), "ref_len": ref_len, "alt_len": alt_len, "vtype": vtype,
-        "allele_index": np.ones(n, np.int16), "n_alts": np.ones(n, np.int16), "filter": filt,
-        "t_depth": t_depth, "t_alt": t_alt, "t_vaf": t_vaf.astype(np.float32), "n_depth": n_depth,
-        "n_alt": n_alt, "pop_af": pop_af.astype(np.float32), "csq": csq.astype(np.int8), "allele_key": akey,
-    }
-    allele_text = None
-    if keep_alleles:
-        u_text = [f"{r}\t{a}".encode("ascii", errors="replace") for r, a in zip(u_vref, u_valt)]
-        allele_text = _gather_text(u_text, inv, row_text)
+def _meta(df: pd.DataFrame, found: dict, counts: dict[str, np.ndarray], has_csq: bool, pop_cols: list[str],
+          reference) -> dict:
     build = None
     if found["build"]:
-        vals = df[found["build"]].dropna().astype(str).unique().tolist()
-        build = _build_name(vals)
-    meta = {
+        build = _build_name(df[found["build"]].dropna().astype(str).unique().tolist())
+    return {
         "format": "maf", "columns": {r: c for r, c in found.items() if c}, "has_consequence": has_csq,
         "consequence_source": found["classification"] or found["consequence"],
         "has_filter": found["filter"] is not None,
-        "has_depth": bool((t_depth >= 0).any()), "has_alt_reads": bool((t_alt >= 0).any()),
-        "has_vaf": bool((~np.isnan(t_vaf)).any()),
-        "has_normal": bool((n_depth >= 0).any() or (n_alt >= 0).any()),
+        "has_depth": bool((counts["t_depth"] >= 0).any()), "has_alt_reads": bool((counts["t_alt"] >= 0).any()),
+        "has_vaf": bool((~np.isnan(counts["t_vaf"])).any()),
+        "has_normal": bool((counts["n_depth"] >= 0).any() or (counts["n_alt"] >= 0).any()),
         "has_pop_af": bool(pop_cols), "pop_af_fields": pop_cols, "build": build,
         "indel_anchor": "reference" if reference is not None else "N", "caller": "maf",
     }
-    return VariantTable(columns, cnames, [str(s) for s in suniq], str(p), meta, allele_text)
 
 
 def _allele_ids(df: pd.DataFrame, found: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -184,7 +184,7 @@ def check_reference(table: LociTable, reference: str | Path) -> None:
     from ..contigs import canonical
     from ..errors import ContigMismatchError
     from ..errors import require_readable
-    from .fasta import indexed
+    from ..io.fasta import indexed
     from .loci import check_against_reference
 
     ref = require_readable(reference, "reference FASTA")

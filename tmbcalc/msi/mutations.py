@@ -295,10 +295,10 @@ def read_input(path: str | Path, *, tumor_sample: str | None = None, reference: 
                threads: int = 1) -> VariantTable:
     """VCF/BCF (htslib kernel) or MAF (detected by header) -> VariantTable, as ``tmbcalc tmb``."""
     from ..io.maf import looks_like_maf, read_maf
-    from ..tmb import _is_text_table
+    from ..io.sniff import is_tabular_text
 
     p = require_readable(path, "input")
-    if _is_text_table(p) and looks_like_maf(p):
+    if is_tabular_text(p) and looks_like_maf(p):
         table = read_maf(p, reference=reference, keep_alleles=False)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
@@ -353,7 +353,7 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
             raise InputError("footprint BED lists no intervals", bed)
         footprint_desc = {"kind": "bed", "path": str(bed), "mb": footprint.total_mb()}
     elif panel is not None:
-        from ..panels import load_panel
+        from ..panels.registry import load_panel
 
         pnl = load_panel(panel)
         panel_info = pnl.to_dict()
@@ -370,10 +370,9 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     if not table.samples:  # sites-only VCF: one tumour named after the file
         table.samples = [Path(src).name.split(".")[0] or "sample"]
     if panel is not None:  # the panel's footprint on the input's build (detected as tmbcalc tmb does)
-        from ..contigs import check_same_build
-        from ..tmb import _input_build
+        from ..contigs import check_same_build, declared_build
 
-        in_build = _input_build(table)
+        in_build = declared_build(table.meta)
         fp_build = in_build if in_build in pnl.builds else None
         check_same_build((src, in_build), (f"panel {pnl.id}", fp_build or pnl.build))
         footprint = pnl.footprint(fp_build, bed=panel_bed)

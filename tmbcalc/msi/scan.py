@@ -33,7 +33,7 @@ from ..contigs import canonical, shared_contigs
 from ..errors import InputError, UsageError
 from ..ext import load_kernel
 from ..regions import RegionSet
-from .fasta import contig_names, iter_contigs
+from ..io.fasta import contig_names, iter_contigs
 from .loci import LociTable, write_loci
 
 from .defaults import FLANK as DEFAULT_FLANK

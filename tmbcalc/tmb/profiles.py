@@ -1,7 +1,7 @@
 """Counting profiles: which variants count towards TMB, as data (TOML).
 
 A profile is a flat TOML table of eligibility thresholds plus a citation and an ``approximations``
-note.  Bundled profiles live in ``tmbcalc/profiles/*.toml``; a path to any TOML file works too.
+note.  Bundled profiles live in ``tmbcalc/tmb/profile_files/*.toml``; a path to any TOML file works too.
 Every key is validated: an unknown key or a bad value is a one-line :class:`InputError` naming
 the file and the key.  Command-line flags override profile fields through :meth:`Profile.override`.
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import annotation
-from .errors import InputError, UsageError
-from .resources import profiles_dir
+from .. import annotation
+from ..errors import InputError, UsageError
+from ..resources import profiles_dir
 
 VARIANT_TYPES = ("snv", "mnv", "ins", "del", "complex")
 TYPE_GROUPS = {"indel": ("ins", "del", "complex")}

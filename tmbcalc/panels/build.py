@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .contigs import canonical
-from .errors import InputError, UsageError
-from .io.textfile import iter_lines
-from .regions import RegionSet
+from ..contigs import canonical
+from ..errors import InputError, UsageError
+from ..io.textfile import iter_lines
+from ..regions import RegionSet
 
 FORMATS = ("auto", "bed", "exomedepth", "spliceai", "genepred", "gtf")
 CDS_FORMATS = ("gtf", "genepred")  # always carry CDS boundaries
@@ -155,6 +155,57 @@ def _ints(x: str) -> list[int]:
     return [int(v) for v in x.strip(",").split(",") if v != ""]
 
 
+def _rows_exomedepth(f: list[str], n: int, p: Path, cds_only: bool):
+    if f[0] == "chromosome":
+        return
+    # 1-based inclusive; 'GENE_N' or 'GENE_N,OTHER' (an exon shared by several genes)
+    for g in dict.fromkeys(_SUFFIX_N.sub("", x) for x in f[3].split(",") if x):
+        yield f[0], int(f[1]) - 1, int(f[2]), g, None
+
+
+def _rows_spliceai(f: list[str], n: int, p: Path, cds_only: bool):
+    ex_s, ex_e = _ints(f[5]), _ints(f[6])
+    if len(ex_s) != len(ex_e):
+        raise ValueError("exon start/end lists differ in length")
+    for s, e in zip(ex_s, ex_e):
+        yield f[1], s, e, f[0], None
+
+
+def _rows_bed(f: list[str], n: int, p: Path, cds_only: bool):
+    if len(f) < 4:
+        raise InputError(f"line {n}: a BED exon table needs a 4th column with the gene name", p)
+    g, feature = _bed_gene(f[3])
+    yield f[0], int(f[1]), int(f[2]), g, feature
+
+
+def _rows_genepred(f: list[str], n: int, p: Path, cds_only: bool):
+    off = 1 if f[3] in ("+", "-") else 0  # refGene-style leading 'bin' column
+    chrom, tx_name = f[off + 1], f[off]
+    cds_s, cds_e = int(f[off + 5]), int(f[off + 6])
+    ex_s, ex_e = _ints(f[off + 8]), _ints(f[off + 9])
+    gene = f[off + 11] if len(f) > off + 11 and f[off + 11] else tx_name
+    for s, e in zip(ex_s, ex_e):
+        if cds_only:
+            s, e = max(s, cds_s), min(e, cds_e)
+        if e > s:
+            yield chrom, s, e, gene, None
+
+
+def _rows_gtf(f: list[str], n: int, p: Path, cds_only: bool):
+    if len(f) < 9:
+        raise ValueError("expected 9 GTF columns")
+    if f[2] != ("CDS" if cds_only else "exon"):
+        return
+    attrs = dict(_GTF_ATTR.findall(f[8]))
+    yield f[0], int(f[3]) - 1, int(f[4]), attrs.get("gene_name") or attrs.get("gene_id") or "", None
+
+
+# one row parser per exon-table format: (fields, line number, path, cds_only) -> (contig, start0,
+# end, gene, BED feature mark or None) rows, 0-based half-open
+_ROW_PARSERS = {"exomedepth": _rows_exomedepth, "spliceai": _rows_spliceai, "bed": _rows_bed,
+                "genepred": _rows_genepred, "gtf": _rows_gtf}
+
+
 def read_exon_table(path: str | Path, fmt: str = "auto", *, cds_only: bool = True) -> ExonTable:
     """Read an exon table in one of :data:`FORMATS`.
 
@@ -167,90 +218,12 @@ def read_exon_table(path: str | Path, fmt: str = "auto", *, cds_only: bool = Tru
         raise UsageError(f"unknown exon table format '{fmt}' (known: {', '.join(FORMATS)})")
     if fmt == "auto":
         fmt = _detect_format(p)
-    contigs: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    genes: list[str] = []
-    cds_marks: list[bool] = []
-
-    def add(c: str, s: int, e: int, g: str) -> None:
-        contigs.append(c)
-        starts.append(s)
-        ends.append(e)
-        genes.append(g)
-
-    for n, line in iter_lines(p):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        f = line.split("\t")
-        try:
-            if fmt == "exomedepth":
-                if f[0] == "chromosome":
-                    continue
-                # 1-based inclusive; 'GENE_N' or 'GENE_N,OTHER' (an exon shared by several genes)
-                for g in dict.fromkeys(_SUFFIX_N.sub("", x) for x in f[3].split(",") if x):
-                    add(f[0], int(f[1]) - 1, int(f[2]), g)
-            elif fmt == "spliceai":
-                ex_s, ex_e = _ints(f[5]), _ints(f[6])
-                if len(ex_s) != len(ex_e):
-                    raise ValueError("exon start/end lists differ in length")
-                for s, e in zip(ex_s, ex_e):
-                    add(f[1], s, e, f[0])
-            elif fmt == "bed":
-                if len(f) < 4:
-                    raise InputError(f"line {n}: a BED exon table needs a 4th column with the gene "
-                                     f"name", p)
-                g, feature = _bed_gene(f[3])
-                cds_marks.append(feature)
-                add(f[0], int(f[1]), int(f[2]), g)
-            elif fmt == "genepred":
-                off = 1 if f[3] in ("+", "-") else 0  # refGene-style leading 'bin' column
-                chrom, tx_name = f[off + 1], f[off]
-                cds_s, cds_e = int(f[off + 5]), int(f[off + 6])
-                ex_s, ex_e = _ints(f[off + 8]), _ints(f[off + 9])
-                gene = f[off + 11] if len(f) > off + 11 and f[off + 11] else tx_name
-                for s, e in zip(ex_s, ex_e):
-                    if cds_only:
-                        s, e = max(s, cds_s), min(e, cds_e)
-                    if e > s:
-                        add(chrom, s, e, gene)
-            elif fmt == "gtf":
-                if len(f) < 9:
-                    raise ValueError("expected 9 GTF columns")
-                want = "CDS" if cds_only else "exon"
-                if f[2] != want:
-                    continue
-                attrs = dict(_GTF_ATTR.findall(f[8]))
-                gene = attrs.get("gene_name") or attrs.get("gene_id") or ""
-                add(f[0], int(f[3]) - 1, int(f[4]), gene)
-        except (ValueError, IndexError) as exc:
-            raise InputError(f"line {n}: not a valid {fmt} exon table row ({exc})", p) from None
-    if not starts:
-        raise InputError(f"exon table ({fmt}) contains no intervals"
-                         + (" of the requested kind" if fmt in CDS_FORMATS else ""), p)
-
-    marked = fmt == "bed" and "CDS" in cds_marks
-    if fmt == "bed" and marked and cds_only:
-        keep = [m in _CODING_FEATURES for m in cds_marks]
-        contigs = [x for x, k in zip(contigs, keep) if k]
-        starts = [x for x, k in zip(starts, keep) if k]
-        ends = [x for x, k in zip(ends, keep) if k]
-        genes = [x for x, k in zip(genes, keep) if k]
-    if fmt in CDS_FORMATS:
-        table_cds = cds_only
-    elif fmt == "exomedepth" or marked:
-        table_cds = True
-        if not cds_only:
-            what = ("ExomeDepth exons are the coding parts of exons (CDS incl. stop codon)"
-                    if fmt == "exomedepth" else "the BED's rows are marked CDS")
-            raise UsageError(f"{p}: {what}, so it cannot supply UTRs; drop --include-utr or use "
-                             f"a table with whole exons (GTF, genePred, SpliceAI table)")
-    else:
-        table_cds = False
-        if cds_only:
-            raise UsageError(f"{p}: the {fmt} exon table carries no CDS boundaries, so a CDS-only "
-                             f"footprint cannot be built from it; pass --include-utr to use whole "
-                             f"exons (UTRs included), or use a GTF/genePred/CDS BED")
+    rows = _parse_rows(p, fmt, cds_only)
+    marked = fmt == "bed" and any(r[4] == "CDS" for r in rows)
+    if marked and cds_only:
+        rows = [r for r in rows if r[4] in _CODING_FEATURES]
+    table_cds = _table_is_cds(p, fmt, marked, cds_only)
+    contigs, starts, ends, genes = ([r[i] for r in rows] for i in range(4))
     s_arr, e_arr = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
     bad = np.flatnonzero((s_arr < 0) | (e_arr < s_arr))
     if bad.size:
@@ -258,6 +231,40 @@ def read_exon_table(path: str | Path, fmt: str = "auto", *, cds_only: bool = Tru
         raise InputError(f"invalid interval {contigs[i]}:{starts[i]}-{ends[i]} (gene {genes[i]})", p)
     return ExonTable(np.asarray(contigs, object), s_arr, e_arr, np.asarray(genes, object), fmt,
                      table_cds, str(p))
+
+
+def _parse_rows(p: Path, fmt: str, cds_only: bool) -> list[tuple]:
+    parse = _ROW_PARSERS[fmt]
+    rows: list[tuple] = []
+    for n, line in iter_lines(p):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        try:
+            rows.extend(parse(line.split("\t"), n, p, cds_only))
+        except (ValueError, IndexError) as exc:
+            raise InputError(f"line {n}: not a valid {fmt} exon table row ({exc})", p) from None
+    if not rows:
+        raise InputError(f"exon table ({fmt}) contains no intervals"
+                         + (" of the requested kind" if fmt in CDS_FORMATS else ""), p)
+    return rows
+
+
+def _table_is_cds(p: Path, fmt: str, marked: bool, cds_only: bool) -> bool:
+    """Whether the table's intervals are coding sequence; refuses requests it cannot serve."""
+    if fmt in CDS_FORMATS:
+        return cds_only
+    if fmt == "exomedepth" or marked:
+        if not cds_only:
+            what = ("ExomeDepth exons are the coding parts of exons (CDS incl. stop codon)"
+                    if fmt == "exomedepth" else "the BED's rows are marked CDS")
+            raise UsageError(f"{p}: {what}, so it cannot supply UTRs; drop --include-utr or use "
+                             f"a table with whole exons (GTF, genePred, SpliceAI table)")
+        return True
+    if cds_only:
+        raise UsageError(f"{p}: the {fmt} exon table carries no CDS boundaries, so a CDS-only "
+                         f"footprint cannot be built from it; pass --include-utr to use whole "
+                         f"exons (UTRs included), or use a GTF/genePred/CDS BED")
+    return False
 
 
 # -- building ---------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ Coordinates are 0-based half-open, contigs canonical (``chr1`` -> ``1``); sizes 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import callable_core as core
-from .callable_core import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES, mosdepth_equivalent
-from .intervals import Footprint, Targets
-from .io.bed import BedRecords
-from .regions import RegionSet
+from . import engine as core
+from .engine import DEFAULT_EXCLUDE_FLAGS, DEFAULT_MAPQ, MATE_OVERLAP_MODES, mosdepth_equivalent
+from ..intervals import Footprint, Targets
+from ..io.bed import BedRecords
+from ..regions import RegionSet
 
 if TYPE_CHECKING:  # pandas is imported only when a table is asked for
     import pandas as pd
@@ -52,6 +51,7 @@ class CallableResult:
     inputs: dict[str, str | None]
     native_names: dict[str, str] = field(default_factory=dict)
     contig_order: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def per_target(self) -> pd.DataFrame:
@@ -82,14 +82,24 @@ class CallableResult:
         fp = self.footprint_bp
         return self.callable_bp / fp if fp else None
 
-    def to_json(self, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """JSON-ready summary (no NaN: missing values are None)."""
-        return core.summary_json(self.callable_bp, self.footprint_bp, self.parameters, self.inputs,
-                                 self.contig_rows, provenance)
+    def to_dict(self) -> dict[str, Any]:
+        """The PREFIX.callable.json document (no NaN: missing values are None)."""
+        from .writers import summary_json
+
+        return summary_json(self.callable_bp, self.footprint_bp, self.parameters, self.inputs,
+                            self.contig_rows, self.provenance)
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.callable.bed.gz (+ .tbi), PREFIX.callable.json and PREFIX.coverage.tsv, all or nothing."""
+        from .writers import write_outputs
+
+        rows = ((self.native_names.get(c, c), s, e) for c, s, e in self.callable)
+        cols = {k: v.tolist() for k, v in self.target_columns.items()}
+        return write_outputs(prefix, rows, cols, self.to_dict(), self.provenance)
 
 
 # ---------------------------------------------------------------------------------------------
-# main entry point (the computation is tmbcalc.callable_core's; this layer converts)
+# main entry point (the computation is tmbcalc.callable.engine's; this layer converts)
 
 def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam: str | Path | None = None,
                      min_depth: int, min_normal_depth: int | None = None, mapq: int | None = DEFAULT_MAPQ,
@@ -113,11 +123,16 @@ def compute_callable(tumor_bam: str | Path, footprint: RegionSet, *, normal_bam:
                        min_normal_depth=min_normal_depth, mapq=mapq, exclude_flags=exclude_flags,
                        reference=reference, threads=threads, targets=tg, count_deletions=count_deletions,
                        mate_overlap=mate_overlap, footprint_name=footprint_name)
-    return from_core(res, footprint)
+    from ..provenance import build_provenance
+
+    prov = build_provenance("callable", res.parameters, {"tumor_bam": tumor_bam, "normal_bam": normal_bam,
+                                                         "reference": reference})
+    return from_core(res, footprint, prov)
 
 
-def from_core(res: core.CoreResult, footprint: RegionSet | None = None) -> CallableResult:
-    """Wrap a :class:`tmbcalc.callable_core.CoreResult` (RegionSets, numpy columns)."""
+def from_core(res: core.CoreResult, footprint: RegionSet | None = None,
+              provenance: dict[str, Any] | None = None) -> CallableResult:
+    """Wrap a :class:`tmbcalc.callable.engine.CoreResult` (RegionSets, numpy columns)."""
     callable_set = _regionset(res.callable)
     if footprint is None:
         footprint = _regionset(res.footprint)
@@ -127,7 +142,8 @@ def from_core(res: core.CoreResult, footprint: RegionSet | None = None) -> Calla
         cols[k] = np.array(v, dtype=kind)
     return CallableResult(callable=callable_set, footprint=footprint, parameters=res.parameters,
                           target_columns=cols, contig_rows=res.contig_rows, inputs=res.inputs,
-                          native_names=res.native_names, contig_order=res.contig_order)
+                          native_names=res.native_names, contig_order=res.contig_order,
+                          provenance=dict(provenance or {}))
 
 
 def _regionset(intervals: Footprint) -> RegionSet:
@@ -136,15 +152,5 @@ def _regionset(intervals: Footprint) -> RegionSet:
                       for c, iv in intervals.items()})
 
 
-# ---------------------------------------------------------------------------------------------
-# outputs
-
-def write_outputs(result: CallableResult, prefix: str | Path, provenance: Mapping[str, Any]) -> list[Path]:
-    """Write PREFIX.callable.bed.gz (+ .tbi), PREFIX.callable.json and PREFIX.coverage.tsv atomically."""
-    rows = ((result.native_names.get(c, c), s, e) for c, s, e in result.callable)
-    cols = {k: v.tolist() for k, v in result.target_columns.items()}
-    return core.write_outputs(prefix, rows, cols, result.to_json(provenance), provenance)
-
-
-__all__ = ["compute_callable", "CallableResult", "write_outputs", "DEFAULT_MAPQ", "DEFAULT_EXCLUDE_FLAGS",
+__all__ = ["compute_callable", "CallableResult", "DEFAULT_MAPQ", "DEFAULT_EXCLUDE_FLAGS",
            "MATE_OVERLAP_MODES", "mosdepth_equivalent", "from_core"]

@@ -2,7 +2,7 @@
 
 ``gammainc(a, x) = P(a, x)`` and ``gammaincc(a, x) = Q(a, x) = 1 - P(a, x)`` (a > 0, x >= 0), and
 the inverse ``gammaincinv(a, p)``: the x with ``P(a, x) = p``.  Same definitions as
-``scipy.special``; used by :mod:`tmbcalc.stats` for the exact Garwood interval and the cut-point
+``scipy.special``; used by :mod:`tmbcalc.tmb.statistics` for the exact Garwood interval and the cut-point
 probability, where only a few values per sample are needed, so that the CLI does not pay
 ~0.7 s of CPU importing ``scipy.special``.
 

@@ -2,7 +2,7 @@
 
 This is the engine behind ``tmbcalc callable`` (which imports only this module, the BED parser
 :mod:`tmbcalc.io.bed_text` and the compiled kernel) and behind
-:func:`tmbcalc.coverage.compute_callable` (which wraps the result in RegionSets and arrays).
+:func:`tmbcalc.callable.compute_callable` (which wraps the result in RegionSets and arrays).
 
 A base of the footprint is *callable* when the tumor depth is >= ``min_depth`` and, if a normal
 is given, the normal depth is >= ``min_normal_depth``.  Depth follows mosdepth's conventions by
@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 import threading
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
-from .errors import ContigMismatchError, InputError, UsageError, require_readable
-from .intervals import Footprint, Targets, intersect_intervals, merge_intervals
+from ..contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
+from ..errors import ContigMismatchError, InputError, UsageError, require_readable
+from ..intervals import Footprint, Targets, intersect_intervals, merge_intervals
 
 DEFAULT_MAPQ = 20
 DEFAULT_EXCLUDE_FLAGS = 1796  # BAM_FUNMAP | BAM_FSECONDARY | BAM_FQCFAIL | BAM_FDUP (as mosdepth -F)
@@ -62,40 +61,32 @@ class CoreResult(NamedTuple):
         return sum(e - s for iv in self.footprint.values() for s, e in iv)
 
 
-def summary_json(callable_bp: int, footprint_bp: int, parameters: Mapping[str, Any], inputs: Mapping[str, Any],
-                 contig_rows: Sequence[Mapping[str, Any]],
-                 provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The PREFIX.callable.json document (no NaN: missing values are None)."""
-    out: dict[str, Any] = {
-        "callable_bp": int(callable_bp),
-        "footprint_bp": int(footprint_bp),
-        "callable_mb": callable_bp / 1e6,
-        "callable_fraction": _clean(callable_bp / footprint_bp if footprint_bp else None),
-        "thresholds": {"min_depth": parameters["min_depth"], "min_normal_depth": parameters["min_normal_depth"]},
-        "parameters": dict(parameters),
-        "inputs": dict(inputs),
-        "per_contig": [{k: _clean(v) for k, v in row.items()} for row in contig_rows],
-    }
-    if provenance is not None:
-        out["provenance"] = dict(provenance)
-    return out
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, float):
-        return None if math.isnan(v) else v
-    if hasattr(v, "item"):  # numpy scalar
-        return _clean(v.item())
-    return v
-
-
 # ---------------------------------------------------------------------------------------------
 # input checks
 
 def _kernel():
-    from .ext import load_kernel
+    from ..ext import load_kernel
 
     return load_kernel("_depth")
+
+
+def bam_contig_lengths(path: str | Path) -> dict[str, int] | None:
+    """Contig name -> length from a BAM/CRAM header (None when the file cannot be opened)."""
+    try:
+        rdr = _kernel().DepthReader(str(path), None, 0, False)
+    except (OSError, ValueError):
+        return None
+    return dict(rdr.contigs())
+
+
+def share_one_malloc_arena() -> None:
+    """Let worker threads share one malloc arena (see ``_depth.single_malloc_arena``)."""
+    _kernel().single_malloc_arena()
+
+
+def write_bgzf_with_tabix(text: bytes, bgzf_path: str | Path, tbi_path: str | Path) -> None:
+    """Write BED ``text`` BGZF-compressed with its tabix index (as ``bgzip`` + ``tabix -p bed``)."""
+    _kernel().write_bgzf_with_tabix(text, str(bgzf_path), str(tbi_path))
 
 
 def open_alignment(path: Path, reference: Path | None, what: str):
@@ -519,57 +510,5 @@ def _scan_error(msg: str, spec: _ScanSpec) -> InputError:
     return InputError(f"{what}: {msg} (stale or mismatched index? re-run `samtools index {path}`)", path)
 
 
-# ---------------------------------------------------------------------------------------------
-# outputs
-
-def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, int]],
-                  target_columns: Mapping[str, Sequence], summary: Mapping[str, Any],
-                  provenance: Mapping[str, Any]) -> list[Path]:
-    """Write PREFIX.callable.bed.gz (+ .tbi), PREFIX.callable.json and PREFIX.coverage.tsv atomically.
-
-    ``callable_rows``: (contig as spelled in the BAM, start, end), sorted as the BAM header.
-    """
-    from .output import OutputSet
-
-    header = _comment_header(provenance)
-    kernel = _kernel()
-    with OutputSet(prefix) as outs:
-        bed_text = header + "".join(f"{c}\t{s}\t{e}\n" for c, s, e in callable_rows)
-        gz_tmp: list[Path] = []
-
-        def write_bgzf(tmp: Path) -> None:
-            gz_tmp.append(tmp)
-
-        outs.write_with(".callable.bed.gz", write_bgzf)
-        outs.write_with(".callable.bed.gz.tbi",
-                        lambda tmp: kernel.write_bgzf_with_tabix(bed_text.encode(), str(gz_tmp[0]), str(tmp)))
-        outs.write_json(".callable.json", summary)
-        with outs.open(".coverage.tsv") as fh:
-            fh.write(header)
-            fh.write("\t".join(target_columns) + "\n")
-            text = [[_fmt(v) for v in col] for col in target_columns.values()]
-            fh.writelines("\t".join(row) + "\n" for row in zip(*text))
-        paths = [outs.path(s) for s in (".callable.bed.gz", ".callable.bed.gz.tbi", ".callable.json",
-                                        ".coverage.tsv")]
-    return paths
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return "NA" if math.isnan(v) else f"{v:.4f}"
-    return str(v)
-
-
-def _comment_header(provenance: Mapping[str, Any]) -> str:
-    import json
-
-    p = dict(provenance)
-    line1 = (f"# {p.get('tool', 'tmbcalc')} {p.get('version', '')} {p.get('command', 'callable')} "
-             f"created {p.get('created_utc', '')}")
-    return (line1 + "\n# parameters: " + json.dumps(p.get("parameters", {}), sort_keys=True)
-            + "\n# inputs: " + json.dumps({k: (v.get("name"), v.get("sha256")) if isinstance(v, dict) else v
-                                           for k, v in p.get("inputs", {}).items()}, sort_keys=True) + "\n")
-
-
-__all__ = ["compute", "CoreResult", "write_outputs", "summary_json", "mosdepth_equivalent", "DEFAULT_MAPQ",
+__all__ = ["compute", "CoreResult", "mosdepth_equivalent", "DEFAULT_MAPQ",
            "DEFAULT_EXCLUDE_FLAGS", "MATE_OVERLAP_MODES"]

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .contigs import canonical
-from .errors import InputError
-from .io.textfile import iter_lines
-from .variants import DEL, INS, VariantTable, allele_key
+from ..contigs import canonical
+from ..errors import InputError
+from ..io.textfile import iter_lines
+from ..variants import DEL, INS, VariantTable, allele_key
 
 KIND_EXACT, KIND_DEL, KIND_INS = 0, 1, 2
 _SHIFT = np.int64(1) << np.int64(36)  # contig index << 36 | event position (positions < 6.8e10)

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import annotation
-from .errors import MissingFieldError, UsageError
+from .. import annotation
+from ..errors import MissingFieldError, UsageError
 from .profiles import Profile
-from .regions import RegionSet
-from .variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV, VariantTable
+from ..regions import RegionSet
+from ..variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV, VariantTable
 
 RULES: tuple[str, ...] = (
     "filter", "multiallelic", "symbolic_allele", "variant_type", "outside_footprint", "consequence", "min_depth",
@@ -116,7 +116,7 @@ def _has(table: VariantTable, column: str) -> bool:
 def _missing_message(table: VariantTable, column: str, what: str) -> str:
     if table.meta.get("format") in ("vcf", "bcf"):
         try:
-            from .io.vcf import describe_missing
+            from ..io.vcf import describe_missing
 
             msg = describe_missing(table, {column})
             if msg:

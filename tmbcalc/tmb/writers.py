@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import annotation
-from .output import OutputSet
+from .. import annotation
+from ..output import OutputSet
 from .rules import RULES
-from .stats import cut_label
-from .variants import VTYPE_NAMES
+from .statistics import cut_label
+from ..variants import VTYPE_NAMES
 
 if TYPE_CHECKING:
-    from .tmb import TmbResult
+    from .result import TmbResult
 
 VARIANT_COLUMNS = ("sample", "chrom", "pos", "ref", "alt", "type", "filter", "depth", "alt_reads", "vaf",
                    "normal_depth", "normal_alt_reads", "pop_af", "consequence", "in_footprint", "eligible",
@@ -137,7 +137,7 @@ class VariantReportWriter:
     """
 
     def __init__(self, fh, header: bytes, threads: int = 1) -> None:
-        from .ext import load_kernel
+        from ..ext import load_kernel
 
         self._fh = fh
         self._kernel = load_kernel("_report")
@@ -233,7 +233,7 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
 
 
 def json_document(result: TmbResult) -> dict[str, Any]:
-    return _nan_to_none(result.to_json())
+    return _nan_to_none(result.to_dict())
 
 
 def _nan_to_none(obj: Any) -> Any:

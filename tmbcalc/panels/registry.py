@@ -2,7 +2,7 @@
 
 A panel definition (see ``docs/panels.md`` for every key) names the assay, its genome build(s),
 gene list, declared TMB region size (Mb), counting profile (the TMB rules, a name resolved by
-:mod:`tmbcalc.profiles`), reported TMB cut points (mut/Mb) and, per build, its footprint: a BED
+:mod:`tmbcalc.tmb.profiles`), reported TMB cut points (mut/Mb) and, per build, its footprint: a BED
 shipped beside the TOML or, when the BED may not be redistributed, the sha256 of the vendor file
 plus instructions to obtain it.  The user then supplies the file (``--panel-bed PATH``, the
 environment variable named by :meth:`Panel.bed_env_var`, or by placing it under the expected file
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contigs import BUILD_LENGTHS
-from .errors import InputError
-from .io.bed import read_bed
-from .regions import RegionSet
-from .resources import panels_dir, profiles_dir, user_panels_dirs
+from ..contigs import BUILD_LENGTHS
+from ..errors import InputError
+from ..io.bed import read_bed
+from ..regions import RegionSet
+from ..resources import panels_dir, profiles_dir, user_panels_dirs
 
 BUILDS = ("GRCh37", "GRCh38")
 # Profile names defined by tmbcalc/profiles (the TMB counting rules); any *.toml found there is
@@ -325,17 +325,43 @@ def _read_genes_file(path: Path, toml_path: Path) -> list[str]:
 def parse_panel(path: str | Path) -> Panel:
     """Read and validate one panel TOML; raise a one-line InputError naming the file and key."""
     p = Path(path)
+    data = _load_toml(p)
+    _check_table(data, _TOP_KEYS, "", p)
+    pid, builds = _check_identity(data, p)
+    cut, sources = _check_cutpoints(data, p)
+    declared = data.get("declared_tmb_mb")
+    if declared is not None and not declared > 0:
+        raise InputError("key 'declared_tmb_mb' must be > 0", p)
+    genes = _panel_genes(data, p)
+    fp = data["footprint"]
+    specs = _footprint_specs(fp, builds, p)
+    return Panel(
+        id=pid, name=data["name"], version=data["version"], vendor=data["vendor"],
+        builds=list(builds), profile=data["profile"],
+        declared_tmb_mb=None if declared is None else float(declared),
+        declared_tmb_mb_source=data.get("declared_tmb_mb_source", ""),
+        cutpoints=cut, cutpoint_sources=list(sources), citation=data["citation"],
+        genes=list(genes), gene_source=data.get("gene_source", ""), notes=data.get("notes", ""),
+        footprint_source=fp["source"], footprint_licence=fp["licence"],
+        footprint_method=fp["method"], approximation=fp.get("approximation", ""),
+        footprints=specs, path=p,
+    )
+
+
+def _load_toml(p: Path) -> dict:
     try:
         with open(p, "rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
         raise InputError("panel definition does not exist", p) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", p) from None
     except OSError as exc:
         raise InputError(f"cannot read panel definition: {exc.strerror}", p) from None
-    _check_table(data, _TOP_KEYS, "", p)
 
+
+def _check_identity(data: dict, p: Path) -> tuple[str, list[str]]:
+    """The id (= file stem), the builds and the counting profile."""
     pid = data["id"]
     if not _ID_RE.match(pid):
         raise InputError(f"key 'id': '{pid}' must be lower-case letters, digits, '.', '_' or '-'", p)
@@ -354,7 +380,11 @@ def parse_panel(path: str | Path) -> Panel:
     if data["profile"] not in known_profiles():
         raise InputError(f"key 'profile': unknown counting profile '{data['profile']}' "
                          f"(known: {', '.join(known_profiles())})", p)
+    return pid, builds
 
+
+def _check_cutpoints(data: dict, p: Path) -> tuple[list[float], list[str]]:
+    """Cut points (mutations/Mb, > 0, ascending) and one source per cut point."""
     cut = data["cutpoints"]
     if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cut):
         raise InputError("key 'cutpoints' must be a list of numbers (mutations/Mb)", p)
@@ -366,11 +396,10 @@ def parse_panel(path: str | Path) -> Panel:
     sources = data.get("cutpoint_sources", [])
     if not all(isinstance(s, str) for s in sources) or (sources and len(sources) != len(cut)):
         raise InputError("key 'cutpoint_sources' must be a list of strings, one per cut point", p)
+    return cut, sources
 
-    declared = data.get("declared_tmb_mb")
-    if declared is not None and not declared > 0:
-        raise InputError("key 'declared_tmb_mb' must be > 0", p)
 
+def _panel_genes(data: dict, p: Path) -> list[str]:
     if "genes" in data and "genes_file" in data:
         raise InputError("give either 'genes' or 'genes_file', not both", p)
     if "genes_file" in data:
@@ -382,8 +411,11 @@ def parse_panel(path: str | Path) -> Panel:
     if len(set(genes)) != len(genes):
         dup = sorted({g for g in genes if genes.count(g) > 1})
         raise InputError(f"key 'genes': duplicate gene symbols {', '.join(dup[:5])}", p)
+    return genes
 
-    fp = data["footprint"]
+
+def _footprint_specs(fp: dict, builds: list[str], p: Path) -> dict[str, FootprintSpec]:
+    """One FootprintSpec per build from the ``[footprint.BUILD]`` tables."""
     common = {k: v for k, v in fp.items() if not isinstance(v, dict)}
     _check_table(common, _FOOTPRINT_KEYS, "footprint.", p)
     if fp["method"] not in FOOTPRINT_METHODS:
@@ -413,18 +445,7 @@ def parse_panel(path: str | Path) -> Panel:
     for b in builds:
         if b not in specs:
             raise InputError(f"missing table 'footprint.{b}' for build {b}", p)
-
-    return Panel(
-        id=pid, name=data["name"], version=data["version"], vendor=data["vendor"],
-        builds=list(builds), profile=data["profile"],
-        declared_tmb_mb=None if declared is None else float(declared),
-        declared_tmb_mb_source=data.get("declared_tmb_mb_source", ""),
-        cutpoints=cut, cutpoint_sources=list(sources), citation=data["citation"],
-        genes=list(genes), gene_source=data.get("gene_source", ""), notes=data.get("notes", ""),
-        footprint_source=fp["source"], footprint_licence=fp["licence"],
-        footprint_method=fp["method"], approximation=fp.get("approximation", ""),
-        footprints=specs, path=p,
-    )
+    return specs
 
 
 def validate_panel_file(path: str | Path) -> str:

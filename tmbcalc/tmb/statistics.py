@@ -7,7 +7,7 @@ count with mean ``lambda * mb``, ``lambda`` being the true TMB (mutations per Mb
   ``lower = chi2.ppf(alpha/2, 2k) / 2`` (0 when k = 0) and ``upper = chi2.ppf(1 - alpha/2, 2k + 2) / 2``,
   divided by ``mb`` (Garwood F. Fiducial limits for the Poisson distribution. Biometrika
   1936;28:437-442).  Computed with the identity ``chi2.ppf(q, 2a) / 2 = gammaincinv(a, q)``
-  (:mod:`tmbcalc.incgamma`, a pure-Python implementation of the scipy.special functions, agreeing
+  (:mod:`tmbcalc.tmb.incgamma`, a pure-Python implementation of the scipy.special functions, agreeing
   with them to ~1e-12 relative; importing scipy.special alone costs ~0.7 s at start-up).
 * Cut-point probability: the posterior probability that ``lambda >= cut`` under the Jeffreys
   prior ``p(lambda) ~ lambda^(-1/2)``, for which ``lambda * mb | k ~ Gamma(k + 1/2, 1)``, so

@@ -1,0 +1,387 @@
+"""TMB: eligible somatic mutations per Mb of the denominator footprint — one run as named stages.
+
+:func:`compute_tmb` resolves the counting profile (profile file + explicit overrides) and the cut
+points, builds the denominator (:mod:`tmbcalc.footprint`: merged footprint BEDs or a panel
+footprint, optionally ∩ a coding BED, − excluded regions, ∩ a callable BED; then ∩ the callable
+footprint computed from BAMs), streams the variants through the eligibility rules
+(:mod:`.rules`), tallies them per tumor (:mod:`.tally`) and returns a :class:`TmbResult`
+(:mod:`.result`) with per-sample counts, exact intervals and cut-point statistics.
+``TmbResult.write(prefix)`` writes ``PREFIX.tmb.json``, ``PREFIX.tmb.tsv`` and
+``PREFIX.variants.tsv.gz`` atomically.  Units: TMB in mutations/Mb, footprint in bp and Mb.
+
+VCF/BCF input is streamed in chunks (``chunk_rows``): rules are evaluated and tallied per chunk
+and, with ``keep_table=False`` (the CLI), the variants report is written while reading, so peak
+memory does not grow with the input.  Every rule is row-local: results do not depend on the chunk
+size or the thread count.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..contigs import declared_build, shared_contigs
+from ..errors import InputError, UsageError, require_readable
+from ..footprint import Denominator, check_input_build, resolve_footprint
+from ..provenance import build_provenance
+from ..variants import VariantTable
+from .hotspots import HotspotList, match_hotspots, read_hotspots
+from .profiles import Profile, load_profile
+from .result import TmbResult
+from .rules import RULES, RuleOutcome, active_rules, check_requirements, evaluate
+from .sources import (VariantSource, join_pop_af, open_source, probe_table,
+                      read_pop_af_resource)
+from .tally import SampleTally, concat_kept
+
+DEFAULT_PROFILE = "wes-merino"
+DEFAULT_CHUNK_ROWS = 200_000   # rows per VCF chunk (~25 MB of columns + allele text)
+DEFAULT_THREADS = 2            # BGZF decompression on a second thread, overlapping parsing
+
+
+def _as_list(x: str | Path | Sequence[str | Path] | None) -> list[str | Path]:
+    return [x] if isinstance(x, (str, Path)) else list(x or [])
+
+
+@dataclass
+class _Request:
+    """The arguments of one run, normalised (lists for the repeatable file arguments)."""
+
+    input: str | Path
+    beds: list[str | Path]
+    excluded: list[str | Path]
+    hotspots: list[str | Path]
+    panel: str | None
+    panel_bed: str | Path | None
+    coding_bed: str | Path | None
+    callable_bed: str | Path | None
+    tumor_bam: str | Path | None
+    normal_bam: str | Path | None
+    min_coverage: int | None
+    min_normal_coverage: int | None
+
+
+def compute_tmb(
+    input: str | Path, *,
+    bed: str | Path | Sequence[str | Path] | None = None, panel: str | None = None,
+    panel_bed: str | Path | None = None, panels_dirs: Sequence[str | Path] | None = None,
+    tumor_sample: str | None = None, normal_sample: str | None = None,
+    profile: str | Path | Profile | None = None, coding_bed: str | Path | None = None,
+    exclude_bed: str | Path | Sequence[str | Path] | None = None, callable_bed: str | Path | None = None,
+    tumor_bam: str | Path | None = None, normal_bam: str | Path | None = None,
+    min_coverage: int | None = None, min_normal_coverage: int | None = None, mapq: int = 20,
+    reference: str | Path | None = None, exclude_hotspots: str | Path | Sequence[str | Path] | None = None,
+    pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
+    threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None,
+    **overrides: Any,
+) -> TmbResult:
+    """Compute TMB per tumor sample.
+
+    ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
+    ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
+    the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
+    footprint BEDs, merged) and ``panel`` (registry id) is required.
+
+    VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
+    time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
+    (default) the chunks are also kept and ``result.table`` / ``result.outcome`` hold every
+    row; with ``keep_table=False`` they are not (``result.table`` is None), the variants
+    report is formatted while reading into an anonymous temporary file in ``spool_dir`` (default
+    the system temp dir) that ``result.write()`` copies, and peak memory is bounded by the chunk
+    size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
+    ``threads - 1`` extra threads and formats/compresses the report on several threads.
+    """
+    req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
+                   coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
+    _check_arguments(req, overrides)
+    panel_obj = _load_panel(panel, panels_dirs)
+    prof = resolve_profile(profile, overrides, panel_obj)
+    cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
+    _require_small_inputs(req, pop_af_vcf, reference)
+    hotspot_lists = [read_hotspots(h) for h in req.hotspots]
+    check_requirements(VariantTable.empty(str(input)), prof, hotspots_given=bool(hotspot_lists))
+
+    params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
+              "overrides": {k: v for k, v in overrides.items() if v is not None},
+              "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
+              "mapq": mapq if tumor_bam else None, "panel": panel}
+    _warm_up(input)
+    denominator_job = _start_denominator(req, panel_obj)
+    src = _open_checked_source(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
+                               tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
+                               threads=threads, chunk_rows=chunk_rows)
+    spool = None
+    try:
+        den = denominator_job.result()
+        in_build = declared_build(src.meta)
+        if in_build:
+            check_input_build(str(input), in_build, den, req.beds)
+        _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
+        resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
+        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists)))
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, str(input), params, src, threads)
+        kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer)
+        meta = src.final_meta()
+        _check_after_reading(req, den, src, meta, in_build, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
+    except BaseException:
+        src.close()
+        if spool is not None:
+            spool.close()
+        raise
+    src.close()
+    table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
+    provenance = _provenance(command, params, req, den, prof, tally, meta, pop_af_vcf, reference)
+    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den), provenance,
+                     _warnings(tally, prof), table, outcome, spool)
+
+
+# -- stages ---------------------------------------------------------------------------------------
+def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
+    """Refuse inconsistent argument combinations before any file is read."""
+    if bool(req.beds) == bool(req.panel):
+        raise UsageError("give exactly one of --panel ID or --bed BED")
+    if req.panel_bed and not req.panel:
+        raise UsageError("--panel-bed needs --panel")
+    if req.callable_bed and req.tumor_bam:
+        raise UsageError("give either --callable-bed or --tumor-bam, not both")
+    if req.normal_bam and not req.tumor_bam:
+        raise UsageError("--normal-bam needs --tumor-bam")
+    if (req.min_coverage is not None or req.min_normal_coverage is not None) and not req.tumor_bam:
+        raise UsageError("--min-coverage/--min-normal-coverage need --tumor-bam")
+    unknown = set(overrides) - set(Profile.__dataclass_fields__)
+    if unknown:
+        raise UsageError(f"unknown profile override(s): {', '.join(sorted(unknown))}")
+
+
+def _load_panel(panel: str | None, panels_dirs: Sequence[str | Path] | None):
+    if not panel:
+        return None
+    from ..panels.registry import load_panel
+
+    return load_panel(panel, panels_dirs)
+
+
+def resolve_profile(profile: str | Path | Profile | None, overrides: dict[str, Any], panel=None) -> Profile:
+    """The counting profile: given, else the panel's, else :data:`DEFAULT_PROFILE`; then overrides."""
+    if isinstance(profile, Profile):
+        prof = profile
+    else:
+        prof = load_profile(profile or (panel.profile if panel is not None and panel.profile else DEFAULT_PROFILE))
+    return prof.override(**overrides)
+
+
+def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profile) -> list[float]:
+    """Cut points (mut/Mb), sorted: given, else the panel's, else the profile's."""
+    chosen = cutpoints if cutpoints else (panel_obj.cutpoints if panel_obj is not None and panel_obj.cutpoints
+                                          else prof.cutpoints)
+    cuts = sorted(float(c) for c in chosen)
+    if any(c < 0 for c in cuts):
+        raise UsageError("cut points must be >= 0 mut/Mb")
+    return cuts
+
+
+def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
+    """Every small input must be readable before the (possibly long) variant read starts."""
+    for path in [*req.beds, *req.excluded, *req.hotspots, req.coding_bed, req.callable_bed, req.tumor_bam,
+                 req.normal_bam, pop_af_vcf, reference]:
+        if path is not None:
+            require_readable(path, "file")
+
+
+def _start_denominator(req: _Request, panel_obj) -> Future:
+    """Build the footprint (all but the BAM-derived part) on a worker thread while the variant
+    kernel, which releases the GIL, opens the input and reads its first chunk."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    job = pool.submit(resolve_footprint, panel=panel_obj, panel_bed=req.panel_bed, beds=req.beds,
+                      coding_bed=req.coding_bed, exclude_beds=req.excluded, callable_bed=req.callable_bed)
+    pool.shutdown(wait=False)
+    return job
+
+
+def _open_checked_source(req: _Request, denominator_job: Future, prof: Profile, hotspots_given: bool,
+                         pop_af_vcf, **open_args: Any) -> VariantSource:
+    """Open the input and check the profile's requirements against what it declares (VCF header,
+    MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
+    src = None
+    try:
+        src = open_source(req.input, profile=prof, **open_args)
+        if src.kind == "maf":
+            maf_table = next(iter(src))
+            if pop_af_vcf is not None:
+                maf_table.meta["pop_af_resource"] = str(pop_af_vcf)
+                src.meta["pop_af_resource"] = str(pop_af_vcf)
+            check_requirements(maf_table, prof, hotspots_given=hotspots_given)
+        else:
+            check_requirements(probe_table(src.meta, src.source, src.samples, pop_af_checked_later=True,
+                                           pop_af_resource=pop_af_vcf), prof, hotspots_given=hotspots_given)
+    except BaseException:
+        if src is not None:
+            src.close()
+        denominator_job.result()
+        raise
+    try:
+        denominator_job.result()
+    except BaseException:
+        src.close()
+        raise
+    return src
+
+
+def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, mapq: int, reference, threads: int) -> None:
+    """With a tumor BAM: intersect the footprint with the bases covered >= min coverage (tumor,
+    and normal when given), computed by :func:`tmbcalc.callable.compute_callable`."""
+    if not req.tumor_bam:
+        return
+    from ..callable.api import compute_callable
+
+    mc = req.min_coverage if req.min_coverage is not None else prof.min_depth
+    if mc is None:
+        raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
+                         f"default to)")
+    res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
+                           min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
+                           threads=threads)
+    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "∩callable_from_bams"
+    den.add_stage(res.callable, kind, {"stage": "intersect_callable_from_bams",
+                                       "source": [str(x) for x in (req.tumor_bam, req.normal_bam) if x],
+                                       "bp": int(res.callable_bp), "parameters": dict(res.parameters)})
+    if den.regions.is_empty():
+        raise InputError(f"no callable bases in the footprint at min coverage {mc}", req.tumor_bam)
+
+
+def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, params: dict[str, Any],
+                   src: VariantSource, threads: int):
+    """Without a kept table, the variants report is formatted while reading into an anonymous
+    temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
+    if keep_table:
+        return None, None
+    import tempfile
+
+    from .._version import __version__
+    from .writers import VariantReportWriter, report_header
+
+    spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
+    header = report_header(__version__, prof.name, source, params, src.meta.get("indel_anchor") == "N")
+    return spool, VariantReportWriter(spool, header, threads)
+
+
+def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list[HotspotList],
+            resource: VariantTable | None, tally: SampleTally, writer) -> list[tuple[VariantTable, RuleOutcome]]:
+    """Judge every chunk, tally it, and report it (to the writer) or keep it (returned)."""
+    kept: list[tuple[VariantTable, RuleOutcome]] = []
+    try:
+        for chunk in src:
+            if resource is not None:
+                join_pop_af(chunk, resource)
+            hotspot_mask = None
+            if hotspot_lists:
+                hotspot_mask = np.zeros(len(chunk), dtype=bool)
+                for hl in hotspot_lists:
+                    hotspot_mask |= match_hotspots(chunk, hl)
+            outcome = evaluate(chunk, prof, den.regions, hotspot_mask)
+            tally.add(chunk, outcome)
+            if writer is not None:
+                writer.add(chunk, outcome)
+            else:
+                kept.append((chunk, outcome))
+    finally:
+        if writer is not None:
+            writer.close()
+    return kept
+
+
+def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, meta: dict[str, Any],
+                         in_build: str | None, tally: SampleTally, resource: VariantTable | None, pop_af_vcf,
+                         prof: Profile, hotspots_given: bool) -> None:
+    """What only the records can tell: the build (when the header did not), shared contigs with
+    the footprint and the resource, and whether a declared population-AF field ever held a value."""
+    if not in_build:
+        in_build = declared_build(meta)
+        if in_build:
+            check_input_build(str(req.input), in_build, den, req.beds)
+    if tally.rows:
+        shared_contigs(sorted(tally.contigs), den.regions.contigs, str(req.input), den.name)
+        if resource is not None and len(resource):
+            shared_contigs(sorted(tally.contigs), resource.contigs, str(req.input), str(pop_af_vcf))
+            meta["has_pop_af"] = bool(meta.get("has_pop_af")) or bool((~np.isnan(resource["pop_af"])).any())
+            meta["pop_af_resource"] = str(pop_af_vcf)
+    if tally.rows and src.kind == "vcf":
+        probe = probe_table(meta, src.source, src.samples, pop_af_checked_later=False,
+                            pop_af_resource=pop_af_vcf, pop_af_seen=tally.pop_af_seen)
+        check_requirements(probe, prof, hotspots_given=hotspots_given)
+
+
+# -- the result -----------------------------------------------------------------------------------
+def _warnings(tally: SampleTally, prof: Profile) -> list[str]:
+    warnings: list[str] = []
+    if tally.rows == 0:
+        warnings.append("the input has no variant records: TMB is 0 by an empty input, not by filtering")
+    if prof.require_pass and not prof.filter_missing_is_pass and tally.rows and tally.all_filter_missing:
+        warnings.append("every record has FILTER '.' (missing), which the profile does not count as PASS; "
+                        "use --filter-missing-is-pass if the calls are already filtered")
+    return warnings
+
+
+def _denominator_doc(den: Denominator) -> dict[str, Any]:
+    fp_bp = den.bp
+    doc = {"kind": den.kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": den.stages,
+           "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
+           "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
+    if den.panel is not None:
+        doc["panel_declared_tmb_mb"] = den.panel.declared_tmb_mb
+    return doc
+
+
+def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, prof: Profile,
+                tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
+    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den),
+                             "rules_order": list(RULES), "rules_active": list(tally.active),
+                             "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
+    if den.panel is not None:
+        extra["panel"] = den.panel.to_dict()
+    return build_provenance(command, params, {
+        "input": req.input, "bed": [str(b) for b in req.beds] or None, "panel_bed": req.panel_bed,
+        "coding_bed": req.coding_bed, "exclude_bed": [str(e) for e in req.excluded] or None,
+        "callable_bed": req.callable_bed, "tumor_bam": req.tumor_bam, "normal_bam": req.normal_bam,
+        "exclude_hotspots": [str(h) for h in req.hotspots] or None, "pop_af_vcf": pop_af_vcf,
+        "reference": reference}, **extra)
+
+
+def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in meta.items():
+        if k == "contig_lengths":
+            continue
+        if isinstance(v, (str, int, float, bool, type(None))):
+            out[k] = v
+        elif isinstance(v, (list, tuple)) and all(isinstance(x, (str, int, float, bool)) for x in v):
+            out[k] = list(v)
+        elif isinstance(v, dict) and all(isinstance(x, (str, int, float, bool, type(None))) for x in v.values()):
+            out[k] = dict(v)
+    return out
+
+
+def _warm_up(path: str | Path) -> None:
+    """Off the critical path, on a daemon thread: import the statistics module and hash the input
+    for provenance (cached by :func:`tmbcalc.provenance.sha256_file`; not when checksums are off)
+    while the kernel, which releases the GIL, reads the records."""
+    import threading
+
+    def work() -> None:
+        try:
+            from . import statistics  # noqa: F401
+            from ..provenance import checksums_enabled, sha256_file
+
+            if checksums_enabled():
+                sha256_file(path)
+        except Exception:       # the real call later reports any problem
+            pass
+
+    threading.Thread(target=work, name="tmbcalc-warm-up", daemon=True).start()
+
+
+__all__ = ["compute_tmb", "resolve_profile", "DEFAULT_PROFILE", "DEFAULT_CHUNK_ROWS", "DEFAULT_THREADS"]

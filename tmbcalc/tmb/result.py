@@ -1,0 +1,77 @@
+"""Result types of a TMB run: one :class:`SampleTmb` per tumor inside a :class:`TmbResult`.
+
+Units: TMB in mutations/Mb (1 Mb = 1,000,000 bp), footprint in bp; intervals are exact (Garwood)
+95% Poisson intervals of the rate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..variants import VariantTable
+from .profiles import Profile
+from .rules import RuleOutcome
+
+
+@dataclass
+class SampleTmb:
+    """TMB of one tumor sample (mutations/Mb; interval exact Garwood 95%)."""
+
+    sample: str
+    tmb: float
+    eligible_variants: int
+    footprint_bp: int
+    ci95_low: float
+    ci95_high: float
+    p_tmb_ge_cut: dict[str, float]
+    status: dict[str, str]
+    at_or_above_cut: dict[str, bool]
+    records: int
+    in_footprint: int
+    excluded: dict[str, int]          # first failing rule -> count
+    failing: dict[str, int]           # every failing rule -> count (a variant may fail several)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sample": self.sample, "tmb": self.tmb, "eligible_variants": self.eligible_variants,
+            "footprint_bp": self.footprint_bp, "footprint_mb": self.footprint_bp / 1e6,
+            "ci95_low": self.ci95_low, "ci95_high": self.ci95_high, "p_tmb_ge_cut": self.p_tmb_ge_cut,
+            "status": self.status, "at_or_above_cut": self.at_or_above_cut, "records": self.records,
+            "in_footprint": self.in_footprint, "excluded": self.excluded, "failing": self.failing,
+        }
+
+
+@dataclass
+class TmbResult:
+    """Everything a TMB run produced (what the output files contain, plus the row-level table)."""
+
+    samples: list[SampleTmb]
+    profile: Profile
+    cutpoints: list[float]
+    denominator: dict[str, Any]
+    provenance: dict[str, Any]
+    warnings: list[str]
+    table: VariantTable | None = field(repr=False)      # None when computed with keep_table=False
+    outcome: RuleOutcome | None = field(repr=False)
+    variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
+
+    def sample(self, name: str) -> SampleTmb:
+        for s in self.samples:
+            if s.sample == name:
+                return s
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what ``PREFIX.tmb.json`` holds, before NaN -> null)."""
+        return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
+                "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
+
+    def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
+        from .writers import write_outputs
+
+        return write_outputs(self, prefix, threads=threads)
+
+
+__all__ = ["SampleTmb", "TmbResult"]
