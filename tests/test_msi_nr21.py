@@ -82,6 +82,7 @@ def test_marker_mode_and_cli(nr21, tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "m10.msi.json").read_text())
     assert doc["status"] == "MSI-H" and doc["unstable_loci"] == 2  # 2 of 2 markers (>= 40%)
+    assert [(m["name"], m["unstable"]) for m in doc["markers"]] == [("amp1", True), ("amp2", True)]
     r = run_cli("msi", "score", str(nr21["tumors"][0.0]), "--normal-bam", str(nr21["normal"]), "--loci",
                 str(nr21["loci"]), "--markers", "-o", str(tmp_path / "m0"))
     assert r.returncode == 0 and json.loads((tmp_path / "m0.msi.json").read_text())["status"] == "MSS"

@@ -96,7 +96,16 @@ class MsiScore:
                "baseline": s.get("baseline"), "reads": s["reads"],
                "contigs_missing_in_tumor": s["contigs_missing_in_tumor"], "parameters": s["parameters"],
                "provenance": self.provenance}
+        if s["parameters"].get("markers"):
+            doc["markers"] = self.markers()
         return clean_json({k: v for k, v in doc.items() if v is not None or k in CORE_FIELDS})
+
+    def markers(self) -> list[dict[str, Any]]:
+        """Per locus (marker) name, position, evaluable and unstable flags and p / q values."""
+        t, c = self.table, self.loci
+        return [{"name": t.name[i] or f"{t.chrom[i]}:{int(t.start[i])}", "chrom": t.chrom[i], "start": int(t.start[i]),
+                 "end": int(t.end[i]), "evaluable": bool(c["evaluable"][i]), "unstable": bool(c["unstable"][i]),
+                 "p_value": c["p_value"][i], "q_value": c["q_value"][i]} for i in range(len(t))]
 
     def write(self, prefix: str | Path, *, dis: bool = False) -> list[Path]:
         """Write PREFIX.msi.json, PREFIX.msi_loci.tsv.gz, PREFIX.msi_msisensor.tsv (and
