@@ -81,6 +81,17 @@ def test_core_mask_by_hand():
     assert np.nonzero(core[2])[0].tolist() == [0, 2, 4]
 
 
+def test_locus_shift_by_hand():
+    from tmbcalc.msi.baseline import locus_shift
+
+    # 2 normals x shifts (2, 3, 4) x 3 loci; locus 0: 2-unit share 0.03 -> 2; locus 1: 0.2 / 0.04
+    # -> 3; locus 2: never <= 0.05 -> 4; a non-supporting normal (ok False) is ignored
+    shares = np.array([[[0.03, 0.20, 0.30], [0.01, 0.04, 0.20], [0.0, 0.01, 0.10]],
+                       [[0.03, 0.20, 0.30], [0.01, 0.06, 0.20], [0.0, 0.01, 0.10]]])
+    ok = np.array([[True, True, True], [True, False, True]])
+    assert locus_shift(shares, ok, (2, 3, 4)).tolist() == [2, 3, 4]
+
+
 def test_pooled_statistic_by_hand():
     x, n, q = np.array([10, 4]), np.array([100, 100]), np.array([0.02, 0.04])
     var = np.array([3.0, 5.0])
@@ -255,6 +266,7 @@ def test_tumor_only_with_baseline(sim, tmp_path):
     assert base.parameters["null"]["n"] == 5  # leave-one-out null of the sample statistic
     back = read_baseline(tmp_path / "base.tsv.gz")
     assert np.allclose(back.mean, base.mean, atol=1e-6) and back.min_support == 5
+    assert back.shift_of().tolist() == base.shift_of().tolist() and set(base.shift_of().tolist()) <= {2, 3, 4}
     hi = msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)
     assert hi.mode == "tumor-only" and hi.status == "MSI-H"
     ok = msi_score(sim["strong"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)

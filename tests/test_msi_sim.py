@@ -257,13 +257,7 @@ def test_msi_h_detected_paired(scores, scenario):
     assert res.status == "MSI-H", (scenario, res.statistic, res.evaluable_loci)
 
 
-HEAVY_TO = pytest.mark.xfail(reason="known limit: tumor-only at 10% purity in a stutter-heavy library "
-                             "(2-unit slips in ~15% of reads) does not reach p < 1e-3 (docs/msi-validation.md)",
-                             strict=False)
-
-
-@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050", "msi_p020", "msi_p010",
-                                      pytest.param("msi_heavy_p010", marks=HEAVY_TO)])
+@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050", "msi_p020", "msi_p010", "msi_heavy_p010"])
 def test_msi_h_detected_tumor_only(scores, scenario):
     res, _ = scores[(scenario, "tumor-only")]
     assert res.status == "MSI-H", (scenario, res.statistic, res.evaluable_loci)
@@ -348,14 +342,14 @@ def test_purity_sweep_heavy(shared, tmp_path, seed):
 @pytest.mark.parametrize("seed", [7, 8])
 def test_panel_size_depth_grid_heavy(shared, tmp_path, seed):
     """Issue #12: two panel sizes x two depths, stutter-heavy library, germline polymorphisms,
-    SAME defaults: every MSI tumor >= 10% purity MSI-H paired and tumor-only (except the known
-    heavy-stutter tumor-only limit), no MSS tumor MSI-H (benchmarks/msi_grid.py)."""
+    SAME defaults: every MSI tumor >= 10% purity MSI-H paired and tumor-only, no MSS tumor MSI-H
+    (benchmarks/msi_grid.py)."""
     import msi_grid
 
     rows = []
     for n, d in ((100, 100), (100, 300), (300, 100), (300, 300)):
         rows += msi_grid.run_cell(shared / REF, tmp_path / f"{n}x{d}", n, d, seed)
-    wrong = [r for r in rows if not r["ok"] and not (r["scenario"] == "msi_heavy_p010" and r["mode"] == "tumor-only")]
+    wrong = [r for r in rows if not r["ok"]]
     assert not wrong, msi_grid.table(wrong)
     assert not any(r["truth"] == "MSS" and r["status"] == "MSI-H" for r in rows)
 

@@ -37,7 +37,21 @@ from .profile import DEFAULT_WINDOW, RepeatLengthHistogram, profile_many
 MAGIC = "##tmbcalc-msi-baseline v2"  # v2 adds mean_plus1_fraction; v1 files are still read
 COLUMNS_V1 = ("chrom", "start", "end", "unit", "ref_copies", "support", "mean_distant_fraction",
               "sd_distant_fraction", "mean_reads", "mean_adjacent_fraction")
-COLUMNS = (*COLUMNS_V1, "mean_plus1_fraction")
+COLUMNS = (*COLUMNS_V1, "mean_plus1_fraction", "shift_units")
+MAX_NULL_SHARE = 0.05  # per locus, the contraction cut is deepened until the normals' mean share <= this
+MAX_EXTRA_SHIFT = 2    # ... by at most 2 units beyond min_shift_units
+
+
+def locus_shift(shares: np.ndarray, ok: np.ndarray, shifts: tuple[int, ...]) -> np.ndarray:
+    """Per locus, the smallest shift (units) at which the supporting normals' mean contraction
+    share is <= MAX_NULL_SHARE (the deepest one when none is): a locus whose library stutters a
+    lot is tested where stutter no longer reaches.  ``shares``: (normals, shifts, loci)."""
+    with np.errstate(invalid="ignore"):
+        w = ok[:, None, :]
+        mean = np.where(w, shares, 0.0).sum(axis=0) / np.maximum(w.sum(axis=0), 1)
+    low = mean <= MAX_NULL_SHARE
+    first = np.where(low.any(axis=0), low.argmax(axis=0), len(shifts) - 1)
+    return np.asarray(shifts, dtype=np.int64)[first]
 DIRECTIONS = ("shorter", "both")
 MIN_SHIFT_UNITS = 2
 
@@ -48,12 +62,13 @@ def _shares(prof: RepeatLengthHistogram, mask: np.ndarray) -> np.ndarray:
         return np.where(reads > 0, (prof.hist * mask).sum(axis=1) / np.maximum(reads, 1), np.nan)
 
 
-def distant_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: int = MIN_SHIFT_UNITS,
+def distant_fraction_vs_reference(prof: RepeatLengthHistogram, min_shift_units: int | np.ndarray = MIN_SHIFT_UNITS,
                                   direction: str = "shorter") -> np.ndarray:
     """Per locus: share of measured reads >= min_shift_units units shorter than the reference
     length (``direction="both"``: shorter or longer); NaN without reads."""
     dev = (np.arange(prof.hist.shape[1]) - prof.window)[None, :]  # deviation from reference, bp
-    need = prof.loci.unit_length().astype(np.int64)[:, None] * min_shift_units
+    shift = np.broadcast_to(np.asarray(min_shift_units, dtype=np.int64), (len(prof.loci),))
+    need = (prof.loci.unit_length().astype(np.int64) * shift)[:, None]
     far = (dev <= -need) if direction == "shorter" else (np.abs(dev) >= need)
     return _shares(prof, far)
 
@@ -86,6 +101,13 @@ class Baseline:
     parameters: dict[str, Any] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    shift_units: np.ndarray | None = None  # int: per-locus contraction cut in units (None: min_shift_units)
+
+    def shift_of(self) -> np.ndarray:
+        """Per-locus contraction cut in units (the baseline's ``min_shift_units`` for v1 files)."""
+        if self.shift_units is not None:
+            return self.shift_units
+        return np.full(len(self.loci), int(self.parameters.get("min_shift_units", MIN_SHIFT_UNITS)), dtype=np.int32)
 
     def write(self, path: str | Path) -> list[Path]:
         """Write the baseline file (see module docstring) atomically; returns [path]."""
@@ -137,16 +159,18 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     profiles = profile_many(list(normal_bams), table, reference=reference, mapq=mapq,
                             exclude_flags=exclude_flags, anchor=anchor, threads=threads,
                             mate_dedup=mate_dedup)
-    for prof in profiles:
-        fracs.append(distant_fraction_vs_reference(prof, min_shift_units, direction))
+    shifts = tuple(range(min_shift_units, min_shift_units + MAX_EXTRA_SHIFT + 1))
+    for prof in profiles:  # (shifts, loci) shares per normal
+        fracs.append([distant_fraction_vs_reference(prof, k, direction) for k in shifts])
         adjs.append(adjacent_fraction_vs_reference(prof, min_shift_units))
         plus1.append(plus_one_fraction_vs_reference(prof))
         reads.append(prof.reads)
         samples.append(prof.sample)
-    F = np.array(fracs)
     R = np.array(reads)
     ok = R >= min_coverage
     support = ok.sum(axis=0).astype(np.int32)
+    shift = locus_shift(np.array(fracs), ok, shifts)
+    F = np.take_along_axis(np.array(fracs), (shift - shifts[0])[None, None, :], axis=1)[:, 0, :]
     Fm = np.where(ok, F, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         import warnings
@@ -173,7 +197,8 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     prov = build_provenance("msi baseline", params,
                             {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(normal_bams),
                              "reference": reference}, samples=samples)
-    return Baseline(table, support, mean, sd, mean_reads, mean_adj, mean_plus1, params, samples, provenance=prov)
+    return Baseline(table, support, mean, sd, mean_reads, mean_adj, mean_plus1, params, samples, provenance=prov,
+                    shift_units=shift.astype(np.int32))
 
 
 def check_reference(table: LociTable, reference: str | Path) -> None:
@@ -222,7 +247,8 @@ def write_baseline(base: Baseline, output: str | Path) -> Path:
             for i in range(len(t)):
                 fh.write(f"{t.chrom[i]}\t{int(t.start[i])}\t{int(t.end[i])}\t{t.unit[i]}\t{int(t.ref_copies[i])}\t"
                          f"{int(base.support[i])}\t{_fmt(base.mean[i])}\t{_fmt(base.sd[i])}\t"
-                         f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\t{_fmt(base.mean_plus1[i])}\n")
+                         f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\t{_fmt(base.mean_plus1[i])}\t"
+                         f"{int(base.shift_of()[i])}\n")
     return out
 
 
@@ -257,8 +283,9 @@ def read_baseline(path: str | Path) -> Baseline:
             raise InputError(f"line {n}: expected {ncol} columns, found {len(f)}", p)
         try:
             rows.append((f[0], int(f[1]), int(f[2]), f[3], int(f[4]), int(f[5]),
-                         *(float("nan") if x == "NA" else float(x) for x in f[6:ncol]),
-                         *([float("nan")] if ncol == len(COLUMNS_V1) else [])))
+                         *(float("nan") if x == "NA" else float(x) for x in f[6:11]),
+                         *([float("nan")] if ncol == len(COLUMNS_V1) else []),
+                         int(f[11]) if ncol == len(COLUMNS) else -1))
         except ValueError:
             raise InputError(f"line {n}: non-numeric value", p) from None
     if not header or params is None:
@@ -273,4 +300,4 @@ def read_baseline(path: str | Path) -> Baseline:
                       np.array([""] * k, dtype=object), np.array([""] * k, dtype=object), source=str(p))
     return Baseline(table, np.array(cols[5], dtype=np.int32), np.array(cols[6], dtype=float),
                     np.array(cols[7], dtype=float), np.array(cols[8], dtype=float), np.array(cols[9], dtype=float), np.array(cols[10], dtype=float),
-                    params)
+                    params, shift_units=None if ncol != len(COLUMNS) else np.array(cols[11], dtype=np.int32))

@@ -14,7 +14,7 @@ from .profile import RepeatLengthHistogram
 LOCI_COLUMNS = ("chrom", "start", "end", "unit", "ref_copies", "name", "tumor_reads", "normal_reads",
                 "tumor_modal_length", "normal_modal_length", "tumor_contraction_fraction",
                 "normal_contraction_fraction", "expected_contraction_fraction", "baseline_support",
-                "baseline_mean", "baseline_sd", "statistic", "expansion_p", "fisher_p", "chisq_p",
+                "baseline_mean", "baseline_sd", "baseline_shift_units", "statistic", "expansion_p", "fisher_p", "chisq_p",
                 "mantis_difference", "p_value", "q_value", "evaluable", "unstable")
 
 

@@ -79,10 +79,10 @@ def _paired(tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | None, 
 def _tumor_only(tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | None, base: Baseline | None,
                 s: ScoreSettings) -> dict[str, Any]:
     assert base is not None
-    support, bmean, bsd, badj, bplus, breads = align_baseline(tumor.loci, base)
+    support, bmean, bsd, badj, bplus, breads, bshift = align_baseline(tumor.loci, base)
     st = int(base.parameters.get("min_shift_units", s.min_shift_units))
     direction = str(base.parameters.get("direction", "shorter"))
-    share = distant_fraction_vs_reference(tumor, st, direction)
+    share = distant_fraction_vs_reference(tumor, np.where(bshift > 0, bshift, st).astype(np.int64), direction)
     ev = (tumor.reads >= s.min_coverage) & (support >= base.min_support) & np.isfinite(bmean)
     if np.isfinite(bplus[ev]).any():  # expansion (+1 unit) stutter: blind to MSI contractions
         ratio, infl = stutter_inflation(plus_one_fraction_vs_reference(tumor)[ev], bplus[ev])
@@ -90,7 +90,8 @@ def _tumor_only(tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | No
         ratio, infl = stutter_inflation(adjacent_fraction_vs_reference(tumor, st)[ev], badj[ev])
     r = score_tumor_only(share, tumor.reads, ev, bmean, bsd, infl, breads, support, alpha=s.alpha,
                          min_excess=s.min_excess, null=base.parameters.get("null"))
-    r["loci"].update({"baseline_support": support, "baseline_mean": bmean, "baseline_sd": bsd})
+    r["loci"].update({"baseline_support": support, "baseline_mean": bmean, "baseline_sd": bsd,
+                      "baseline_shift_units": np.where(bshift > 0, bshift, st)})
     r["stutter"] = {"ratio": ratio, "inflation": infl}
     r["baseline"] = {"min_support": base.min_support, "direction": direction, "normals": base.parameters.get("normals"),
                      "null": base.parameters.get("null")}
@@ -217,7 +218,8 @@ def align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, ...]:
     jj = np.maximum(j, 0)
     support = np.where(ok, base.support[jj], 0).astype(np.int32)
     return (support, *(np.where(ok, a[jj], np.nan) for a in (base.mean, base.sd, base.mean_adjacent,
-                                                               base.mean_plus1, base.mean_reads)))
+                                                               base.mean_plus1, base.mean_reads)),
+            np.where(ok, base.shift_of()[jj], 0).astype(np.int64))
 
 
 __all__ = ["MsiScore", "ScoreSettings", "SCORERS", "msi_score"]

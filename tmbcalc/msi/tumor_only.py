@@ -1,8 +1,10 @@
 """Tumor-only MSI scorer: contraction vs per-locus null distributions from baseline normals.
 
-Per locus the statistic is the *contraction share* s: reads at least ``min_shift_units`` units
-shorter than the reference length (the baseline's ``direction``; ``both`` counts longer ones
-too).  The baseline holds, per locus, the mean m0 and SD sd0 of that share over its normals
+Per locus the statistic is the *contraction share* s: reads at least k units shorter than the
+reference length (the baseline's ``direction``; ``both`` counts longer ones too), with k chosen
+per locus by the baseline (:func:`tmbcalc.msi.baseline.locus_shift`: the smallest k >= 2, at most
+4, at which the normals' mean share is <= 5%, so a stutter-heavy library is tested beyond its
+stutter).  The baseline holds, per locus, the mean m0 and SD sd0 of that share over its normals
 (the null distribution) and the mean stutter share.  With the stutter inflation f (median over
 loci of tumor / baseline share of reads exactly +1 unit above the reference - expansion stutter,
 which MSI contractions rarely reach - squared, >= 1; baselines of format v1 lack that column and
@@ -15,7 +17,7 @@ use the 1-unit share either side):
 * per locus z = (x - n m) / sqrt(v), one-sided p, BH q; unstable when q < alpha and s - m >=
   ``min_excess``;
 * sample statistic: pooled as in paired mode (:func:`tmbcalc.msi.paired.pooled`) over the
-  evaluable loci except the 20% with the highest z (:func:`untrimmed`: the patient's own germline
+  evaluable loci except the 15% with the highest z (:func:`untrimmed`: the patient's own germline
   polymorphisms): Z = sum(x - n m) / sqrt(sum v), unstable read fraction w = sum(x - n m) /
   sum(n - n m) with a 95% interval (of the loci used, so an underestimate of the whole);
 * calibration: the baseline stores the leave-one-out Z of each of its normals (each normal scored
@@ -34,7 +36,7 @@ from .paired import Z95, pooled
 from .statistics import bh_qvalues, norm_sf
 
 SD_FLOOR2 = 2.5e-5  # variance floor (SD 0.005) of a locus' expected share
-TRIM = 0.1  # share of evaluable loci with the highest z left out of the sample statistic
+TRIM = 0.15  # share of evaluable loci with the highest z left out of the sample statistic
 
 
 def untrimmed(ev: np.ndarray, z: np.ndarray, trim: float = TRIM) -> np.ndarray:
