@@ -64,5 +64,5 @@ def test_bench_mutations_firehose_coad(benchmark):
     from tmbcalc.msi.mutations import msi_mutations
 
     res = benchmark(msi_mutations, SHARED / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz",
-                    footprint_mb=38.0)
+                    footprint_mb=38.0, profile_overrides={"filter_missing_is_pass": True})
     assert len(res.samples) > 300

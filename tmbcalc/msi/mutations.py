@@ -45,7 +45,7 @@ import numpy as np
 from ..errors import InputError, UsageError, require_readable
 from ..regions import RegionSet
 from ..variants import DEL, INS, SNV, VariantTable
-from .indel_rule import DEFAULT_RULE_FILE, PSEUDO, IndelRule, fit_indel_rule  # noqa: F401  (re-exported)
+from .indel_rule import IndelRule
 
 PUBLISHED_THRESHOLD = 0.395  # repeat indels per Mb (MSIseq NGSclassifier, Huang et al. 2015)
 PUBLISHED_RULE = {
