@@ -6,8 +6,9 @@ reads aligned with bwa mem).  Expectations are the simulator's truth, a pure-Pyt
 the reads' true lengths (encoded in read names), and, for the Promega markers, the coordinates
 of two independent public sources.
 
-Default size: 100 loci, 150x at loci, 16 BAMs (~20 s to simulate on 2 cores); the whole file
-runs in about a minute.  The purity sweep over several seeds is ``@pytest.mark.heavy``.
+Default size: 100 loci, 150x at loci, 25 BAMs (standard, strong and stutter-heavy preps; ~40 s to
+simulate on an idle 2-core machine, minutes under load).  The purity sweep and the panel-size x
+depth grid are ``@pytest.mark.heavy``.
 """
 from __future__ import annotations
 
