@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"msi"},
     {"tmb"},
     {"callable"},
-    {"footprint"},
+    {"footprint", "genome_build"},
     {"panels"},
     {"io"},
     {"variants", "regions", "intervals", "contigs", "annotation"},

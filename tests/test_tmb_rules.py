@@ -157,13 +157,13 @@ def test_germline_heuristic():
 def test_requirements_errors():
     t = make_table([{"csq": -1}])
     t.meta["missing_fields"] = ["csq"]
-    with pytest.raises(MissingFieldError, match="VEP or SnpEff.*--consequences all with --coding-bed"):
+    with pytest.raises(MissingFieldError, match="VEP or SnpEff.*use consequences all with coding_bed"):
         check_requirements(t, load_profile("wes-merino"), hotspots_given=False)
     t2 = make_table([{}])
     t2.meta["missing_fields"] = ["t_depth"]
     with pytest.raises(MissingFieldError, match="min_depth"):
         check_requirements(t2, load_profile("wes-merino"), hotspots_given=False)
-    with pytest.raises(UsageError, match="--exclude-hotspots"):
+    with pytest.raises(UsageError, match="give exclude_hotspots FILE"):
         check_requirements(t2, load_profile("f1cdx-like"), hotspots_given=False)
 
 

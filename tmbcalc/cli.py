@@ -16,6 +16,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -44,6 +45,23 @@ def _selected_command(argv: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
+# command -> (option dest -> its long option, API parameter name -> option dest), for messages
+_OPTION_NAMES: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _long_options(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """dest -> its first long option string, over a parser and its sub-commands' parsers."""
+    out: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out.update(_long_options(sub))
+        elif action.option_strings and action.dest != "help":
+            out.setdefault(action.dest, next((o for o in action.option_strings if o.startswith("--")),
+                                                 action.option_strings[0]))
+    return out
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser.  Given ``argv`` naming a subcommand, only that command's module is
     imported and its options registered (the others stay bare choices); for ``tmbcalc -h`` /
@@ -69,6 +87,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         if register_all or chosen == name:
             mod.register(p)
+            _OPTION_NAMES[name] = (_long_options(p), getattr(mod, "API_NAMES", {}))
             if p.get_default("func") is None:
                 p.set_defaults(func=mod.run)
             # also accepted after the command name (SUPPRESS: absent here leaves the top-level value)
@@ -93,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TmbcalcError as exc:
         if os.environ.get("TMBCALC_DEBUG"):
             raise
-        print(f"tmbcalc: error: {exc}", file=sys.stderr)
+        print(f"tmbcalc: error: {in_option_names(exc, args)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("tmbcalc: interrupted", file=sys.stderr)
@@ -106,6 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"tmbcalc: error: {where}{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
+
+
+def in_option_names(exc: TmbcalcError, args: argparse.Namespace) -> str:
+    """The error message with each parameter it names (``exc.params``) written as the option a
+    command-line user types: ``tumor_bam`` -> ``--tumor-bam``."""
+    text = str(exc)
+    options, api_names = _OPTION_NAMES.get(getattr(args, "command", None) or "", ({}, {}))
+    for name in exc.params:
+        dest = api_names.get(name, name)
+        flag = options.get(dest) or "--" + dest.replace("_", "-")
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text)
+    return text
 
 
 def run() -> None:

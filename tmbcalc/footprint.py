@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .contigs import check_same_build, shared_contigs
+from .contigs import shared_contigs
 from .errors import ContigMismatchError, InputError, require_readable
 from .regions import RegionSet
 
@@ -33,6 +33,7 @@ class Denominator:
     stages: list[dict[str, Any]] = field(default_factory=list)
     name: str = ""
     panel: Panel | None = None
+    build: str | None = None       # the registry panel's build whose BED was used (None for BEDs)
 
     @property
     def bp(self) -> int:
@@ -55,11 +56,13 @@ def read_beds(paths: Sequence[str | Path], what: str) -> RegionSet:
     return out
 
 
-def base_footprint(panel: Panel | None, panel_bed: str | Path | None, beds: Sequence[str | Path]) -> Denominator:
-    """The panel's footprint (for its build) or the merged BEDs; refuses an empty one."""
+def base_footprint(panel: Panel | None, panel_bed: str | Path | None, beds: Sequence[str | Path],
+                   build: str | None = None) -> Denominator:
+    """The panel's footprint for ``build`` (None: its primary build) or the merged BEDs; refuses an
+    empty one."""
     if panel is not None:
-        regions = panel.footprint(bed=panel_bed)
-        den = Denominator(regions, "panel_bed", name=f"panel {panel.id}", panel=panel)
+        regions = panel.footprint(build, bed=panel_bed)
+        den = Denominator(regions, "panel_bed", name=f"panel {panel.id}", panel=panel, build=build or panel.build)
         den.stages.append({"stage": "panel_footprint", "source": panel.id, "bp": regions.total_bp()})
     else:
         regions = read_beds(beds, "footprint BED")
@@ -73,9 +76,11 @@ def base_footprint(panel: Panel | None, panel_bed: str | Path | None, beds: Sequ
 
 def resolve_footprint(*, panel: Panel | None = None, panel_bed: str | Path | None = None,
                       beds: Sequence[str | Path] = (), coding_bed: str | Path | None = None,
-                      exclude_beds: Sequence[str | Path] = (), callable_bed: str | Path | None = None) -> Denominator:
-    """Footprint -> ∩ coding -> − excluded -> ∩ callable BED, each stage recorded."""
-    den = base_footprint(panel, panel_bed, beds)
+                      exclude_beds: Sequence[str | Path] = (), callable_bed: str | Path | None = None,
+                      build: str | None = None) -> Denominator:
+    """Footprint (a panel's BED for ``build``, default its primary build) -> ∩ coding -> − excluded
+    -> ∩ callable BED, each stage recorded."""
+    den = base_footprint(panel, panel_bed, beds, build)
     if coding_bed:
         coding = read_beds([coding_bed], "coding BED")
         shared_contigs(den.regions.contigs, coding.contigs, den.name, str(coding_bed))
@@ -97,11 +102,15 @@ def resolve_footprint(*, panel: Panel | None = None, panel_bed: str | Path | Non
     return den
 
 
-def check_input_build(input_name: str, input_build: str, den: Denominator, beds: Sequence[str | Path]) -> None:
-    """Refuse an input whose genome build differs from the footprint's (a registry panel's
-    declared build, or BED intervals that run past that build's contig ends)."""
+def check_input_build(input_name: str, input_build: str, den: Denominator, beds: Sequence[str | Path],
+                      how: str = "header / NCBI_Build column") -> None:
+    """Refuse an input whose genome build differs from the footprint's (the build of the registry
+    panel's BED in use, or BED intervals that run past that build's contig ends)."""
     if den.panel is not None:
-        check_same_build((input_name, input_build), (f"panel {den.panel.id}", den.panel.build))
+        if input_build != den.build:
+            have = ", ".join(den.panel.builds)
+            raise ContigMismatchError(f"genome build mismatch: {Path(input_name).name} is {input_build} ({how}) but "
+                                      f"panel {den.panel.id} has a footprint for {have} only", input_name)
         return
     from .panels.registry import check_regions_fit_build
 
@@ -109,7 +118,7 @@ def check_input_build(input_name: str, input_build: str, den: Denominator, beds:
         check_regions_fit_build(den.regions, input_build, Path(beds[0]))
     except InputError as exc:
         raise ContigMismatchError(f"{exc.message} (the input {Path(input_name).name} is {input_build} by its "
-                                  f"header / NCBI_Build column)", exc.path) from None
+                                  f"{how})", exc.path) from None
 
 
 __all__ = ["Denominator", "read_beds", "base_footprint", "resolve_footprint", "check_input_build"]

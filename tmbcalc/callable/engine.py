@@ -97,7 +97,7 @@ def open_alignment(path: Path, reference: Path | None, what: str):
         raise InputError(f"{what} is not a readable BAM/CRAM file", path) from None
     if rdr.is_cram and reference is None:
         raise InputError(f"{what} is CRAM: give the reference FASTA it was written against with "
-                         f"--reference", path)
+                         f"reference", path, params=("reference",))
     if rdr.eof_status == 0:
         raise InputError(f"{what} is truncated (no end-of-file marker); re-create or re-download it", path)
     so = rdr.sort_order()
@@ -131,21 +131,22 @@ def _check_parameters(min_depth: int, min_normal_depth: int | None, normal_bam: 
                       exclude_flags: int, threads: int, mate_overlap: str) -> int | None:
     """Validate the thresholds/options; return the effective min_normal_depth."""
     if isinstance(min_depth, bool) or int(min_depth) < 1:
-        raise UsageError(f"--min-depth must be >= 1 (got {min_depth})")
+        raise UsageError(f"min_depth must be >= 1 (got {min_depth})", params=("min_depth",))
     if normal_bam is None and min_normal_depth is not None:
-        raise UsageError("--min-normal-depth needs --normal-bam")
+        raise UsageError("min_normal_depth needs normal_bam", params=("min_normal_depth", "normal_bam"))
     if normal_bam is not None and min_normal_depth is None:
         min_normal_depth = int(min_depth)
     if min_normal_depth is not None and int(min_normal_depth) < 1:
-        raise UsageError(f"--min-normal-depth must be >= 1 (got {min_normal_depth})")
+        raise UsageError(f"min_normal_depth must be >= 1 (got {min_normal_depth})", params=("min_normal_depth",))
     if not 0 <= int(mapq) <= 255:
-        raise UsageError(f"--mapq must be in 0..255 (got {mapq})")
+        raise UsageError(f"mapq must be in 0..255 (got {mapq})", params=("mapq",))
     if not 0 <= int(exclude_flags) <= 0xFFFF:
-        raise UsageError(f"--exclude-flags must be in 0..65535 (got {exclude_flags})")
+        raise UsageError(f"exclude_flags must be in 0..65535 (got {exclude_flags})", params=("exclude_flags",))
     if int(threads) < 1:
-        raise UsageError(f"--threads must be >= 1 (got {threads})")
+        raise UsageError(f"threads must be >= 1 (got {threads})", params=("threads",))
     if mate_overlap not in MATE_OVERLAP_MODES:
-        raise UsageError(f"mate_overlap must be one of {', '.join(MATE_OVERLAP_MODES)} (got {mate_overlap!r})")
+        raise UsageError(f"mate_overlap must be one of {', '.join(MATE_OVERLAP_MODES)} (got {mate_overlap!r})",
+                         params=("mate_overlap",))
     return min_normal_depth
 
 

@@ -56,19 +56,41 @@ def bam_build(path: str | Path) -> str | None:
     return None if lengths is None else detect_build(lengths)  # None: the run reports the unreadable file
 
 
-def _footprint(bam: str | Path, panel: str | None, panel_bed, panels_dirs, bed) -> tuple[Footprint, Targets | None, str, dict]:
+def panel_build(pnl, bam: str | Path, stated: str | None):
+    """The build whose footprint of registry panel ``pnl`` is used for ``bam``: stated, else the
+    BAM header's (contig lengths), else the panel's only build; a panel with several builds and a
+    header that does not tell is refused (say it with --genome-build).  A
+    :class:`~tmbcalc.genome_build.BuildCall`."""
+    from ..errors import InputError
+    from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, check_stated, decide_declared
+
+    if stated is None and engine.bam_contig_lengths(bam) is None:    # unreadable: the run reports it
+        return BuildCall(pnl.build, "panel_primary_build", "the alignment header could not be read")
+    call = decide_declared(check_stated(stated),
+                           [BuildClaim(str(bam), bam_build(bam), "alignment header contig lengths")])
+    if call is None and len(pnl.builds) > 1:
+        raise InputError(f"the alignment header's contig lengths do not identify GRCh37 or GRCh38, so panel "
+                         f"{pnl.id}'s footprint ({', '.join(pnl.builds)}) cannot be chosen; {HOW_TO_STATE}", bam)
+    if call is None:
+        call = BuildCall(pnl.build, "panel_only_build", f"panel {pnl.id} has a {pnl.build} footprint only")
+    return call
+
+
+def _footprint(bam: str | Path, panel: str | None, panel_bed, panels_dirs, bed,
+               genome_build: str | None = None) -> tuple[Footprint, Targets | None, str, dict]:
     """(footprint intervals, targets or None, name for messages, provenance extras)."""
     if panel:
         from ..panels.registry import load_panel
 
         pnl = load_panel(panel, panels_dirs)
-        fp_set = pnl.footprint(bam_build(bam), bed=panel_bed)
+        call = panel_build(pnl, bam, genome_build)
+        fp_set = pnl.footprint(call.build, bed=panel_bed)
         footprint = {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in fp_set.by_contig.items()}
-        return footprint, None, f"panel {pnl.id}", {"panel": pnl.to_dict()}
+        return footprint, None, f"panel {pnl.id}", {"panel": pnl.to_dict(), "genome_build": call.to_dict()}
     if panel_bed:
-        raise UsageError("panel_bed needs panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if not bed:
-        raise UsageError("give exactly one of panel or bed")
+        raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     from ..io.bed_text import read_targets
 
     targets, _native = read_targets(bed)
@@ -79,11 +101,13 @@ def run_callable(bam: str | Path, *, min_depth: int, normal_bam: str | Path | No
                  panel: str | None = None, panel_bed: str | Path | None = None, panels_dirs=None,
                  bed: str | Path | None = None, min_normal_depth: int | None = None, mapq: int = engine.DEFAULT_MAPQ,
                  exclude_flags: int = engine.DEFAULT_EXCLUDE_FLAGS, reference: str | Path | None = None,
-                 threads: int = 2, count_deletions: bool = False, mate_overlap: str = "fragment") -> CallableRun:
+                 threads: int = 2, count_deletions: bool = False, mate_overlap: str = "fragment",
+                 genome_build: str | None = None) -> CallableRun:
     """Callable footprint of ``panel`` (its BED for the BAM's build) or ``bed`` (its records are
     the targets of PREFIX.coverage.tsv): bases with tumor depth >= ``min_depth`` and, with a
-    normal, normal depth >= ``min_normal_depth`` (default ``min_depth``)."""
-    footprint, targets, fp_name, extra = _footprint(bam, panel, panel_bed, panels_dirs, bed)
+    normal, normal depth >= ``min_normal_depth`` (default ``min_depth``).  ``genome_build`` states the
+    build that picks the panel's BED (default: the BAM header's; see :func:`panel_build`)."""
+    footprint, targets, fp_name, extra = _footprint(bam, panel, panel_bed, panels_dirs, bed, genome_build)
     if threads > 1:
         engine.share_one_malloc_arena()
     core = engine.compute(bam, footprint, normal_bam=normal_bam, min_depth=min_depth,
@@ -98,4 +122,4 @@ def run_callable(bam: str | Path, *, min_depth: int, normal_bam: str | Path | No
     return CallableRun(core, prov)
 
 
-__all__ = ["CallableRun", "run_callable", "bam_build"]
+__all__ = ["CallableRun", "run_callable", "bam_build", "panel_build"]

@@ -13,6 +13,8 @@ from ..errors import UsageError
 
 NAME = "callable"
 DEFAULT_THREADS = 2
+# API parameter -> option dest, for messages (see tmbcalc.cli.in_option_names)
+API_NAMES = {"min_depth": "min_coverage", "min_normal_depth": "min_normal_coverage", "panels_dirs": "panels_dir"}
 HELP = "callable footprint (bases with enough read depth) from a tumor BAM/CRAM and optional normal"
 
 
@@ -30,18 +32,22 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="PREFIX", required=True,
                    help="output prefix: PREFIX.callable.bed.gz(.tbi), PREFIX.callable.json, PREFIX.coverage.tsv")
     p.add_argument("--normal-bam", metavar="BAM", help="matched-normal BAM/CRAM; a base is callable only if "
-                   "the normal also reaches --min-normal-depth")
+                   "the normal also reaches --min-normal-coverage")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--panel", metavar="ID", help="footprint of a registered panel (tmbcalc panels list)")
     g.add_argument("--bed", metavar="BED", help="footprint BED/interval_list (its records are the targets "
                    "of PREFIX.coverage.tsv)")
     p.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    p.add_argument("--genome-build", choices=("GRCh37", "GRCh38"), default=None,
+                   help="build whose --panel footprint is used (default: from the BAM header's contig lengths)")
     p.add_argument("--panels-dir", action="append", metavar="DIR", default=None,
                    help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
-    p.add_argument("--min-depth", metavar="N", type=int, required=True,
+    # --min-coverage as in `tmb --tumor-bam` (in `tmb`, --min-depth is the variant read-depth rule);
+    # the first spelling, --min-depth, is kept as an alias
+    p.add_argument("--min-coverage", "--min-depth", dest="min_coverage", metavar="N", type=int, required=True,
                    help="tumor depth a base needs to be callable (reads per base)")
-    p.add_argument("--min-normal-depth", metavar="M", type=int,
-                   help="normal depth a base needs (default: --min-depth)")
+    p.add_argument("--min-normal-coverage", "--min-normal-depth", dest="min_normal_coverage", metavar="M", type=int,
+                   help="normal depth a base needs (default: --min-coverage)")
     p.add_argument("--mapq", metavar="Q", type=int, default=DEFAULT_MAPQ,
                    help=f"skip reads with mapping quality < Q (default {DEFAULT_MAPQ}; mosdepth -Q)")
     p.add_argument("--exclude-flags", metavar="FLAGS", type=_flags, default=DEFAULT_EXCLUDE_FLAGS,
@@ -67,15 +73,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
     if args.panel_bed and not args.panel:
         raise UsageError("--panel-bed needs --panel")
-    res = run_callable(args.bam, min_depth=args.min_depth, normal_bam=args.normal_bam, panel=args.panel,
+    res = run_callable(args.bam, min_depth=args.min_coverage, normal_bam=args.normal_bam, panel=args.panel,
                        panel_bed=args.panel_bed, panels_dirs=args.panels_dir, bed=args.bed,
-                       min_normal_depth=args.min_normal_depth, mapq=args.mapq, exclude_flags=args.exclude_flags,
+                       genome_build=args.genome_build,
+                       min_normal_depth=args.min_normal_coverage, mapq=args.mapq, exclude_flags=args.exclude_flags,
                        reference=args.reference, threads=args.threads, count_deletions=args.count_deletions,
                        mate_overlap=args.mate_overlap)
     res.write(args.output)
     cbp, fbp = res.callable_bp, res.footprint_bp
     print(f"callable {cbp} of {fbp} bp ({100 * cbp / fbp:.2f}%) at tumor depth >= "
-          f"{args.min_depth}" + (f", normal depth >= {res.core.parameters['min_normal_depth']}"
+          f"{args.min_coverage}" + (f", normal depth >= {res.core.parameters['min_normal_depth']}"
                                  if args.normal_bam else "") + f"; wrote {args.output}.callable.*",
           file=sys.stderr)
     return 0

@@ -142,6 +142,9 @@ def _add_mutations(sub: argparse._SubParsersAction) -> None:
     fp = m.add_argument_group("denominator (exactly one)")
     fp.add_argument("--panel", metavar="ID", help="panel id from the registry; variants outside it are ignored")
     fp.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    m.add_argument("--genome-build", choices=("GRCh37", "GRCh38"), default=None,
+                   help="build whose --panel footprint is used (default: from the input's header or, for a "
+                        "panel with several builds, the variant positions)")
     fp.add_argument("--bed", metavar="BED", help="footprint BED; variants outside it are ignored")
     fp.add_argument("--footprint-mb", metavar="MB", type=float,
                     help="captured size in Mb, every variant counted (MSIseq's seq.len, e.g. 38 for TCGA exomes)")
@@ -221,7 +224,7 @@ def _run_mutations(args: argparse.Namespace) -> int:
                         tumor_sample=args.tumor_sample, profile=args.profile,
                         profile_overrides={k: v for k, v in over.items() if v is not None},
                         include_filtered=args.include_filtered, rule=args.rule, reference=args.reference,
-                        threads=args.threads)
+                        threads=args.threads, genome_build=args.genome_build)
     res.write(args.output)
     for w in res.warnings:
         print(f"tmbcalc: warning: {w}", file=sys.stderr)

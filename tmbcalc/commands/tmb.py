@@ -62,7 +62,9 @@ def _cuts(text: str) -> list[float]:
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", metavar="INPUT", help="somatic VCF/VCF.gz/BCF or MAF (detected by its header)")
+    p.add_argument("input", metavar="INPUT", nargs="+",
+                   help="somatic VCF/VCF.gz/BCF or MAF (detected by its header); several call files of the same "
+                        "tumor (e.g. Strelka2 SNVs and indels) are read as one, a variant in several counted once")
     p.add_argument("-o", "--output", metavar="PREFIX", required=True,
                    help="output prefix: writes PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz")
     g = p.add_argument_group("samples")
@@ -73,6 +75,9 @@ def register(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("denominator (footprint)")
     g.add_argument("--panel", metavar="ID", help="panel id from the registry (tmbcalc panels list)")
     g.add_argument("--panel-bed", metavar="BED", help="footprint BED of --panel when it is not shipped")
+    g.add_argument("--genome-build", choices=("GRCh37", "GRCh38"), default=None,
+                   help="genome build of the inputs (default: from header contig lengths / NCBI_Build, else from "
+                        "the variant positions; a --panel uses its footprint for this build)")
     g.add_argument("--panels-dir", action="append", metavar="DIR", default=None,
                    help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
     g.add_argument("--bed", metavar="BED", nargs="+", action="extend",
@@ -153,14 +158,15 @@ def compute_from_args(args: argparse.Namespace):
     # bounded by --chunk-rows, not by the input size
     spool_dir = out_dir if out_dir.is_dir() else None
     return compute_tmb(
-        args.input, bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, panels_dirs=args.panels_dir,
+        args.input[0] if len(args.input) == 1 else list(args.input), bed=args.bed, panel=args.panel, panel_bed=args.panel_bed, panels_dirs=args.panels_dir,
         tumor_sample=args.tumor_sample,
         normal_sample=args.normal_sample, profile=args.profile, coding_bed=args.coding_bed,
         exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
-        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, **overrides_from_args(args))
+        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir,
+        genome_build=getattr(args, "genome_build", None), **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -106,7 +106,8 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 const int8_t[:] vtype, const int8_t[:] filt, const int32_t[:] t_depth,
                 const int32_t[:] t_alt, const float[:] t_vaf, const int32_t[:] n_depth,
                 const int32_t[:] n_alt, const float[:] pop_af, const int8_t[:] csq,
-                const uint8_t[:] in_fp, const uint16_t[:] bits, const int64_t[:] record,
+                const uint8_t[:] in_fp, const int8_t[:] first_fail, const int32_t[:] mask_code,
+                const int64_t[:] record,
                 const uint8_t[:] allele_buf, const int64_t[:] allele_off, bint have_alleles,
                 const uint8_t[:] s_buf, const int64_t[:] s_off,
                 const uint8_t[:] c_buf, const int64_t[:] c_off,
@@ -114,17 +115,21 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
                 const uint8_t[:] f_buf, const int64_t[:] f_off,
                 const uint8_t[:] q_buf, const int64_t[:] q_off,
                 const uint8_t[:] first_buf, const int64_t[:] first_off,
-                const uint8_t[:] all_buf, const int64_t[:] all_off, Py_ssize_t reserve):
+                const uint8_t[:] all_buf, const int64_t[:] all_off,
+                const int32_t[:] src, bint have_src, const uint8_t[:] i_buf, const int64_t[:] i_off,
+                Py_ssize_t reserve):
     """TSV lines for rows [start, stop) as bytes (columns: see tmbcalc.tmb.writers.VARIANT_COLUMNS).
 
     Lookup tables: s=sample names, c=contigs, v=variant types, f=filter names, q=consequence
     names indexed by code+1 (index 0 = unannotated), first=first-failing-rule name by bit index
-    (+1; index 0 = ''), all=comma-joined failing rules for every 16-bit mask value.
+    (+1; index 0 = ''), all=comma-joined failing rules by ``mask_code`` (the row's fail-bit mask as
+    an index into this chunk's distinct masks); ``first_fail`` is the first failing rule's index, -1
+    for an eligible row.
+    With ``have_src`` a last column names each row's input file (``src`` indexes the i lookup).
     ``reserve``: bytes needed by one line besides its alleles (the longest lookup strings + numbers).
     """
     cdef Buf b
     cdef Py_ssize_t i
-    cdef uint16_t m, low
     cdef int fi
     cdef int failed = 0
     cdef const uint8_t *ab = &allele_buf[0] if allele_buf.shape[0] > 0 else NULL
@@ -184,20 +189,18 @@ def format_rows(Py_ssize_t start, Py_ssize_t stop,
             else:
                 put(&b, <const uint8_t *> b"no", 2)
             putc(&b, b'\t')
-            m = bits[i]
-            if m == 0:
+            fi = first_fail[i]
+            if fi < 0:
                 put(&b, <const uint8_t *> b"yes\t.\t.", 7)
             else:
                 put(&b, <const uint8_t *> b"no\t", 3)
-                low = m & (~m + 1)
-                fi = 0
-                while low > 1:
-                    low >>= 1
-                    fi += 1
                 put_lut(&b, &first_buf[0], &first_off[0], fi + 1); putc(&b, b'\t')
-                put_lut(&b, &all_buf[0], &all_off[0], m)
+                put_lut(&b, &all_buf[0], &all_off[0], mask_code[i])
             putc(&b, b'\t')
             put_int(&b, record[i] + 1)
+            if have_src:
+                putc(&b, b'\t')
+                put_lut(&b, &i_buf[0], &i_off[0], src[i])
             putc(&b, b'\n')
     if failed:
         free(b.data)

@@ -139,7 +139,7 @@ DEF K_FMT = 1          # FORMAT tag ids[0] of sample, element chosen by mode
 DEF K_INFO = 2         # INFO tag ids[0], element chosen by mode
 DEF K_FMT_SUM2 = 3     # FORMAT ids[0][0] + ids[1][0] (Strelka indel TAR+TIR tier1)
 DEF K_STRELKA_ALT = 4  # FORMAT {ALT}U tier1 (ids = AU, CU, GU, TU)
-DEF K_STRELKA_DEPTH = 5  # sum of AU+CU+GU+TU tier1
+DEF K_STRELKA_DEPTH = 5  # sum of AU+CU+GU+TU tier1 (single-base REF and ALT only)
 DEF K_STRELKA_REFALT = 6  # {REF}U + {ALT}U tier1 (Strelka's VAF denominator)
 DEF K_RATIO = 7        # t_alt / vaf_den (vaf target only)
 # modes (element selection)
@@ -533,6 +533,10 @@ cdef double eval_spec(Spec *sp, View *vw, int ai, int n_alts) noexcept nogil:
             return NAN
         return a + b
     if sp.kind == K_STRELKA_DEPTH:
+        # per-record layout: the per-base counts describe single-base REF/ALT records only, so an
+        # indel record of a merged SNV+indel file falls through to its TAR/TIR alternative
+        if vw.al_n[ai] != 1 or vw.al_n[0] != 1:
+            return NAN
         a = 0.0
         for i in range(4):
             v = fmt_first(vw, sp.ids[i], sp.sample)
@@ -1745,26 +1749,6 @@ cdef class Scanner:
             return {"columns": cols, "allele_text": text, "contigs": contig_names, "counts": self.counts}
         finally:
             hts_set_log_level(lvl)
-
-
-def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
-    """Stream every record of ``path`` through ``plan`` in one table (see :class:`Scanner`);
-    returns dict of columns, allele text, contig names and counters."""
-    cdef Scanner sc = Scanner(path, plan, threads, keep_alleles)
-    res = sc.next_chunk(1 << 62)
-    if res is None:
-        contigs = sc.contigs
-        counts = sc.counts
-        empty = {"record": np.int64, "contig": np.int32, "pos": np.int64, "ref_len": np.int32,
-                 "alt_len": np.int32, "vtype": np.int8, "allele_index": np.int16, "n_alts": np.int16,
-                 "filter": np.int8, "t_depth": np.int32, "t_alt": np.int32, "t_vaf": np.float32,
-                 "n_depth": np.int32, "n_alt": np.int32, "pop_af": np.float32, "csq": np.int8,
-                 "allele_key": np.uint64}
-        cols = {k: np.empty(0, dtype=v) for k, v in empty.items()}
-        text = (np.empty(0, np.uint8), np.zeros(1, np.int64)) if keep_alleles else None
-        res = {"columns": cols, "allele_text": text, "contigs": contigs, "counts": counts}
-    sc.close()
-    return res
 
 
 cdef void memset_plan(Plan *pl) noexcept:

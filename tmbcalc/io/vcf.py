@@ -25,17 +25,16 @@ from .. import annotation
 from ..contigs import canonical, detect_build
 from ..errors import InputError, require_readable
 from ..variants import VariantTable
+from .vcf_callers import CALLER_SPECS, Target, detect_caller, simple_values
 
 DEFAULT_POP_AF_FIELDS: tuple[str, ...] = ("gnomAD_AF", "gnomADe_AF", "gnomADg_AF", "ExAC_AF",
                                           "AF_POPMAX", "MAX_AF")
-CALLERS = ("mutect2", "strelka2", "vardict", "dragen", "generic")
 
 # htslib Number kinds (BCF_VL_*) and types (BCF_HT_*)
 _VL_FIXED, _VL_VAR, _VL_A, _VL_G, _VL_R = 0, 1, 2, 3, 4
 _NUMBER_TEXT = {_VL_VAR: ".", _VL_A: "A", _VL_G: "G", _VL_R: "R"}
 _TYPE_TEXT = {0: "Flag", 1: "Integer", 2: "Float", 3: "String"}
 
-_STRELKA_SNV = ("AU", "CU", "GU", "TU")
 
 
 def _kernel():
@@ -150,11 +149,6 @@ def _structured(line: str) -> dict[str, str]:
     return out
 
 
-def _simple_values(lines: list[str], key: str) -> list[str]:
-    pre = f"##{key}="
-    return [ln[len(pre):].strip() for ln in lines if ln.startswith(pre)]
-
-
 def _annotation_fields(lines: list[str], tag: str) -> list[str]:
     for ln in lines:
         if ln.startswith("##INFO=<"):
@@ -172,32 +166,13 @@ def _annotation_fields(lines: list[str], tag: str) -> list[str]:
     return []
 
 
-def _detect_caller(lines: list[str], fmt: dict[str, TagDef]) -> tuple[str, str]:
-    low = [ln.lower() for ln in lines]
-    src = [v.lower() for v in _simple_values(lines, "source")]
-    if any(s.startswith("strelka") for s in src) or set(_STRELKA_SNV) <= set(fmt) or \
-            {"TAR", "TIR"} <= set(fmt):
-        return "strelka2", "##source=strelka" if any(s.startswith("strelka") for s in src) \
-            else "Strelka tier-count FORMAT fields"
-    if any(ln.startswith("##gatkcommandline") and "mutect2" in ln for ln in low) or \
-            any("mutect2" in s for s in src) or any(ln.startswith("##mutectversion") for ln in low):
-        return "mutect2", "Mutect2 command line / source header"
-    if any(ln.startswith("##dragencommandline") or ln.startswith("##dragenversion") for ln in low) or \
-            any("dragen" in s for s in src):
-        return "dragen", "DRAGEN header"
-    if any(s.startswith("vardict") for s in src) or ("VD" in fmt and "AF" in fmt):
-        return "vardict", "##source=VarDict" if any(s.startswith("vardict") for s in src) \
-            else "FORMAT VD field"
-    return "generic", "no caller-specific header"
-
-
 def _detect_samples(lines: list[str], samples: list[str], caller: str
                     ) -> tuple[str | None, str | None, str]:
     """(tumor, normal, how) from header conventions; None where the header does not tell."""
     tumor = normal = None
     how = ""
-    t_hdr = _simple_values(lines, "tumor_sample")
-    n_hdr = _simple_values(lines, "normal_sample")
+    t_hdr = simple_values(lines, "tumor_sample")
+    n_hdr = simple_values(lines, "normal_sample")
     if t_hdr and t_hdr[0] in samples:
         tumor, how = t_hdr[0], "##tumor_sample header"
     if n_hdr and n_hdr[0] in samples:
@@ -260,7 +235,7 @@ def inspect_vcf(path: str | Path) -> VcfInfo:
             for k, v in h["info"].items()}
     fmt = {k: TagDef(k, _NUMBER_TEXT.get(v[0], str(v[1])), _TYPE_TEXT.get(v[2], "?"))
            for k, v in h["format"].items()}
-    caller, evidence = _detect_caller(lines, fmt)
+    caller, evidence = detect_caller(lines, fmt)
     tumor, normal, how = _detect_samples(lines, h["samples"], caller)
     contigs = {name: int(length) for name, length in h["contigs"]}
     ann = "CSQ" if "CSQ" in info else ("ANN" if "ANN" in info else None)
@@ -288,38 +263,12 @@ def _mode(tag: TagDef, allele_indexed: bool = True) -> str:
     return "auto"
 
 
-@dataclass
-class _Target:
-    specs: list[tuple] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-
-    def add(self, spec: tuple, label: str) -> None:
-        if len(self.specs) < 3:
-            self.specs.append(spec)
-            self.labels.append(label)
-
-    def describe(self) -> str | None:
-        return ", else ".join(self.labels) if self.labels else None
-
-
-def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target]) -> None:
+def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, Target]) -> None:
     """Fill depth/alt (and for the tumor VAF) sources for sample index ``s``."""
     fmt = vi.format
     depth, alt = targets[f"{role}_depth"], targets[f"{role}_alt"]
-    if set(_STRELKA_SNV) <= set(fmt):
-        alt.add(("strelka_alt", "first", s, *_STRELKA_SNV), "strelka tier1 {ALT}U")
-        depth.add(("strelka_depth", "first", s, *_STRELKA_SNV), "strelka tier1 AU+CU+GU+TU")
-        if role == "t":
-            targets["vaf_den"].add(("strelka_refalt", "first", s, *_STRELKA_SNV),
-                                   "strelka tier1 {REF}U+{ALT}U")
-            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 {ALT}U/({REF}U+{ALT}U)")
-        return
-    if {"TAR", "TIR"} <= set(fmt):
-        alt.add(("fmt", "first", s, "TIR"), "strelka tier1 TIR")
-        depth.add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
-        if role == "t":
-            targets["vaf_den"].add(("fmt_sum2", "first", s, "TAR", "TIR"), "strelka tier1 TAR+TIR")
-            targets["t_vaf"].add(("ratio", "first", -1), "strelka tier1 TIR/(TAR+TIR)")
+    layout = CALLER_SPECS[vi.caller].sample_targets
+    if layout is not None and layout(fmt, s, role, targets):
         return
     # per-allele read counts (Number=R, or '.' like PCGR's ADT) vs VarScan2's AD = ALT reads
     # only (Number=1, with RD = REF reads)
@@ -362,7 +311,7 @@ def _sample_targets(vi: VcfInfo, s: int, role: str, targets: dict[str, _Target])
             vaf.add(("ratio", "first", -1), f"{alt.labels[0]} / ({den.labels[0]})")
 
 
-def _control_targets(vi: VcfInfo, s: int, targets: dict[str, _Target]) -> bool:
+def _control_targets(vi: VcfInfo, s: int, targets: dict[str, Target]) -> bool:
     """PCGR/TCGA style: control depth/allele counts (DPC/ADC) inside the tumor sample column."""
     fmt = vi.format
     found = False
@@ -405,7 +354,7 @@ def _resolve_samples(vi: VcfInfo, tumor_sample: str | None, normal_sample: str |
         else:
             raise InputError(
                 f"has {len(samples)} samples and the header does not say which is the tumor: pass "
-                f"--tumor-sample (samples: {listing})", vi.path)
+                f"tumor_sample (samples: {listing})", vi.path, params=("tumor_sample",))
     if normal_sample is not None:
         normal = normal_sample
     elif vi.normal_sample is not None and vi.normal_sample != tumor:
@@ -423,7 +372,7 @@ def _build_plan(vi: VcfInfo, tumor: str | None, normal: str | None, pop_af_field
     # sample slot 0 = tumor, 1 = normal; the kernel maps slots to sample columns
     sample_index = [vi.samples.index(tumor) if tumor is not None else -1,
                     vi.samples.index(normal) if normal is not None else -1]
-    targets = {name: _Target() for name in ("t_depth", "t_alt", "vaf_den", "t_vaf", "n_depth", "n_alt")}
+    targets = {name: Target() for name in ("t_depth", "t_alt", "vaf_den", "t_vaf", "n_depth", "n_alt")}
     if tumor is not None:
         _sample_targets(vi, 0, "t", targets)
         if normal is not None:

@@ -254,9 +254,26 @@ def resolve_profile(profile: Any, overrides: Mapping[str, Any] | None) -> Any:
     return prof.override(**dict(overrides or {}))
 
 
+def _panel_footprint(pnl: Any, table: VariantTable, src: str, stated: str | None, panel_bed: Any) -> tuple[RegionSet, Any]:
+    """(the panel's footprint for the input's build, the BuildCall) - decided as ``tmbcalc tmb`` does."""
+    from ..errors import ContigMismatchError
+    from ..genome_build import check_stated
+    from ..tmb.build import decide_build
+    from ..tmb.sources import VariantSource
+
+    part = VariantSource("table", src, list(table.samples), dict(table.meta), [table])
+    call = decide_build([part], check_stated(stated), pnl, [], panel_bed, src)
+    if call.build not in pnl.builds:
+        raise ContigMismatchError(f"genome build mismatch: the input is {call.build} ({call.evidence}) but panel "
+                                  f"{pnl.id} has a footprint for {', '.join(pnl.builds)} only", src)
+    return pnl.footprint(call.build, bed=panel_bed), call
+
+
 def resolve_denominator(table: VariantTable, src: str, *, bed: Any, panel: str | None, panel_bed: Any,
-                        footprint_mb: Any) -> tuple[RegionSet | None, dict[str, Any], dict[str, Any] | None]:
-    """(footprint or None, its description, panel info) on the calls' build."""
+                        footprint_mb: Any, genome_build: str | None = None
+                        ) -> tuple[RegionSet | None, dict[str, Any], dict[str, Any] | None]:
+    """(footprint or None, its description, panel info); a panel's BED is the one of the input's
+    build (``genome_build`` when stated)."""
     if bed is not None:
         from ..io.bed import read_bed
 
@@ -265,16 +282,12 @@ def resolve_denominator(table: VariantTable, src: str, *, bed: Any, panel: str |
             raise InputError("footprint BED lists no intervals", bed)
         return fp, {"kind": "bed", "path": str(bed), "mb": fp.total_mb()}, None
     if panel is not None:
-        from ..contigs import check_same_build, declared_build
         from ..panels.registry import load_panel
 
         pnl = load_panel(panel)
-        in_build = declared_build(table.meta)
-        fp_build = in_build if in_build in pnl.builds else None
-        check_same_build((src, in_build), (f"panel {pnl.id}", fp_build or pnl.build))
-        fp = pnl.footprint(fp_build, bed=panel_bed)
-        return fp, {"kind": "panel", "id": pnl.id, "version": pnl.version, "build": fp_build or pnl.build,
-                    "mb": fp.total_mb()}, pnl.to_dict()
+        fp, call = _panel_footprint(pnl, table, src, genome_build, panel_bed)
+        return fp, {"kind": "panel", "id": pnl.id, "version": pnl.version, "build": call.build,
+                    "mb": fp.total_mb(), "genome_build": call.to_dict()}, pnl.to_dict()
     mb = footprint_mb if isinstance(footprint_mb, (int, float)) else dict(footprint_mb)
     return None, {"kind": "explicit_mb", "mb": mb}, None
 
@@ -405,8 +418,12 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
                   footprint_mb: float | Mapping[str, float] | None = None, tumor_sample: str | None = None,
                   profile: Any = None, profile_overrides: Mapping[str, Any] | None = None,
                   include_filtered: bool = False, rule: str | Path | IndelRule | None = None,
-                  reference: str | Path | None = None, threads: int = 1) -> MsiMutationsResult:
+                  reference: str | Path | None = None, threads: int = 1,
+                  genome_build: str | None = None) -> MsiMutationsResult:
     """MSI status of each tumour from somatic calls; see the module docstring for the stages.
+
+    With ``panel`` the footprint is the panel's BED for the input's build: ``genome_build`` when
+    stated, else decided as ``tmbcalc tmb`` does (:func:`tmbcalc.tmb.build.decide_build`).
 
     Exactly one of ``bed`` / ``panel`` / ``footprint_mb`` (a number, or a per-sample mapping as
     MSIseq's ``seq.len``) sets the denominator; at most one of ``loci`` / ``repeats_bed``.
@@ -422,7 +439,7 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     prof = resolve_profile(profile, {**(profile_overrides or {}), **({"require_pass": False} if include_filtered else {})})
     table, src = read_calls(input, prof, tumor_sample=tumor_sample, reference=reference, threads=threads)
     footprint, fp_desc, panel_info = resolve_denominator(table, src, bed=bed, panel=panel, panel_bed=panel_bed,
-                                                         footprint_mb=footprint_mb)
+                                                         footprint_mb=footprint_mb, genome_build=genome_build)
     is_snv, is_ind = eligible_events(table, prof, footprint, src)
     in_rep, coverage = repeat_indels(table, is_ind, repeats, footprint)
     use_published = repeats is not None and coverage is not None and coverage >= COVERAGE_MIN

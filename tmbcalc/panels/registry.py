@@ -527,7 +527,7 @@ def load_panel(panel_id: str | Path, panels_dirs: Sequence[str | Path] | None = 
     index = _index(panels_dirs)
     if s not in index:
         raise InputError(f"unknown panel id '{s}' (available: {', '.join(sorted(index)) or 'none'}; "
-                         f"add in-house panels with --panels-dir or $TMBCALC_PANELS_DIR)")
+                         f"add in-house panels with panels_dirs or $TMBCALC_PANELS_DIR)", params=("panels_dirs",))
     return parse_panel(index[s])
 
 

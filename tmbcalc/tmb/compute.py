@@ -24,15 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from ..contigs import declared_build, shared_contigs
+from ..contigs import shared_contigs
 from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
+from ..genome_build import BuildCall, check_positions_fit, check_stated, positions_call, track_max_end
 from ..provenance import build_provenance
 from ..variants import VariantTable
+from .build import decide_build
 from .hotspots import HotspotList, match_hotspots, read_hotspots
+from .inputs import CrossFileDuplicates, MultiSource, input_names
 from .profiles import Profile, load_profile
 from .result import TmbResult
-from .rules import RULES, RuleOutcome, active_rules, check_requirements, evaluate
+from .rules import RuleOutcome, active_rules, check_requirements, evaluate, listed_rules
 from .sources import (VariantSource, join_pop_af, open_source, probe_table,
                       read_pop_af_resource)
 from .tally import SampleTally, concat_kept
@@ -50,7 +53,7 @@ def _as_list(x: str | Path | Sequence[str | Path] | None) -> list[str | Path]:
 class _Request:
     """The arguments of one run, normalised (lists for the repeatable file arguments)."""
 
-    input: str | Path
+    inputs: list[str | Path]
     beds: list[str | Path]
     excluded: list[str | Path]
     hotspots: list[str | Path]
@@ -63,9 +66,14 @@ class _Request:
     min_coverage: int | None
     min_normal_coverage: int | None
 
+    @property
+    def input(self) -> str | Path:
+        """The first (usually only) variant file: named in messages."""
+        return self.inputs[0]
+
 
 def compute_tmb(
-    input: str | Path, *,
+    input: str | Path | Sequence[str | Path], *,
     bed: str | Path | Sequence[str | Path] | None = None, panel: str | None = None,
     panel_bed: str | Path | None = None, panels_dirs: Sequence[str | Path] | None = None,
     tumor_sample: str | None = None, normal_sample: str | None = None,
@@ -76,10 +84,14 @@ def compute_tmb(
     reference: str | Path | None = None, exclude_hotspots: str | Path | Sequence[str | Path] | None = None,
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
     **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample.
+
+    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several is
+    counted once: :mod:`.inputs`).  ``genome_build`` states the build, else it is decided from headers
+    or data (:mod:`tmbcalc.genome_build`); a registry panel uses its footprint for that build.
 
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
     ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
@@ -95,38 +107,40 @@ def compute_tmb(
     size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
     ``threads - 1`` extra threads and formats/compresses the report on several threads.
     """
-    req = _Request(input, _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
+    req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
+    stated = check_stated(genome_build)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
     _require_small_inputs(req, pop_af_vcf, reference)
     hotspot_lists = [read_hotspots(h) for h in req.hotspots]
-    check_requirements(VariantTable.empty(str(input)), prof, hotspots_given=bool(hotspot_lists))
+    check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
 
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel}
-    _warm_up(input)
-    denominator_job = _start_denominator(req, panel_obj)
-    src = _open_checked_source(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
-                               tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
-                               threads=threads, chunk_rows=chunk_rows)
+              "mapq": mapq if tumor_bam else None, "panel": panel, **({"genome_build": stated} if stated else {})}
+    for path in req.inputs:
+        _warm_up(path)
+    denominator_job = _start_denominator_early(req, panel_obj, stated)
+    src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
+                        tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
+                        threads=threads, chunk_rows=chunk_rows)
     spool = None
+    multi = isinstance(src, MultiSource)
     try:
-        den = denominator_job.result()
-        in_build = declared_build(src.meta)
-        if in_build:
-            check_input_build(str(input), in_build, den, req.beds)
+        call, den = _build_and_footprint(req, src, stated, panel_obj, denominator_job)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
-        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists)))
-        spool, writer = _variant_spool(keep_table, spool_dir, prof, str(input), params, src, threads)
-        kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer)
+        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists), multi_input=multi))
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads)
+        dups, max_end = (CrossFileDuplicates() if multi else None), {}
+        kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer, dups, max_end)
         meta = src.final_meta()
-        _check_after_reading(req, den, src, meta, in_build, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
+        call = _settle_build(call, max_end, den, req)
+        _check_after_reading(req, den, src, meta, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
     except BaseException:
         src.close()
         if spool is not None:
@@ -134,24 +148,33 @@ def compute_tmb(
         raise
     src.close()
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
-    provenance = _provenance(command, params, req, den, prof, tally, meta, pop_af_vcf, reference)
-    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den), provenance,
-                     _warnings(tally, prof), table, outcome, spool)
+    provenance = _provenance(command, params, req, den, call, prof, tally, meta, pop_af_vcf, reference)
+    inputs_doc = _inputs_doc(src, dups) if multi else None
+    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den, call), provenance,
+                     _warnings(tally, prof, dups), table, outcome, spool, inputs_doc)
 
 
 # -- stages ---------------------------------------------------------------------------------------
+def _inputs(input: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    inputs = _as_list(input)
+    if not inputs:
+        raise UsageError("give at least one variant file")
+    return inputs
+
+
 def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
     """Refuse inconsistent argument combinations before any file is read."""
     if bool(req.beds) == bool(req.panel):
-        raise UsageError("give exactly one of --panel ID or --bed BED")
+        raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     if req.panel_bed and not req.panel:
-        raise UsageError("--panel-bed needs --panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if req.callable_bed and req.tumor_bam:
-        raise UsageError("give either --callable-bed or --tumor-bam, not both")
+        raise UsageError("give either callable_bed or tumor_bam, not both", params=("callable_bed", "tumor_bam"))
     if req.normal_bam and not req.tumor_bam:
-        raise UsageError("--normal-bam needs --tumor-bam")
+        raise UsageError("normal_bam needs tumor_bam", params=("normal_bam", "tumor_bam"))
     if (req.min_coverage is not None or req.min_normal_coverage is not None) and not req.tumor_bam:
-        raise UsageError("--min-coverage/--min-normal-coverage need --tumor-bam")
+        raise UsageError("min_coverage/min_normal_coverage need tumor_bam",
+                         params=("min_coverage", "min_normal_coverage", "tumor_bam"))
     unknown = set(overrides) - set(Profile.__dataclass_fields__)
     if unknown:
         raise UsageError(f"unknown profile override(s): {', '.join(sorted(unknown))}")
@@ -192,23 +215,64 @@ def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
             require_readable(path, "file")
 
 
-def _start_denominator(req: _Request, panel_obj) -> Future:
-    """Build the footprint (all but the BAM-derived part) on a worker thread while the variant
-    kernel, which releases the GIL, opens the input and reads its first chunk."""
+def _start_denominator(req: _Request, panel_obj, build: str | None) -> Future:
+    """Build the footprint (all but the BAM-derived part; a registry panel's BED for ``build``, None =
+    its primary build) on a worker thread while the variant kernel, which releases the GIL, opens
+    the input and reads its first chunk."""
     pool = ThreadPoolExecutor(max_workers=1)
     job = pool.submit(resolve_footprint, panel=panel_obj, panel_bed=req.panel_bed, beds=req.beds,
-                      coding_bed=req.coding_bed, exclude_beds=req.excluded, callable_bed=req.callable_bed)
+                      coding_bed=req.coding_bed, exclude_beds=req.excluded, callable_bed=req.callable_bed,
+                      build=build)
     pool.shutdown(wait=False)
     return job
 
 
-def _open_checked_source(req: _Request, denominator_job: Future, prof: Profile, hotspots_given: bool,
+def _start_denominator_early(req: _Request, panel_obj, stated: str | None) -> Future | None:
+    """The footprint is built while the input opens, unless the build (still unknown) picks it
+    (a registry panel with footprints for several builds): then None."""
+    if stated is not None or panel_obj is None or len(panel_obj.builds) == 1:
+        return _start_denominator(req, panel_obj, stated)
+    return None
+
+
+def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, panel_obj,
+                         denominator_job: Future | None) -> tuple[BuildCall | None, Denominator]:
+    """Decide the genome build (:func:`~tmbcalc.tmb.build.decide_build`), then the footprint for it;
+    a known build must fit the footprint (the panel's BED in use, or a BED's intervals)."""
+    parts = src.parts if isinstance(src, MultiSource) else [src]
+    call = decide_build(parts, stated, panel_obj, [b for b in (req.tumor_bam, req.normal_bam) if b],
+                        req.panel_bed, str(req.input))
+    den = (denominator_job or _start_denominator(req, panel_obj, call.build if call else None)).result()
+    if call is not None and call.build:
+        check_input_build(str(req.input), call.build, den, req.beds, call.evidence)
+    return call, den
+
+
+def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
+                  pop_af_vcf, **open_args: Any) -> VariantSource:
+    """Open every input file (checked as :func:`_open_checked_source`); several become one
+    :class:`~tmbcalc.tmb.inputs.MultiSource`."""
+    if len(req.inputs) == 1:
+        return _open_checked_source(req.input, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
+    parts: list[VariantSource] = []
+    try:
+        for path in req.inputs:
+            parts.append(_open_checked_source(path, denominator_job, prof, hotspots_given, pop_af_vcf,
+                                              **open_args))
+        return MultiSource(parts)
+    except BaseException:
+        for p in parts:
+            p.close()
+        raise
+
+
+def _open_checked_source(path: str | Path, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
                          pop_af_vcf, **open_args: Any) -> VariantSource:
-    """Open the input and check the profile's requirements against what it declares (VCF header,
+    """Open one input and check the profile's requirements against what it declares (VCF header,
     MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
     src = None
     try:
-        src = open_source(req.input, profile=prof, **open_args)
+        src = open_source(path, profile=prof, **open_args)
         if src.kind == "maf":
             maf_table = next(iter(src))
             if pop_af_vcf is not None:
@@ -221,10 +285,12 @@ def _open_checked_source(req: _Request, denominator_job: Future, prof: Profile, 
     except BaseException:
         if src is not None:
             src.close()
-        denominator_job.result()
+        if denominator_job is not None:
+            denominator_job.result()
         raise
     try:
-        denominator_job.result()
+        if denominator_job is not None:
+            denominator_job.result()
     except BaseException:
         src.close()
         raise
@@ -240,8 +306,8 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
     mc = req.min_coverage if req.min_coverage is not None else prof.min_depth
     if mc is None:
-        raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
-                         f"default to)")
+        raise UsageError(f"tumor_bam needs min_coverage (profile '{prof.name}' sets no min_depth to "
+                         f"default to)", params=("tumor_bam", "min_coverage"))
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
@@ -253,7 +319,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
         raise InputError(f"no callable bases in the footprint at min coverage {mc}", req.tumor_bam)
 
 
-def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, params: dict[str, Any],
+def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, params: dict[str, Any],
                    src: VariantSource, threads: int):
     """Without a kept table, the variants report is formatted while reading into an anonymous
     temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
@@ -265,13 +331,18 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, source: str, para
     from .writers import VariantReportWriter, report_header
 
     spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
-    header = report_header(__version__, prof.name, source, params, src.meta.get("indel_anchor") == "N")
-    return spool, VariantReportWriter(spool, header, threads)
+    names = input_names(req.inputs) if len(req.inputs) > 1 else None
+    header = report_header(__version__, prof.name, str(req.input), params, src.meta.get("indel_anchor") == "N",
+                           names)
+    return spool, VariantReportWriter(spool, header, threads, names)
 
 
 def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list[HotspotList],
-            resource: VariantTable | None, tally: SampleTally, writer) -> list[tuple[VariantTable, RuleOutcome]]:
-    """Judge every chunk, tally it, and report it (to the writer) or keep it (returned)."""
+            resource: VariantTable | None, tally: SampleTally, writer, dups: CrossFileDuplicates | None,
+            max_end: dict[str, int]) -> list[tuple[VariantTable, RuleOutcome]]:
+    """Judge every chunk (and, with several files, mark duplicates across them), tally it, and
+    report it (to the writer) or keep it (returned).  ``max_end`` collects each contig's last
+    variant end (for the build check)."""
     kept: list[tuple[VariantTable, RuleOutcome]] = []
     try:
         for chunk in src:
@@ -283,6 +354,9 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
                 for hl in hotspot_lists:
                     hotspot_mask |= match_hotspots(chunk, hl)
             outcome = evaluate(chunk, prof, den.regions, hotspot_mask)
+            if dups is not None:
+                dups.mark(chunk, outcome)
+            track_max_end(max_end, chunk)
             tally.add(chunk, outcome)
             if writer is not None:
                 writer.add(chunk, outcome)
@@ -294,30 +368,45 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
     return kept
 
 
+def _settle_build(call: BuildCall | None, max_end: dict[str, int], den: Denominator, req: _Request) -> BuildCall:
+    """After reading: without a build from statement, headers or panel footprints (a BED footprint),
+    the variant positions may still exclude one build; a chosen build must hold every position."""
+    name = str(req.input)
+    if call is None:
+        call = positions_call(max_end, name)
+        if call.build:
+            check_input_build(name, call.build, den, req.beds, call.evidence)
+        return call
+    if call.build:
+        check_positions_fit(call.build, max_end, name)
+    return call
+
+
 def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, meta: dict[str, Any],
-                         in_build: str | None, tally: SampleTally, resource: VariantTable | None, pop_af_vcf,
+                         tally: SampleTally, resource: VariantTable | None, pop_af_vcf,
                          prof: Profile, hotspots_given: bool) -> None:
-    """What only the records can tell: the build (when the header did not), shared contigs with
-    the footprint and the resource, and whether a declared population-AF field ever held a value."""
-    if not in_build:
-        in_build = declared_build(meta)
-        if in_build:
-            check_input_build(str(req.input), in_build, den, req.beds)
+    """What only the records can tell: shared contigs with the footprint and the resource, and
+    whether a declared population-AF field ever held a value (each VCF input on its own)."""
     if tally.rows:
         shared_contigs(sorted(tally.contigs), den.regions.contigs, str(req.input), den.name)
         if resource is not None and len(resource):
             shared_contigs(sorted(tally.contigs), resource.contigs, str(req.input), str(pop_af_vcf))
             meta["has_pop_af"] = bool(meta.get("has_pop_af")) or bool((~np.isnan(resource["pop_af"])).any())
             meta["pop_af_resource"] = str(pop_af_vcf)
-    if tally.rows and src.kind == "vcf":
-        probe = probe_table(meta, src.source, src.samples, pop_af_checked_later=False,
-                            pop_af_resource=pop_af_vcf, pop_af_seen=tally.pop_af_seen)
-        check_requirements(probe, prof, hotspots_given=hotspots_given)
+    parts = [(p, p.final_meta()) for p in src.parts] if isinstance(src, MultiSource) else [(src, meta)]
+    for part, part_meta in parts:
+        if tally.rows and part.kind == "vcf":
+            probe = probe_table(part_meta, part.source, part.samples, pop_af_checked_later=False,
+                                pop_af_resource=pop_af_vcf, pop_af_seen=tally.pop_af_seen)
+            check_requirements(probe, prof, hotspots_given=hotspots_given)
 
 
 # -- the result -----------------------------------------------------------------------------------
-def _warnings(tally: SampleTally, prof: Profile) -> list[str]:
+def _warnings(tally: SampleTally, prof: Profile, dups: CrossFileDuplicates | None = None) -> list[str]:
     warnings: list[str] = []
+    if dups is not None and dups.count:
+        warnings.append(f"{dups.count} eligible variant row(s) repeat a variant (contig, position, REF, ALT) "
+                        f"already counted from an earlier input file: counted once (duplicate_across_files)")
     if tally.rows == 0:
         warnings.append("the input has no variant records: TMB is 0 by an empty input, not by filtering")
     if prof.require_pass and not prof.filter_missing_is_pass and tally.rows and tally.all_filter_missing:
@@ -326,25 +415,35 @@ def _warnings(tally: SampleTally, prof: Profile) -> list[str]:
     return warnings
 
 
-def _denominator_doc(den: Denominator) -> dict[str, Any]:
+def _denominator_doc(den: Denominator, call: BuildCall | None = None) -> dict[str, Any]:
     fp_bp = den.bp
     doc = {"kind": den.kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": den.stages,
            "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
            "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
     if den.panel is not None:
         doc["panel_declared_tmb_mb"] = den.panel.declared_tmb_mb
+    if call is not None:
+        doc["genome_build"] = call.to_dict()
     return doc
 
 
-def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, prof: Profile,
-                tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
-    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den),
-                             "rules_order": list(RULES), "rules_active": list(tally.active),
+def _inputs_doc(src: MultiSource, dups: CrossFileDuplicates | None) -> dict[str, Any]:
+    """Several call files: each file, its caller and record count, and the duplicates across them."""
+    meta = src.final_meta()
+    return {"files": src.sources, "per_file": meta["inputs"],
+            "duplicates_across_files": dups.count if dups is not None else 0,
+            "duplicate_rule": "a variant (contig, position, REF, ALT) eligible in several files is counted once"}
+
+
+def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, call: BuildCall,
+                prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
+    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, call),
+                             "rules_order": listed_rules(tally.active), "rules_active": list(tally.active),
                              "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
     if den.panel is not None:
         extra["panel"] = den.panel.to_dict()
     return build_provenance(command, params, {
-        "input": req.input, "bed": [str(b) for b in req.beds] or None, "panel_bed": req.panel_bed,
+        "input": req.input if len(req.inputs) == 1 else [str(p) for p in req.inputs], "bed": [str(b) for b in req.beds] or None, "panel_bed": req.panel_bed,
         "coding_bed": req.coding_bed, "exclude_bed": [str(e) for e in req.excluded] or None,
         "callable_bed": req.callable_bed, "tumor_bam": req.tumor_bam, "normal_bam": req.normal_bam,
         "exclude_hotspots": [str(h) for h in req.hotspots] or None, "pop_af_vcf": pop_af_vcf,

@@ -55,6 +55,8 @@ class TmbResult:
     table: VariantTable | None = field(repr=False)      # None when computed with keep_table=False
     outcome: RuleOutcome | None = field(repr=False)
     variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
+    # several call files for one tumor: {"files": [...], "duplicates_across_files": n}; None for one file
+    inputs: dict[str, Any] | None = None
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -64,8 +66,12 @@ class TmbResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (what ``PREFIX.tmb.json`` holds, before NaN -> null)."""
-        return {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
-                "denominator": self.denominator, "warnings": self.warnings, "provenance": self.provenance}
+        doc = {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
+               "denominator": self.denominator}
+        if self.inputs is not None:
+            doc["inputs"] = self.inputs
+        doc.update(warnings=self.warnings, provenance=self.provenance)
+        return doc
 
     def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
         """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""

@@ -42,9 +42,16 @@ from ..variants import COMPLEX, DEL, FILTER_MISSING, FILTER_PASS, INS, MNV, SNV,
 RULES: tuple[str, ...] = (
     "filter", "multiallelic", "symbolic_allele", "variant_type", "outside_footprint", "consequence", "min_depth",
     "min_alt_reads", "min_vaf", "max_vaf", "min_normal_depth", "max_normal_alt_reads", "max_pop_af",
-    "hotspot", "likely_germline",
+    "hotspot", "likely_germline", "duplicate_across_files",
 )
-BIT = {r: np.uint16(1 << i) for i, r in enumerate(RULES)}
+# applied only when several call files are read for one tumor (see tmbcalc.tmb.inputs); listed in
+# outputs only then, so single-file outputs keep their columns
+DUPLICATE_RULE = "duplicate_across_files"
+# one bit per rule in a uint32 mask: room for 32 rules (16 used); adding a rule is one entry in
+# RULES, one line in active_rules() and its test in evaluate()
+BIT_DTYPE = np.uint32
+assert len(RULES) <= 8 * np.dtype(BIT_DTYPE).itemsize
+BIT = {r: BIT_DTYPE(1 << i) for i, r in enumerate(RULES)}
 _TYPE_CODE = {"snv": SNV, "mnv": MNV, "ins": INS, "del": DEL, "complex": COMPLEX}
 
 
@@ -52,23 +59,24 @@ _TYPE_CODE = {"snv": SNV, "mnv": MNV, "ins": INS, "del": DEL, "complex": COMPLEX
 class RuleOutcome:
     """Per-row outcome of rule evaluation."""
 
-    fail_bits: np.ndarray      # uint16 bit mask of failing rules (bit i = RULES[i])
+    fail_bits: np.ndarray      # uint32 bit mask of failing rules (bit i = RULES[i])
     first_fail: np.ndarray     # int8 index into RULES of the first failing rule, -1 if eligible
     eligible: np.ndarray       # bool
     in_footprint: np.ndarray   # bool
     active: tuple[str, ...]    # rules that were applied
-
-    def first_fail_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
-        ff = self.first_fail if mask is None else self.first_fail[mask]
-        counts = np.bincount(ff[ff >= 0].astype(np.int64), minlength=len(RULES))
-        return {r: int(counts[i]) for i, r in enumerate(RULES) if r in self.active}
 
     def all_fail_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
         bits = self.fail_bits if mask is None else self.fail_bits[mask]
         return {r: int(np.count_nonzero(bits & BIT[r])) for r in RULES if r in self.active}
 
 
-def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
+def listed_rules(active: tuple[str, ...] | list[str]) -> list[str]:
+    """The rules named in outputs (columns, ``rules_order``): every rule, but the duplicate rule only
+    when it was applied."""
+    return [r for r in RULES if r != DUPLICATE_RULE or r in active]
+
+
+def active_rules(profile: Profile, *, hotspots_given: bool, multi_input: bool = False) -> tuple[str, ...]:
     on = {
         "filter": profile.require_pass,
         "multiallelic": profile.multiallelic != "all",
@@ -85,6 +93,7 @@ def active_rules(profile: Profile, *, hotspots_given: bool) -> tuple[str, ...]:
         "max_pop_af": profile.max_pop_af is not None,
         "hotspot": hotspots_given,
         "likely_germline": profile.germline_filter != "off",
+        DUPLICATE_RULE: multi_input,
     }
     return tuple(r for r in RULES if on[r])
 
@@ -130,8 +139,8 @@ def _missing_message(table: VariantTable, column: str, what: str) -> str:
 def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given: bool) -> None:
     """Raise when an active rule needs data the whole input lacks (one-line, actionable)."""
     if hotspots_given is False and profile.hotspots == "required":
-        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give --exclude-hotspots FILE "
-                         f"(e.g. cancerhotspots.org v2 TSV)")
+        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give exclude_hotspots FILE "
+                         f"(e.g. cancerhotspots.org v2 TSV)", params=("exclude_hotspots",))
     if len(table) == 0:
         return
     active = active_rules(profile, hotspots_given=hotspots_given)
@@ -141,12 +150,13 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
         raise MissingFieldError(
             f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
             f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
-            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions", src)
+            f"or SnpEff, or use consequences all with coding_bed to restrict the footprint to coding regions", src,
+            params=("consequences", "coding_bed"))
     if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
             and not profile.filter_missing_is_pass:
         raise MissingFieldError(
             f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
-            f"already filtered calls, pass --filter-missing-is-pass", src)
+            f"already filtered calls, pass filter_missing_is_pass", src, params=("filter_missing_is_pass",))
     pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
     needs = [
         ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
@@ -212,7 +222,7 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
     """Apply every active rule of ``profile`` to ``table`` (vectorised)."""
     n = len(table)
     active = active_rules(profile, hotspots_given=hotspot_mask is not None)
-    bits = np.zeros(n, dtype=np.uint16)
+    bits = np.zeros(n, dtype=BIT_DTYPE)
 
     def fail(rule: str, mask: np.ndarray) -> None:
         if rule in active:
@@ -268,7 +278,7 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
     first = np.full(n, -1, dtype=np.int8)
     if n:
         has = bits != 0
-        low = bits & (~bits + np.uint16(1))                              # lowest set bit
+        low = bits & (~bits + BIT_DTYPE(1))                              # lowest set bit
         first[has] = np.log2(low[has].astype(np.float64)).astype(np.int8)
     return RuleOutcome(bits, first, bits == 0, inside, active)
 
@@ -277,5 +287,5 @@ def describe_bits(bits: int) -> list[str]:
     return [r for r in RULES if bits & int(BIT[r])]
 
 
-__all__ = ["RULES", "BIT", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
-           "active_rules", "describe_bits", "symbolic_alleles"]
+__all__ = ["RULES", "BIT", "BIT_DTYPE", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
+           "active_rules", "describe_bits", "symbolic_alleles", "listed_rules", "DUPLICATE_RULE"]

@@ -28,8 +28,9 @@ def read_variants(path: str | Path, *, tumor_sample: str | None = None, normal_s
         table = read_maf(p, pop_af_fields=profile.pop_af_fields, reference=reference)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
-                raise UsageError(f"--tumor-sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p} "
-                                 f"({len(table.samples)} samples, e.g. {', '.join(table.samples[:3])})")
+                raise UsageError(f"tumor_sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p} "
+                                 f"({len(table.samples)} samples, e.g. {', '.join(table.samples[:3])})",
+                                 params=("tumor_sample",))
             idx = table.samples.index(tumor_sample)
             sub = table.take(table["sample"] == idx)
             sub.columns["sample"][:] = 0

@@ -13,7 +13,7 @@ import numpy as np
 from ..variants import FILTER_MISSING, VariantTable
 from . import statistics as stats
 from .result import SampleTmb
-from .rules import BIT, RULES, RuleOutcome
+from .rules import BIT, BIT_DTYPE, RULES, RuleOutcome
 from .sources import VariantSource
 
 
@@ -97,10 +97,10 @@ def concat_kept(kept: list[tuple[VariantTable, RuleOutcome]], src: VariantSource
         outs = [o for _, o in kept]
         active = outs[0].active if outs else ()
         cat = (lambda name, dt: np.concatenate([getattr(x, name) for x in outs]) if outs else np.empty(0, dt))
-        o = RuleOutcome(cat("fail_bits", np.uint16), cat("first_fail", np.int8), cat("eligible", bool),
+        o = RuleOutcome(cat("fail_bits", BIT_DTYPE), cat("first_fail", np.int8), cat("eligible", bool),
                         cat("in_footprint", bool), active)
     if not kept:
-        o = RuleOutcome(np.empty(0, np.uint16), np.empty(0, np.int8), np.empty(0, bool), np.empty(0, bool),
+        o = RuleOutcome(np.empty(0, BIT_DTYPE), np.empty(0, np.int8), np.empty(0, bool), np.empty(0, bool),
                         active)
     return table, o
 

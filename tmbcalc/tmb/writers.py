@@ -20,7 +20,8 @@ import numpy as np
 
 from .. import annotation
 from ..output import OutputSet
-from .rules import RULES
+from .rules import RULES, listed_rules
+from .inputs import INPUT_COLUMN, input_names
 from .statistics import cut_label
 from ..variants import VTYPE_NAMES
 
@@ -40,12 +41,14 @@ CALIBRATION_COLUMNS = ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibra
                        "calibration_extrapolated", "calibration_model"]
 
 
-def summary_columns(cuts: list[float]) -> list[str]:
+def summary_columns(cuts: list[float], rules: list[str] | None = None) -> list[str]:
+    """Columns of PREFIX.tmb.tsv; ``rules`` named in ``excluded_<rule>`` columns (default: every rule
+    of a single-file run, see :func:`~tmbcalc.tmb.rules.listed_rules`)."""
     cols = ["sample", "tmb", "eligible_variants", "footprint_bp", "footprint_mb", "ci95_low", "ci95_high"]
     for c in cuts:
         cols += [f"p_tmb_ge_{cut_label(c)}", f"status_{cut_label(c)}"]
     cols += ["records", "in_footprint"]
-    cols += [f"excluded_{r}" for r in RULES]
+    cols += [f"excluded_{r}" for r in (rules if rules is not None else listed_rules(()))]
     cols += ["profile", "denominator"]
     return cols
 
@@ -62,14 +65,17 @@ def _fmt(v: Any) -> str:
 
 def summary_tsv(result: TmbResult) -> str:
     prov = result.provenance
+    rules = listed_rules(prov.get("rules_active", ()))
+    build = result.denominator.get("genome_build") or {}
     lines = [f"# tmbcalc {prov['version']} tmb  created {prov['created_utc']}",
              f"# profile: {result.profile.name}  denominator: {result.denominator['kind']} "
              f"{result.denominator['footprint_bp']} bp",
+             f"# genome build: {build.get('build') or 'not determined'} ({build.get('evidence', '')})",
              "# parameters: " + json.dumps(prov["parameters"], sort_keys=True, default=str),
              "# inputs: " + json.dumps({k: (v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v])
                                         for k, v in prov["inputs"].items()}, sort_keys=True),
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
-    cols = summary_columns(result.cutpoints)
+    cols = summary_columns(result.cutpoints, rules)
     cal = prov.get("calibration")
     cal_rows = {}
     if cal:
@@ -83,7 +89,7 @@ def summary_tsv(result: TmbResult) -> str:
         for c in result.cutpoints:
             row += [_fmt(s.p_tmb_ge_cut[cut_label(c)]), s.status[cut_label(c)]]
         row += [str(s.records), str(s.in_footprint)]
-        row += [str(s.excluded[r]) if r in s.excluded else "" for r in RULES]
+        row += [str(s.excluded[r]) if r in s.excluded else "" for r in rules]
         row += [result.profile.name, result.denominator["kind"]]
         if cal:
             c = cal_rows[s.sample]
@@ -118,13 +124,16 @@ def _gzip_compressor():
 
 
 def report_header(version: str, profile_name: str, source: str, params: dict[str, Any],
-                  indel_anchor_n: bool = False) -> bytes:
-    """The comment lines and column header of PREFIX.variants.tsv.gz."""
+                  indel_anchor_n: bool = False, inputs: list[str] | None = None) -> bytes:
+    """The comment lines and column header of PREFIX.variants.tsv.gz; with several ``inputs`` (file
+    names) a last column ``input`` names each row's file."""
+    what = f"inputs {', '.join(inputs)}" if inputs else f"input {Path(source).name}"
+    cols = VARIANT_COLUMNS + ((INPUT_COLUMN,) if inputs else ())
     return (f"# tmbcalc {version} tmb variants report; profile {profile_name}; "
-            f"input {Path(source).name}; pos 1-based; alleles VCF-style"
+            f"{what}; pos 1-based; alleles VCF-style"
             f"{' (MAF indel anchor base N)' if indel_anchor_n else ''}\n"
             "# parameters: " + json.dumps(params, sort_keys=True, default=str) + "\n"
-            + "\t".join(VARIANT_COLUMNS) + "\n").encode()
+            + "\t".join(cols) + "\n").encode()
 
 
 class VariantReportWriter:
@@ -136,7 +145,7 @@ class VariantReportWriter:
     stays at a few blocks.  ``close()`` waits for the last blocks (call it, or use ``with``).
     """
 
-    def __init__(self, fh, header: bytes, threads: int = 1) -> None:
+    def __init__(self, fh, header: bytes, threads: int = 1, inputs: list[str] | None = None) -> None:
         from ..ext import load_kernel
 
         self._fh = fh
@@ -148,34 +157,26 @@ class VariantReportWriter:
         self._fixed = [_pack(list(VTYPE_NAMES)), _pack(list(FILTER_NAMES)),
                        _pack(["."] + list(annotation.CLASSES)), _pack([""] + list(RULES))]
         self._mask_strings: dict[int, bytes] = {}
-        self._mask_table: tuple[np.ndarray, np.ndarray] | None = None
+        self._inputs = _pack([_clean(x) for x in inputs]) if inputs else None
         self.rows = 0
         fh.write(self._compress(header))
 
-    def _masks_table(self, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Lookup table fail-bit mask -> 'rule,rule' (rebuilt only when a new mask shows up)."""
-        seen = np.zeros(65536, dtype=bool)
-        seen[bits] = True
-        new = [m for m in np.flatnonzero(seen).tolist() if m not in self._mask_strings]
-        if new or self._mask_table is None:
-            for m in new:
+    def _masks_table(self, bits: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """(code per row, lookup table code -> 'rule,rule') for the fail-bit masks of one chunk."""
+        masks, codes = np.unique(bits, return_inverse=True)
+        for m in masks.tolist():
+            if m not in self._mask_strings:
                 self._mask_strings[m] = ",".join(r for i, r in enumerate(RULES) if m & (1 << i)).encode()
-            lens = np.zeros(65536, dtype=np.int64)
-            keys = sorted(self._mask_strings)
-            lens[keys] = [len(self._mask_strings[m]) for m in keys]
-            off = np.zeros(65537, dtype=np.int64)
-            np.cumsum(lens, out=off[1:])
-            buf = np.frombuffer(b"".join(self._mask_strings[m] for m in keys) or b"\0", dtype=np.uint8)
-            self._mask_table = (buf, off)
-        return self._mask_table
+        return codes.reshape(-1).astype(np.int32), _pack([self._mask_strings[m] for m in masks.tolist()])
 
     def add(self, t, o) -> None:
         n = len(t)
         if n == 0:
             return
         c = t.columns
+        mask_code, mask_table = self._masks_table(o.fail_bits)
         tables = [_pack([_clean(x) for x in (t.samples or ["."])]), _pack([_clean(x) for x in (t.contigs or ["."])]),
-                  *self._fixed, self._masks_table(o.fail_bits)]
+                  *self._fixed, mask_table]
         have_alleles = t.allele_text is not None
         abuf, aoff = t.allele_text if have_alleles else (np.zeros(1, np.uint8), np.zeros(n + 1, np.int64))
         cols = (c["sample"].astype(np.int32, copy=False), c["contig"].astype(np.int32, copy=False),
@@ -184,16 +185,21 @@ class VariantReportWriter:
                 c["t_alt"].astype(np.int32, copy=False), c["t_vaf"].astype(np.float32, copy=False),
                 c["n_depth"].astype(np.int32, copy=False), c["n_alt"].astype(np.int32, copy=False),
                 c["pop_af"].astype(np.float32, copy=False), c["csq"].astype(np.int8, copy=False),
-                o.in_footprint.view(np.uint8), o.fail_bits.astype(np.uint16, copy=False),
+                o.in_footprint.view(np.uint8), o.first_fail.astype(np.int8, copy=False), mask_code,
                 c["record"].astype(np.int64, copy=False), np.ascontiguousarray(abuf, dtype=np.uint8),
                 np.ascontiguousarray(aoff, dtype=np.int64), have_alleles)
         flat = [x for pair in tables for x in pair]
+        if self._inputs is not None:            # several call files: the input column
+            tables.append(self._inputs)
+            src: tuple = (c[INPUT_COLUMN].astype(np.int32, copy=False), True, *self._inputs)
+        else:
+            src = (np.zeros(1, np.int32), False, np.zeros(1, np.uint8), np.zeros(2, np.int64))
         # bytes one line may need besides its alleles: longest string of each lookup table + numbers
         reserve = sum(int(np.diff(off).max()) for _, off in tables) + 256
         kernel, compress = self._kernel, self._compress
 
         def job(start: int) -> bytes:
-            return compress(kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat, reserve))
+            return compress(kernel.format_rows(start, min(start + CHUNK, n), *cols, *flat, *src, reserve))
 
         for s in range(0, n, CHUNK):
             self._pending.append(self._pool.submit(job, s))
@@ -226,9 +232,10 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
         return
     t = result.table
     prov = result.provenance
+    names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
-                           t.meta.get("indel_anchor") == "N")
-    with open(path, "wb") as fh, VariantReportWriter(fh, header, threads) as w:
+                           t.meta.get("indel_anchor") == "N", names)
+    with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
         w.add(t, result.outcome)
 
 

@@ -1,0 +1,83 @@
+"""The genome build of a TMB run, decided once before any record is judged.
+
+Order of evidence (see :mod:`tmbcalc.genome_build`): the user's statement; the headers of the variant
+files (VCF contig lengths, MAF NCBI_Build) and of the tumor/normal BAMs; for a registry panel with
+footprints for several builds, the share of the input's variant positions inside each build's
+footprint (one extra pass over the positions, only when nothing else tells).  A panel with one
+build uses it (the positions are checked against its chromosome ends after reading); with a BED
+footprint the build is left to the positions (:func:`tmbcalc.genome_build.positions_call`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, claim_from_meta, decide_declared, decide_from_shares
+from ..regions import RegionSet
+from ..variants import VariantTable
+from .rules import in_footprint
+from .sources import VariantSource
+
+
+def _bam_claims(bams: Sequence[str | Path]) -> list[BuildClaim]:
+    if not bams:
+        return []
+    from ..callable.lean import bam_build
+
+    return [BuildClaim(str(b), bam_build(b), "alignment header contig lengths") for b in bams]
+
+
+def decide_build(parts: Sequence[VariantSource], stated: str | None, panel, bams: Sequence[str | Path],
+                 panel_bed: str | Path | None, name: str) -> BuildCall | None:
+    """The run's build, or None when only the positions (after reading) can tell and the footprint
+    does not depend on it (a BED footprint).  Raises when files disagree or a multi-build panel's
+    footprint cannot be chosen."""
+    claims = [claim_from_meta(p.source, p.meta) for p in parts] + _bam_claims(bams)
+    call = decide_declared(stated, claims)
+    if call is not None or panel is None:
+        return call
+    if len(panel.builds) == 1:
+        b = panel.build
+        return BuildCall(b, "panel_only_build", f"panel {panel.id} has a {b} footprint only and no header states "
+                                                f"the input's build (variant positions checked against the {b} "
+                                                f"chromosome ends)")
+    available = [b for b in panel.builds if panel.bed_path(b) is not None] if panel_bed is None else []
+    if len(available) < 2:
+        raise InputError(f"the header does not state the genome build and panel {panel.id}'s footprints for "
+                         f"{', '.join(panel.builds)} cannot be compared (BED not available); {HOW_TO_STATE}", name)
+    footprints = {b: panel.footprint(b) for b in available}
+    total, inside = 0, {b: 0 for b in available}
+    for p in parts:
+        n, k = count_in_footprints(_positions(p), footprints)
+        total += n
+        for b in available:
+            inside[b] += k[b]
+    return decide_from_shares(total, inside, f"panel {panel.id}'s", name)
+
+
+def count_in_footprints(tables: Iterable[VariantTable], footprints: Mapping[str, RegionSet]
+                        ) -> tuple[int, dict[str, int]]:
+    """(variant rows read, rows inside each build's footprint), "inside" by the TMB rule's overlap
+    convention (:func:`~tmbcalc.tmb.rules.in_footprint`: the bases a variant changes)."""
+    total, inside = 0, {b: 0 for b in footprints}
+    for t in tables:
+        total += len(t)
+        for b, regions in footprints.items():
+            inside[b] += int(np.count_nonzero(in_footprint(t, regions)))
+    return total, inside
+
+
+def _positions(part: VariantSource) -> Iterator[VariantTable]:
+    """The variant rows of one input again, positions only (a MAF is already in memory)."""
+    if part.kind != "vcf":          # a MAF or a table already in memory
+        yield from part
+        return
+    from ..io.vcf import iter_vcf_chunks
+
+    yield from iter_vcf_chunks(part.source, sites_only=True, keep_alleles=False, pop_af_fields=())
+
+
+__all__ = ["decide_build", "count_in_footprints"]
