@@ -3,7 +3,8 @@
 #  - Debian: bcftools, samtools, tabix, bedtools, mosdepth (+ libhts-dev, which provides the
 #    libhts.so mosdepth loads), bwa: independent tools whose output the tests compare against;
 #    libdeflate0: tmbcalc's fast BGZF readers (loaded at run time; tests cover both read paths).
-#  - PyPI: tmbcalc with its [test] extra (pytest, pytest-benchmark, hypothesis).
+#  - PyPI: tmbcalc with its [test] extra (pytest, pytest-benchmark, hypothesis, dask[distributed] for the
+#    batch Dask executor, snakemake for workflows/Snakefile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

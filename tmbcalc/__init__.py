@@ -7,6 +7,7 @@ Public API (each returns a result object; nothing here prints or exits)::
     load_panel(id), list_panels()                                   # panel registry (tmbcalc.panels)
     msi_scan(...), msi_baseline(...), msi_score(...), msi_mutations(...)   (tmbcalc.msi)
     calibrate_simulate(...), calibrate_fit(...), calibrate_translate(...), calibrate_apply(...)
+    run_batch(sheet, outdir, ...)                                   # a whole sheet -> BatchResult (tmbcalc.batch)
 
 Names are imported lazily so ``import tmbcalc`` stays fast.
 """
@@ -34,6 +35,8 @@ _LAZY = {
     "calibrate_apply": "tmbcalc.calibrate",
     "RegionSet": "tmbcalc.regions",
     "read_bed": "tmbcalc.io.bed",
+    "run_batch": "tmbcalc.batch",
+    "BatchResult": "tmbcalc.batch",
 }
 
 __all__ = ["__version__", "TmbcalcError", "InputError", "ContigMismatchError", "MissingFieldError",

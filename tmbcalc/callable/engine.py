@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
+from ..io.bam_index import index_problem
+from ..io.bam_index import precheck as precheck_index
 from ..errors import ContigMismatchError, InputError, UsageError, require_readable
 from ..intervals import Footprint, Targets, intersect_intervals, merge_intervals
 
@@ -91,6 +93,9 @@ def write_bgzf_with_tabix(text: bytes, bgzf_path: str | Path, tbi_path: str | Pa
 
 def open_alignment(path: Path, reference: Path | None, what: str):
     """Open an alignment file with its index; raise InputError for every bad-input case."""
+    problem = precheck_index(path)
+    if problem:
+        raise InputError(f"{what}: {problem}", path)
     try:
         rdr = _kernel().DepthReader(str(path), None if reference is None else str(reference))
     except (OSError, ValueError):
@@ -104,10 +109,9 @@ def open_alignment(path: Path, reference: Path | None, what: str):
     if so is not None and so not in ("coordinate", "unknown"):
         raise InputError(f"{what} is not coordinate-sorted (@HD SO:{so}); run `samtools sort` "
                          f"and `samtools index`", path)
-    if not rdr.has_index:
-        kind = "CRAM" if rdr.is_cram else "BAM"
-        raise InputError(f"{what} has no index (.{'crai' if rdr.is_cram else 'bai/.csi'}); create one with "
-                         f"`samtools index {path}` ({kind} must be coordinate-sorted)", path)
+    problem = index_problem(path, loaded=bool(rdr.has_index))
+    if problem:
+        raise InputError(f"{what}: {problem}", path)
     return rdr
 
 
@@ -173,6 +177,9 @@ def compute(tumor_bam: str | Path, footprint: Footprint, *, normal_bam: str | Pa
     if not footprint:
         raise InputError(f"{footprint_name} is empty: no bases to compute coverage on")
 
+    from ..io.inputs import require_seekable
+
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     tumor = require_readable(tumor_bam, "tumor BAM/CRAM")
     normal = require_readable(normal_bam, "normal BAM/CRAM") if normal_bam is not None else None
     ref = require_readable(reference, "reference FASTA") if reference is not None else None

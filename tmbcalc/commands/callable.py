@@ -5,9 +5,10 @@ nothing.  See docs/callable.md.
 """
 from __future__ import annotations
 
+from ..checks import number_arg
+
 import argparse
 import sys
-from pathlib import Path
 
 from ..errors import UsageError
 
@@ -44,11 +45,12 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="extra folder of panel TOMLs for --panel (repeatable; also $TMBCALC_PANELS_DIR)")
     # --min-coverage as in `tmb --tumor-bam` (in `tmb`, --min-depth is the variant read-depth rule);
     # the first spelling, --min-depth, is kept as an alias
-    p.add_argument("--min-coverage", "--min-depth", dest="min_coverage", metavar="N", type=int, required=True,
+    p.add_argument("--min-coverage", "--min-depth", dest="min_coverage", metavar="N",
+                   type=number_arg(integer=True, lo=0), required=True,
                    help="tumor depth a base needs to be callable (reads per base)")
-    p.add_argument("--min-normal-coverage", "--min-normal-depth", dest="min_normal_coverage", metavar="M", type=int,
-                   help="normal depth a base needs (default: --min-coverage)")
-    p.add_argument("--mapq", metavar="Q", type=int, default=DEFAULT_MAPQ,
+    p.add_argument("--min-normal-coverage", "--min-normal-depth", dest="min_normal_coverage", metavar="M",
+                   type=number_arg(integer=True, lo=0), help="normal depth a base needs (default: --min-coverage)")
+    p.add_argument("--mapq", metavar="Q", type=number_arg(integer=True, lo=0, hi=255), default=DEFAULT_MAPQ,
                    help=f"skip reads with mapping quality < Q (default {DEFAULT_MAPQ}; mosdepth -Q)")
     p.add_argument("--exclude-flags", metavar="FLAGS", type=_flags, default=DEFAULT_EXCLUDE_FLAGS,
                    help=f"skip reads with any of these SAM flag bits (default {DEFAULT_EXCLUDE_FLAGS} = "
@@ -59,18 +61,17 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="overlapping mates: 'fragment' counts a base once per fragment (default), "
                         "'mosdepth' reproduces mosdepth 0.3 exactly, 'none' counts both mates")
     p.add_argument("--reference", metavar="FASTA", help="reference FASTA (required for CRAM)")
-    p.add_argument("--threads", metavar="N", type=int, default=DEFAULT_THREADS,
+    p.add_argument("--threads", metavar="N", type=number_arg(integer=True, lo=1), default=DEFAULT_THREADS,
                    help=f"worker threads: the footprint is cut into N chunks read in parallel, each with "
                         f"its own decompression (default {DEFAULT_THREADS}, as many threads as "
                         f"`mosdepth -t 1` runs); results do not depend on N")
+    p.set_defaults(output_suffixes=(".callable.bed.gz", ".callable.bed.gz.tbi", ".callable.json", ".coverage.tsv"))
 
 
 def run(args: argparse.Namespace) -> int:
     """Lean path: neither numpy, pandas nor the pysam package is imported."""
     from ..callable.lean import run_callable
 
-    if not Path(args.output).parent.is_dir():
-        raise UsageError(f"output directory '{Path(args.output).parent}' does not exist")
     if args.panel_bed and not args.panel:
         raise UsageError("--panel-bed needs --panel")
     res = run_callable(args.bam, min_depth=args.min_coverage, normal_bam=args.normal_bam, panel=args.panel,

@@ -8,6 +8,8 @@ import argparse
 import json
 import sys
 
+from ..checks import number_arg
+
 NAME = "msi"
 HELP = "microsatellite instability: scan a reference, build a normal baseline, score a tumor"
 
@@ -20,18 +22,18 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("read selection (profile)")
     g.add_argument("--reference", metavar="REF.fa", help="reference FASTA (required for CRAM; when given, "
                    "the loci are checked against it)")
-    g.add_argument("--mapq", type=int, default=DEFAULT_MAPQ, metavar="Q",
+    g.add_argument("--mapq", type=number_arg(integer=True, lo=0, hi=255), default=DEFAULT_MAPQ, metavar="Q",
                    help=f"minimum mapping quality of a read (default {DEFAULT_MAPQ})")
     g.add_argument("--exclude-flags", type=lambda x: int(x, 0), default=DEFAULT_EXCLUDE_FLAGS, metavar="FLAGS",
                    help=f"reads with any of these SAM flag bits are ignored (default {DEFAULT_EXCLUDE_FLAGS:#x} = "
                         "unmapped, secondary, QC-fail, duplicate, supplementary)")
-    g.add_argument("--anchor", type=int, default=DEFAULT_ANCHOR, metavar="K",
+    g.add_argument("--anchor", type=number_arg(integer=True, lo=0), default=DEFAULT_ANCHOR, metavar="K",
                    help=f"flank bases each side that a read must carry, aligned and identical to the "
                         f"reference flank (default {DEFAULT_ANCHOR})")
     g.add_argument("--count-both-mates", action="store_true",
                    help="count both reads of a pair that both span a locus (default: the fragment once, "
                         "via the MC tag)")
-    g.add_argument("--threads", type=int, default=1, metavar="N", help="threads: tumor and normal (or the "
+    g.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="threads: tumor and normal (or the "
                    "baseline normals) are read at once, and the loci of each file split across the "
                    "threads left (results are identical for every N; default 1)")
 
@@ -51,20 +53,20 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
                                    "write a loci file.")
     s.add_argument("--reference", required=True, metavar="REF.fa", help="reference FASTA (.fa, .fa.gz, bgzip)")
     s.add_argument("--bed", metavar="FOOTPRINT", help="keep only repeats lying fully inside these regions")
-    s.add_argument("--min-homopolymer", type=int, default=d.MIN_HOMOPOLYMER, metavar="BP",
+    s.add_argument("--min-homopolymer", type=number_arg(integer=True, lo=1), default=d.MIN_HOMOPOLYMER, metavar="BP",
                    help=f"minimum homopolymer length in bp (default {d.MIN_HOMOPOLYMER})")
-    s.add_argument("--max-homopolymer", type=int, default=d.MAX_HOMOPOLYMER, metavar="BP",
+    s.add_argument("--max-homopolymer", type=number_arg(integer=True, lo=1), default=d.MAX_HOMOPOLYMER, metavar="BP",
                    help=f"longer homopolymers are not reported (default {d.MAX_HOMOPOLYMER})")
-    s.add_argument("--min-repeat-copies", type=int, default=d.MIN_COPIES, metavar="N",
+    s.add_argument("--min-repeat-copies", type=number_arg(integer=True, lo=1), default=d.MIN_COPIES, metavar="N",
                    help=f"minimum copies of a 2-6 bp unit (default {d.MIN_COPIES})")
-    s.add_argument("--max-repeat-length", type=int, default=d.MAX_REPEAT_LENGTH, metavar="BP",
+    s.add_argument("--max-repeat-length", type=number_arg(integer=True, lo=1), default=d.MAX_REPEAT_LENGTH, metavar="BP",
                    help=f"longer 2-6 bp repeats are not reported (default {d.MAX_REPEAT_LENGTH})")
     s.add_argument("--max-unit", type=int, default=6, choices=range(1, 7), metavar="BP",
                    help="longest repeat unit (1-6, default 6; 1 = homopolymers only)")
-    s.add_argument("--flank", type=int, default=d.FLANK, metavar="BP",
+    s.add_argument("--flank", type=number_arg(integer=True, lo=0), default=d.FLANK, metavar="BP",
                    help=f"flank bases stored each side (default {d.FLANK})")
     s.add_argument("-o", "--output", required=True, metavar="LOCI", help="output loci file (.gz = gzip)")
-    s.set_defaults(func=_run_scan)
+    s.set_defaults(func=_run_scan, output_suffixes=("",))
 
 
 def _add_baseline(sub: argparse._SubParsersAction) -> None:
@@ -74,14 +76,14 @@ def _add_baseline(sub: argparse._SubParsersAction) -> None:
                        description="Profile normal BAM/CRAMs at the loci and write a baseline.")
     b.add_argument("normal_bams", nargs="+", metavar="NORMAL.bam")
     b.add_argument("--loci", required=True, metavar="LOCI")
-    b.add_argument("--min-coverage", type=int, default=d.MIN_COVERAGE, metavar="N",
+    b.add_argument("--min-coverage", type=number_arg(integer=True, lo=1), default=d.MIN_COVERAGE, metavar="N",
                    help=f"a normal supports a locus when >= N reads are measured there "
                         f"(default {d.MIN_COVERAGE})")
-    b.add_argument("--min-support", type=int, default=d.MIN_SUPPORT, metavar="N",
+    b.add_argument("--min-support", type=number_arg(integer=True, lo=1), default=d.MIN_SUPPORT, metavar="N",
                    help=f"tumor-only scoring uses loci supported by >= N normals (default {d.MIN_SUPPORT})")
     _add_profile_options(b)
     b.add_argument("-o", "--output", required=True, metavar="BASELINE", help="output baseline file (.tsv[.gz])")
-    b.set_defaults(func=_run_baseline)
+    b.set_defaults(func=_run_baseline, output_suffixes=("",))
 
 
 def _add_score(sub: argparse._SubParsersAction) -> None:
@@ -97,35 +99,36 @@ def _add_score(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--loci", required=True, metavar="LOCI", help="loci file ('msi scan') or an MSIsensor-pro "
                    "scan site list")
     c.add_argument("--sample", metavar="NAME", help="sample name in outputs (default: BAM read group SM or file name)")
-    c.add_argument("--min-coverage", type=int, default=d.MIN_COVERAGE, metavar="N",
+    c.add_argument("--min-coverage", type=number_arg(integer=True, lo=1), default=d.MIN_COVERAGE, metavar="N",
                    help=f"a locus is evaluable when tumor (and normal) have >= N measured reads "
                         f"(default {d.MIN_COVERAGE})")
-    c.add_argument("--alpha", type=float, default=d.ALPHA, metavar="Q",
+    c.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=d.ALPHA, metavar="Q",
                    help=f"FDR (Benjamini-Hochberg q) below which a single locus is called unstable (default {d.ALPHA})")
     c.add_argument("--test", choices=("contraction", "chisq", "excess"), default="contraction",
                    help="per-locus test: one-sided contraction beyond the normal's stutter (default; 'excess' "
                         "is its former name) or chi-square on the whole length distribution (paired only)")
     g = c.add_argument_group("sample call (docs/msi.md section 3)")
-    g.add_argument("--msi-alpha", type=float, default=call.MSI_ALPHA, metavar="P",
+    g.add_argument("--msi-alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=call.MSI_ALPHA, metavar="P",
                    help=f"MSI-H when the sample statistic's p is below P (false-positive rate per MSS sample; "
                         f"default {call.MSI_ALPHA})")
-    g.add_argument("--mss-alpha", type=float, default=call.MSS_ALPHA, metavar="P",
+    g.add_argument("--mss-alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=call.MSS_ALPHA, metavar="P",
                    help=f"MSS when p >= P (default {call.MSS_ALPHA}); between the two: indeterminate")
-    g.add_argument("--min-unstable-fraction", type=float, default=call.MIN_FRACTION, metavar="F",
+    g.add_argument("--min-unstable-fraction", type=number_arg(lo=0.0, hi=1.0), default=call.MIN_FRACTION, metavar="F",
                    help=f"smallest unstable read fraction called MSI-H (default {call.MIN_FRACTION})")
-    g.add_argument("--min-evaluable", type=int, metavar="N",
+    g.add_argument("--min-evaluable", type=number_arg(integer=True, lo=1), metavar="N",
                    help="fewer evaluable loci give 'indeterminate' (default: half the loci, at most 30)")
     g.add_argument("--markers", action="store_true",
                    help="marker-panel call (1-10 named markers): MSI-H when >= --marker-fraction of the markers "
                         "are unstable (Bethesda: 2 of 5)")
-    g.add_argument("--marker-fraction", type=float, default=call.MARKER_FRACTION, metavar="F",
+    g.add_argument("--marker-fraction", type=number_arg(lo=0.0, hi=1.0, lo_open=True), default=call.MARKER_FRACTION, metavar="F",
                    help=f"fraction of markers unstable for MSI-H with --markers (default {call.MARKER_FRACTION})")
     _add_profile_options(c)
     c.add_argument("--write-dis", action="store_true",
                    help="also write PREFIX.msi_dis (histograms in MSIsensor's _dis layout)")
     c.add_argument("-o", "--output", required=True, metavar="PREFIX",
                    help="writes PREFIX.msi.json, PREFIX.msi_loci.tsv.gz, PREFIX.msi_msisensor.tsv")
-    c.set_defaults(func=_run_score)
+    c.set_defaults(func=_run_score, output_suffixes=(".msi.json", ".msi_loci.tsv.gz", ".msi_msisensor.tsv",
+                                                     ".msi_dis"))
 
 
 def _add_mutations(sub: argparse._SubParsersAction) -> None:
@@ -146,8 +149,10 @@ def _add_mutations(sub: argparse._SubParsersAction) -> None:
                    help="build whose --panel footprint is used (default: from the input's header or, for a "
                         "panel with several builds, the variant positions)")
     fp.add_argument("--bed", metavar="BED", help="footprint BED; variants outside it are ignored")
-    fp.add_argument("--footprint-mb", metavar="MB", type=float,
+    fp.add_argument("--footprint-mb", metavar="MB", type=number_arg(lo=0.0, lo_open=True),
                     help="captured size in Mb, every variant counted (MSIseq's seq.len, e.g. 38 for TCGA exomes)")
+    m.add_argument("--sample", metavar="NAME", help="report the tumor under this name instead of its VCF column / "
+                   "MAF barcode (one tumor: a multi-tumor input needs --tumor-sample)")
     m.add_argument("--tumor-sample", metavar="NAME",
                    help="tumor sample (VCF column or one MAF Tumor_Sample_Barcode; default: all MAF samples / "
                         "the VCF's tumor)")
@@ -156,15 +161,15 @@ def _add_mutations(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--filter-missing-is-pass", action="store_true", default=None,
                    help="FILTER '.' (or a MAF without FILTER column) counts as PASS")
     g.add_argument("--include-filtered", action="store_true", help="count calls whatever their FILTER")
-    g.add_argument("--min-depth", type=int, metavar="N", help="minimum tumor read depth")
-    g.add_argument("--min-vaf", type=float, metavar="F", help="minimum tumor VAF (fraction)")
-    g.add_argument("--min-alt", type=int, metavar="N", help="minimum tumor alt reads")
+    g.add_argument("--min-depth", type=number_arg(integer=True, lo=0), metavar="N", help="minimum tumor read depth")
+    g.add_argument("--min-vaf", type=number_arg(lo=0.0, hi=1.0), metavar="F", help="minimum tumor VAF (fraction)")
+    g.add_argument("--min-alt", type=number_arg(integer=True, lo=0), metavar="N", help="minimum tumor alt reads")
     m.add_argument("--rule", metavar="JSON", help="fitted indel rule (default: the bundled "
                    "calibration/msi_mutations_msiseq_tcga_v2.json)")
     m.add_argument("--reference", metavar="FASTA", help="reference FASTA (MAF indel anchor bases)")
-    m.add_argument("--threads", type=int, default=1, metavar="N", help="VCF decompression threads")
+    m.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="VCF decompression threads")
     m.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.msi.json, PREFIX.msi.tsv")
-    m.set_defaults(func=_run_mutations)
+    m.set_defaults(func=_run_mutations, output_suffixes=(".msi.json", ".msi.tsv"))
 
 
 def _profile_kwargs(args: argparse.Namespace) -> dict:
@@ -225,6 +230,13 @@ def _run_mutations(args: argparse.Namespace) -> int:
                         profile_overrides={k: v for k, v in over.items() if v is not None},
                         include_filtered=args.include_filtered, rule=args.rule, reference=args.reference,
                         threads=args.threads, genome_build=args.genome_build)
+    if args.sample is not None:
+        if len(res.samples) != 1:
+            from ..errors import UsageError
+
+            raise UsageError(f"--sample names one tumor but {args.input} holds {len(res.samples)}; "
+                             "pick one with --tumor-sample")
+        res.samples[0].sample = args.sample
     res.write(args.output)
     for w in res.warnings:
         print(f"tmbcalc: warning: {w}", file=sys.stderr)

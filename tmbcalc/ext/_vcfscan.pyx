@@ -986,6 +986,10 @@ cdef int parse_line(Plan *pl, char *s, int len, View *vw, bcf_hdr_t *hdr, CtgCac
         if s[k] < b'0' or s[k] > b'9':
             return -1
         pos = pos * 10 + (s[k] - 48)
+        if pos > 2147483647:          # beyond 2^31 - 1 (BCF's limit; no contig is longer): refuse, never wrap
+            return -1
+    if pos < 1:
+        return -1
     vw.pos = pos - 1
     # REF, ALT
     st = tabs[2] + 1

@@ -22,6 +22,7 @@ File format (TSV, plain or gzip)::
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,11 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
                          f"no locus could be supported; give at least {min_support} normals")
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    from ..io.inputs import open_inputs, require_seekable
+
+    loci, = open_inputs(loci)  # a stream is read once; BAM/CRAM need random access
+    for bam in normal_bams:
+        require_seekable(bam, "normal BAM/CRAM")
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         check_reference(table, reference)
@@ -237,7 +243,7 @@ def write_baseline(base: Baseline, output: str | Path) -> Path:
     from ..output import OutputSet
 
     out = Path(output)
-    with OutputSet(str(out)) as outs:
+    with OutputSet(str(out), inputs=base.provenance.get("inputs")) as outs:
         with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
             fh.write(MAGIC + "\n")
             fh.write(f"# provenance: {json.dumps(base.provenance, sort_keys=True)}\n")
@@ -250,6 +256,25 @@ def write_baseline(base: Baseline, output: str | Path) -> Path:
                          f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\t{_fmt(base.mean_plus1[i])}\t"
                          f"{int(base.shift_of()[i])}\n")
     return out
+
+
+def _row_problem(row: tuple) -> str | None:
+    """What is wrong with one parsed baseline row (support, fractions in [0, 1], SD >= 0; NA only
+    where no normal supports the locus), or None."""
+    start, end, copies, support, mean, sd, reads, adjacent = row[1], row[2], row[4], row[5], *row[6:10]
+    if start < 0 or end <= start or copies < 0 or support < 0:
+        return "negative or empty coordinates, copies or support"
+    for name, v, hi in (("mean_distant_fraction", mean, 1.0), ("sd_distant_fraction", sd, 1.0),
+                        ("mean_reads", reads, math.inf), ("mean_adjacent_fraction", adjacent, 1.0),
+                        ("mean_plus1_fraction", row[10], 1.0)):
+        if math.isnan(v):
+            if support > 0 and name != "mean_plus1_fraction":  # absent from v1 files
+                return f"{name} is NA at a locus supported by {support} normal(s)"
+        elif not (0.0 <= v <= hi) or math.isinf(v):
+            return f"{name} {v!r} is outside [0, {hi:g}]"
+    if row[11] == 0 or row[11] < -1:
+        return f"shift_units {row[11]} must be >= 1"
+    return None
 
 
 def read_baseline(path: str | Path) -> Baseline:
@@ -288,6 +313,9 @@ def read_baseline(path: str | Path) -> Baseline:
                          int(f[11]) if ncol == len(COLUMNS) else -1))
         except ValueError:
             raise InputError(f"line {n}: non-numeric value", p) from None
+        problem = _row_problem(rows[-1])
+        if problem:
+            raise InputError(f"line {n}: {problem}", p)
     if not header or params is None:
         raise InputError("not a tmbcalc MSI baseline (no '# parameters:' and header lines)", p)
     if not rows:

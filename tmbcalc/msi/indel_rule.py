@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError, require_readable
 from ..resources import calibration_dir
 
@@ -38,6 +39,17 @@ class IndelRule:
     training: dict[str, Any]
     status: str = "current"
     path: str = ""
+
+    def __post_init__(self) -> None:
+        """Every coefficient finite, a cut-off strictly inside (0, 1), a positive pseudo-count."""
+        where = self.path or None
+        for name in ("coef_log_indels", "coef_log_snvs", "intercept"):
+            check_number(getattr(self, name), f"indel rule {name}", path=where, error=InputError)
+        if self.coef_log_indels == 0:
+            raise InputError("indel rule coef_log_indels is 0 (the rule would ignore indels)", where)
+        check_number(self.probability_cutoff, "indel rule probability_cutoff", path=where, error=InputError,
+                     lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        check_number(self.pseudo, "indel rule pseudo", path=where, error=InputError, lo=0.0, lo_open=True)
 
     def probability(self, indels_per_mb: np.ndarray, snvs_per_mb: np.ndarray) -> np.ndarray:
         z = (self.intercept + self.coef_log_indels * np.log10(np.asarray(indels_per_mb, dtype=float) + self.pseudo)
@@ -67,8 +79,8 @@ class IndelRule:
                        coef_log_snvs=float(d["coef_log_snvs"]), intercept=float(d["intercept"]),
                        probability_cutoff=float(d["probability_cutoff"]), pseudo=float(d["pseudo"]),
                        training=dict(d.get("training", {})), status=str(d.get("status", "current")), path=str(p))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"not a valid indel rule file ({exc})", p) from None
+        except (ValueError, KeyError, TypeError) as exc:    # UnicodeDecodeError is a ValueError
+            raise InputError(f"not a valid indel rule file ({str(exc).splitlines()[0][:120]})", p) from None
         if rule.coef_log_snvs > 0 or rule.coef_log_indels <= 0:
             raise InputError(f"indel rule {rule.id} v{rule.version} rewards SNV load (SNV weight "
                              f"{rule.coef_log_snvs:+.3g}) or not indels: not usable ({rule.status})", p)

@@ -208,7 +208,7 @@ class MsiMutationsResult:
         """``PREFIX.msi.json`` and ``PREFIX.msi.tsv`` (one row per tumour), atomically."""
         from ..output import OutputSet
 
-        with OutputSet(str(prefix)) as outs:
+        with OutputSet(str(prefix), inputs=self.provenance.get("inputs")) as outs:
             paths = [outs.write_json(".msi.json", self.to_dict()), outs.write_text(".msi.tsv", self.to_tsv())]
         return paths
 

@@ -117,7 +117,7 @@ class MsiScore:
                   f"created {self.provenance.get('created_utc')}",
                   f"parameters: {json.dumps(self.summary['parameters'], sort_keys=True, default=json_default)}",
                   "coordinates: 0-based half-open repeat spans; lengths in bp; NA = not applicable/no data"]
-        with OutputSet(str(prefix)) as outs:
+        with OutputSet(str(prefix), inputs=self.provenance.get("inputs")) as outs:
             outs.write_json(".msi.json", doc)
             with outs.open(".msi_loci.tsv.gz") as fh:
                 write_loci_table(fh, self.loci, self.table, header)

@@ -166,6 +166,10 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     if (normal_bam is None) == (baseline is None):
         raise UsageError("give exactly one of --normal-bam (paired) or --baseline (tumor-only)")
     mode = "paired" if normal_bam is not None else "tumor-only"
+    from ..io.inputs import open_inputs, require_seekable
+
+    loci, baseline = open_inputs(loci, baseline)  # a stream is read once; BAM/CRAM need random access
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     read_sel = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "mate_dedup": mate_dedup}
     table, base = load_inputs(loci, baseline, reference, read_sel)
     popts = {"reference": reference, **read_sel, "threads": threads}

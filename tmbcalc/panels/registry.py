@@ -356,6 +356,8 @@ def _load_toml(p: Path) -> dict:
         raise InputError("panel definition does not exist", p) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", p) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"panel definition is not UTF-8 text (byte {exc.start})", p) from None
     except OSError as exc:
         raise InputError(f"cannot read panel definition: {exc.strerror}", p) from None
 

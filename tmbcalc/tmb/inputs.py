@@ -72,6 +72,12 @@ class MultiSource(VariantSource):
             for t in part:
                 yield self._remap(t, k, self.samples)
 
+    def rename_sample(self, name: str) -> None:
+        """``--sample``: every file's one tumor reported as ``name``."""
+        for part in self.parts:
+            part.rename_sample(name)
+        super().rename_sample(name)
+
     def part_metas(self) -> list[dict[str, Any]]:
         """Each file's reader metadata after reading."""
         return [p.final_meta() for p in self.parts]
