@@ -29,3 +29,21 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
                 yield n, line.rstrip("\r\n")
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"compressed file is truncated or corrupt ({exc})", path) from None
+
+
+def load_toml(path: str | Path, what: str) -> dict:
+    """A TOML file as a dict; every failure is one InputError naming ``what`` and the file."""
+    import tomllib
+
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{what} does not exist", p) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{what} is not valid TOML ({exc})", p) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} is not UTF-8 text (byte {exc.start})", p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", p) from None

@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from ..contigs import BUILD_LENGTHS
 from ..errors import InputError
 from ..io.bed import read_bed
+from ..io.textfile import load_toml
 from ..regions import RegionSet
 from ..resources import panels_dir, profiles_dir, user_panels_dirs
 
@@ -392,17 +392,7 @@ def parse_panel(path: str | Path) -> Panel:
 
 
 def _load_toml(p: Path) -> dict:
-    try:
-        with open(p, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("panel definition does not exist", p) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", p) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"panel definition is not UTF-8 text (byte {exc.start})", p) from None
-    except OSError as exc:
-        raise InputError(f"cannot read panel definition: {exc.strerror}", p) from None
+    return load_toml(p, "panel definition")
 
 
 def _check_identity(data: dict, p: Path) -> tuple[str, list[str]]:

@@ -49,14 +49,19 @@ def decide_build(parts: Sequence[VariantSource], stated: str | None, panel, bams
     if len(available) < 2:
         raise InputError(f"the header does not state the genome build and panel {panel.id}'s footprints for "
                          f"{', '.join(panel.builds)} cannot be compared (BED not available); {HOW_TO_STATE}", name)
-    footprints = {b: panel.footprint(b) for b in available}
-    total, inside = 0, {b: 0 for b in available}
+    total, inside = _positions_in(parts, {b: panel.footprint(b) for b in available})
+    return decide_from_shares(total, inside, f"panel {panel.id}'s", name)
+
+
+def _positions_in(parts: Sequence[VariantSource], footprints: Mapping[str, RegionSet]) -> tuple[int, dict[str, int]]:
+    """(variant rows of every input, rows inside each build's footprint), reading positions again."""
+    total, inside = 0, {b: 0 for b in footprints}
     for p in parts:
         n, k = count_in_footprints(_positions(p), footprints)
         total += n
-        for b in available:
+        for b in footprints:
             inside[b] += k[b]
-    return decide_from_shares(total, inside, f"panel {panel.id}'s", name)
+    return total, inside
 
 
 def count_in_footprints(tables: Iterable[VariantTable], footprints: Mapping[str, RegionSet]
@@ -117,12 +122,7 @@ def cross_check_build(call: BuildCall | None, parts: Sequence[VariantSource], re
     prints = fingerprint_footprints()
     if not prints:
         return call
-    total, inside = 0, {b: 0 for b in prints}
-    for p in parts:
-        n, k = count_in_footprints(_positions(p), prints)
-        total += n
-        for b in prints:
-            inside[b] += k[b]
+    total, inside = _positions_in(parts, prints)
     try:
         vote = decide_from_shares(total, inside, "the two-build registry panels'", name)
     except InputError:

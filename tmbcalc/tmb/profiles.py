@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from .. import annotation
 from ..checks import INT32_MAX
 from ..errors import InputError, UsageError
+from ..io.textfile import load_toml
 from ..resources import profiles_dir
 
 VARIANT_TYPES = ("snv", "mnv", "ins", "del", "complex")
@@ -112,15 +112,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
                              f"or give a path to a TOML file)")
     if not path.is_file():
         raise InputError("profile file does not exist", path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"profile is not valid TOML ({exc})", path) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"profile is not UTF-8 text (byte {exc.start})", path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read profile: {exc.strerror}", path) from None
+    data = load_toml(path, "profile")
     data.setdefault("name", path.stem)
     data["source"] = str(path)
     return _from_mapping(data, str(path), allow_meta=True, error=InputError)
