@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     {"panels"},
     {"io"},
     {"variants", "regions", "intervals", "contigs", "annotation"},
-    {"errors", "output", "provenance", "resources", "_lazy", "_version", "ext"},
+    {"errors", "checks", "output", "provenance", "resources", "_lazy", "_version", "ext"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

@@ -210,8 +210,10 @@ def test_bad_inputs_one_line_errors_no_outputs(shared, panels_dir, tmp_path):
     tab.write_text("sample\tcohort\n")
     r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path))
     assert r.returncode == 1 and "lacks column" in r.stderr
-    r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path / "nodir"))
-    assert r.returncode == 2
+    r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tab / "nodir"))  # a file in the way
+    assert r.returncode == 2 and "is not a folder" in r.stderr
+    r = run_cli("calibrate", "fit", "--table", str(tab), "-o", str(tmp_path / "nodir"))  # made when publishing
+    assert r.returncode == 1 and "lacks column" in r.stderr and not (tmp_path / "nodir").exists()
 
 
 def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitted, tmp_path):

@@ -327,3 +327,49 @@ def test_bed_run_build_from_positions(tmp_path):
     gb = res.denominator["genome_build"]
     assert gb["build"] == "GRCh37" and gb["method"] == "variant_positions_vs_contig_ends"
     assert res.samples[0].eligible_variants == 1
+
+
+def _union_bed(tmp_path, build: str):
+    """The shipped two-build panels' footprints of one build, merged with bedtools."""
+    beds = [f"{REPO}/panels/{p}.{build}.bed.gz" for p in ("f1cdx", "tso500", "msk-impact-505")]
+    out = tmp_path / f"union.{build}.bed"
+    text = run_tool("bash", "-c", f"zcat {' '.join(beds)} | grep -v '^#' | sed 's/^chr//' | cut -f1-3 | "
+                                  f"sort -k1,1 -k2,2n | bedtools merge -i -")
+    out.write_text(text)
+    return out
+
+
+def _records_in(vcf, bed) -> int:
+    return int(run_tool("bash", "-c", f"bcftools view -H -T {bed} {vcf} | wc -l").strip())
+
+
+def test_headerless_vcf_on_the_other_build_than_a_one_build_panel_is_refused(tmp_path, shared):
+    """PCGR's GRCh38 VCF has no ##contig lengths; MSK-IMPACT 468 ships a GRCh37 BED only.  Scoring it
+    would count GRCh38 positions on GRCh37 targets (a wrong number): the positions' share in the
+    two-build panels says GRCh38, so the run is refused."""
+    vcf = shared / "somatic/pcgr_examples/T001-COAD.grch38.vcf.gz"
+    in37, in38 = _records_in(vcf, _union_bed(tmp_path, "GRCh37")), _records_in(vcf, _union_bed(tmp_path, "GRCh38"))
+    assert in38 > 3 * in37                                  # independent: the data say GRCh38
+    r = run_cli("tmb", str(vcf), "--panel", "msk-impact-468", "--consequences", "all", "-o", str(tmp_path / "o"))
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "T001-COAD.grch38.vcf.gz" in lines[0] and "GRCh38 coordinates" in lines[0]
+    assert not list(tmp_path.glob("o.*"))
+    # the same with a GRCh37 BED given by path (the BED's build is read from its overlap with the panels)
+    bed = shared / "panels/msk_impact_gnomeR/IMPACT468_targets_GRCh37.bed"
+    r = run_cli("tmb", str(vcf), "--bed", str(bed), "--consequences", "all", "-o", str(tmp_path / "b"))
+    assert r.returncode == 1 and "GRCh38 coordinates" in r.stderr and "footprint is GRCh37" in r.stderr
+
+
+def test_headerless_vcf_on_its_own_build_records_the_evidence(tmp_path, shared):
+    vcf = shared / "somatic/pcgr_examples/T001-COAD.grch37.vcf.gz"
+    in37, in38 = _records_in(vcf, _union_bed(tmp_path, "GRCh37")), _records_in(vcf, _union_bed(tmp_path, "GRCh38"))
+    bed = shared / "panels/msk_impact_gnomeR/IMPACT468_targets_GRCh37.bed"
+    r = run_cli("tmb", str(vcf), "--bed", str(bed), "--consequences", "all", "-o", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    gb = json.loads((tmp_path / "o.tmb.json").read_text())["denominator"]["genome_build"]
+    assert gb["build"] == "GRCh37" and gb["method"] == "variant_positions_in_footprints"
+    seen = gb["variant_positions_in_footprint"]
+    # the tool counts the bases a variant changes (bcftools -T the POS): equal up to a few indels
+    assert abs(seen["GRCh37"]["in_footprint"] - in37) <= 0.05 * in37 + 2
+    assert abs(seen["GRCh38"]["in_footprint"] - in38) <= 0.05 * max(in38, 20) + 2

@@ -163,7 +163,7 @@ def test_requirements_errors():
     t2.meta["missing_fields"] = ["t_depth"]
     with pytest.raises(MissingFieldError, match="min_depth"):
         check_requirements(t2, load_profile("wes-merino"), hotspots_given=False)
-    with pytest.raises(UsageError, match="--exclude-hotspots"):
+    with pytest.raises(UsageError, match="give exclude_hotspots FILE"):
         check_requirements(t2, load_profile("f1cdx-like"), hotspots_given=False)
 
 

@@ -10,13 +10,19 @@ from pathlib import Path
 
 
 class TmbcalcError(Exception):
-    """Base class of every user-facing error (exit code 1)."""
+    """Base class of every user-facing error (exit code 1).
+
+    Messages speak the API's language: they name parameters (``tumor_bam``, ``min_coverage``).
+    ``params`` lists the parameter names a message mentions; the command line replaces each by
+    its option (``--tumor-bam``), so a CLI user reads flags and an API user reads arguments.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str, path: str | Path | None = None) -> None:
+    def __init__(self, message: str, path: str | Path | None = None, *, params: tuple[str, ...] = ()) -> None:
         self.path = None if path is None else str(path)
         self.message = message
+        self.params = tuple(params)
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 

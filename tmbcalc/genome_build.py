@@ -69,7 +69,7 @@ def check_stated(build: str | None) -> str | None:
     if build is None:
         return None
     if build not in BUILDS:
-        raise UsageError(f"--genome-build must be one of {', '.join(BUILDS)}, not {build!r}")
+        raise UsageError(f"genome_build must be one of {', '.join(BUILDS)}, not {build!r}", params=("genome_build",))
     return build
 
 
@@ -93,8 +93,8 @@ def decide_declared(stated: str | None, claims: Sequence[BuildClaim]) -> BuildCa
     if stated:
         for c in telling:
             if c.build != stated:
-                raise ContigMismatchError(f"--genome-build {stated} contradicts the file, which is {c.build} by its "
-                                          f"{c.how}", c.source)
+                raise ContigMismatchError(f"genome_build {stated} contradicts the file, which is {c.build} by its "
+                                          f"{c.how}", c.source, params=("genome_build",))
         return BuildCall(stated, "stated", "stated by the user (--genome-build)")
     if telling:
         first = telling[0]

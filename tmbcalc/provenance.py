@@ -34,6 +34,54 @@ def sha256_file(path: str | Path, chunk: int = 1 << 18) -> str:
     return _SHA_CACHE[key]
 
 
+# Inputs read from a stream (FIFO, process substitution) are copied once to a private regular
+# file while being hashed (tmbcalc.io.inputs); provenance names the stream, not the copy.
+_STREAMS: dict[str, str] = {}   # copy path -> name the user gave
+_STREAM_OF: dict[str, str] = {}  # name the user gave -> copy path
+
+
+class HashingCopy:
+    """Write-through sha256: ``write(chunk)`` appends to ``dest`` and hashes the chunk, so a stream
+    is read once for both its copy and its checksum."""
+
+    def __init__(self, dest: str | Path) -> None:
+        self.dest = str(dest)
+        self._fh = open(dest, "wb")
+        self._hash = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self._fh.write(chunk)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def finish(self, original: str) -> str:
+        """Close the copy and record it as the content of ``original``; returns the sha256."""
+        self._fh.close()
+        digest = self._hash.hexdigest()
+        st = os.stat(self.dest)
+        _SHA_CACHE[(os.path.realpath(self.dest), st.st_size, st.st_mtime_ns)] = digest
+        _STREAMS[self.dest] = original
+        _STREAM_OF[original] = self.dest
+        return digest
+
+
+def stream_copy(original: str | Path) -> str | None:
+    """The private copy of a stream input given as ``original`` (None if it was not a stream)."""
+    return _STREAM_OF.get(str(original))
+
+
+def stream_names() -> dict[str, str]:
+    """Every private stream copy of this process -> the name the user gave."""
+    return dict(_STREAMS)
+
+
+def stream_name(path: str | Path) -> str | None:
+    """The name the user gave for the stream whose private copy is ``path`` (None otherwise)."""
+    return _STREAMS.get(str(path))
+
+
 _CHECKSUMS = True
 
 
@@ -51,11 +99,17 @@ def checksums_enabled() -> bool:
 def describe_input(path: str | Path) -> dict[str, Any]:
     """Name, path, size, modification time (UTC) and sha256 of one input file (sha256 ``None``
     when checksums are off)."""
-    p = Path(path)
+    given = _STREAMS.get(str(path), str(path))
+    copy = _STREAM_OF.get(given)
+    p = Path(copy or path)
     st = p.stat()
     mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).replace(microsecond=0).isoformat()
-    return {"name": p.name, "path": str(p), "bytes": st.st_size, "modified_utc": mtime,
-            "sha256": sha256_file(p) if _CHECKSUMS else None}
+    out = {"name": Path(given).name, "path": given, "bytes": st.st_size, "modified_utc": mtime,
+           # a stream was hashed while it was copied: its checksum costs nothing
+           "sha256": sha256_file(p) if (_CHECKSUMS or copy) else None}
+    if copy:
+        out["stream"] = True
+    return out
 
 
 def software_versions() -> dict[str, str]:

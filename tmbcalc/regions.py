@@ -155,16 +155,6 @@ class RegionSet:
             return np.zeros(positions.shape, dtype=bool)
         return _member(iv[0], iv[1], positions)
 
-    def contains_many(self, contigs: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Vectorised membership for parallel arrays of canonical contigs and 0-based positions."""
-        contigs = np.asarray(contigs, dtype=object)
-        positions = np.asarray(positions, dtype=np.int64)
-        out = np.zeros(positions.shape, dtype=bool)
-        for c in np.unique(contigs).tolist() if contigs.size else []:
-            sel = contigs == c
-            out[sel] = self.contains(c, positions[sel])
-        return out
-
     def overlaps(self, contig: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Which half-open spans [start, end) on ``contig`` overlap the set by >= 1 bp."""
         starts = np.asarray(starts, dtype=np.int64)

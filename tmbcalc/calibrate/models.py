@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError, UsageError
 from ..resources import calibration_dir
 from . import mappings
@@ -120,6 +121,58 @@ def _check(data: Any, where: str) -> None:
     band = data["bootstrap"].get("band") if isinstance(data["bootstrap"], dict) else None
     if not band or any(k not in band for k in ("x", "low", "high")):
         raise InputError("bootstrap.band needs x, low and high", where)
+    _check_values(data, band, where)
+
+
+def _finite_list(value: Any, what: str, where: str) -> np.ndarray:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise InputError(f"{what} must be a non-empty list of numbers", where)
+    arr = np.asarray(value, float)
+    if not np.isfinite(arr).all():
+        raise InputError(f"{what} holds NaN or infinite values", where)
+    return arr
+
+
+def _check_values(data: dict[str, Any], band: dict[str, Any], where: str) -> None:
+    """Numbers a hand-edited model could break: finite parameters, a positive slope (a zero or
+    negative one inverts or flattens the mapping), increasing isotonic knots, an ordered band,
+    a valid range with min < max, positive panel/reference Mb."""
+    p = data["parameters"]
+    if data["method"] == "isotonic":
+        x, y = _finite_list(p["x"], "parameters.x", where), _finite_list(p["y"], "parameters.y", where)
+        if x.size != y.size or x.size < 2 or np.any(np.diff(x) <= 0) or np.any(np.diff(y) < 0):
+            raise InputError("isotonic parameters need x strictly increasing and y non-decreasing, of equal "
+                             "length >= 2", where)
+    else:
+        for k, v in p.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                check_number(v, f"parameters.{k}", path=where, error=InputError)
+        check_number(p["slope"], "parameters.slope", path=where, error=InputError, lo=0.0, lo_open=True)
+    bx = _finite_list(band["x"], "bootstrap.band.x", where)
+    lo = _finite_list(band["low"], "bootstrap.band.low", where)
+    hi = _finite_list(band["high"], "bootstrap.band.high", where)
+    if not (bx.size == lo.size == hi.size) or np.any(np.diff(bx) <= 0) or np.any(lo > hi):
+        raise InputError("bootstrap.band needs x increasing and low <= high, of equal length", where)
+    vr = data.get("valid_range")
+    if vr is not None:
+        if not isinstance(vr, dict):
+            raise InputError("valid_range must be an object", where)
+        vmin = check_number(vr.get("panel_tmb_min", 0.0), "valid_range.panel_tmb_min", path=where,
+                            error=InputError, lo=0.0)
+        vmax = check_number(vr.get("panel_tmb_max"), "valid_range.panel_tmb_max", path=where, error=InputError,
+                            lo=0.0, lo_open=True)
+        if vmin >= vmax:
+            raise InputError(f"valid_range is empty or inverted (panel_tmb_min {vmin:g} >= panel_tmb_max "
+                             f"{vmax:g})", where)
+    for part in ("panel", "reference"):
+        mb = data[part].get("mb") if isinstance(data[part], dict) else None
+        if mb is not None:
+            check_number(mb, f"{part}.mb", path=where, error=InputError, lo=0.0, lo_open=True)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(name)
 
 
 def load_model(id_or_path: str | Path) -> CalibrationModel:
@@ -134,9 +187,13 @@ def load_model(id_or_path: str | Path) -> CalibrationModel:
                              f"see 'tmbcalc calibrate models'; e.g. {known})")
         path = cand
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"calibration model is not valid JSON ({exc.msg} at line {exc.lineno})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"calibration model is not UTF-8 text (byte {exc.start})", path) from None
+    except ValueError as exc:
+        raise InputError(f"calibration model holds {exc} (not valid JSON; a number must be finite)", path) from None
     except OSError as exc:
         raise InputError(f"cannot read calibration model: {exc.strerror}", path) from None
     _check(data, str(path))

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, require_readable
@@ -71,6 +72,15 @@ def read_simulated(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise InputError("simulation table has empty count/mb/tmb cells", p)
     if (df["mb"] <= 0).any():
         raise InputError("simulation table has a footprint size (mb) <= 0", p)
+    values = df[["count", "mb", "tmb"]].to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise InputError("simulation table has an infinite or negative count/mb/tmb", p)
+    dup = df.duplicated(["cohort", "sample", "panel"], keep="first")
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        r = df.iloc[i]
+        raise InputError(f"line {body_start + i + 2}: duplicate row for cohort '{r['cohort']}', sample "
+                         f"'{r['sample']}', panel '{r['panel']}' ({int(dup.sum())} duplicate rows)", p)
     return df, prov
 
 

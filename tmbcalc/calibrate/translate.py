@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_number
 from ..errors import UsageError
 from . import mappings
 from .agreement import agreement
@@ -50,8 +51,7 @@ def _f(v: float) -> float | None:
 
 def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.DataFrame | None = None,
                   alpha: float = 0.05) -> CutTranslation:
-    if reference_cut <= 0:
-        raise UsageError(f"--reference-cut must be > 0 mut/Mb, got {reference_cut:g}")
+    check_number(reference_cut, "--reference-cut (mut/Mb)", lo=0.0, lo_open=True)
     c = float(reference_cut)
     pc = model.inverse(c)
     gx, lo, hi = model.band_arrays()

@@ -70,6 +70,8 @@ class EquivocalZone:
 def equivocal_zone(mb: float, cut: float, alpha: float = 0.05) -> EquivocalZone:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if not (math.isfinite(mb) and mb > 0 and math.isfinite(cut) and cut > 0):
+        raise ValueError(f"footprint Mb and cut must be finite and > 0, got {mb}, {cut}")
     k = min_count(cut, mb)
     if k == 0:
         return EquivocalZone(mb, cut, alpha, 0, 0.0, 0.0, 1.0)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
+from ..io.bam_index import index_problem
+from ..io.bam_index import precheck as precheck_index
 from ..errors import ContigMismatchError, InputError, UsageError, require_readable
 from ..intervals import Footprint, Targets, intersect_intervals, merge_intervals
 
@@ -91,23 +93,25 @@ def write_bgzf_with_tabix(text: bytes, bgzf_path: str | Path, tbi_path: str | Pa
 
 def open_alignment(path: Path, reference: Path | None, what: str):
     """Open an alignment file with its index; raise InputError for every bad-input case."""
+    problem = precheck_index(path)
+    if problem:
+        raise InputError(f"{what}: {problem}", path)
     try:
         rdr = _kernel().DepthReader(str(path), None if reference is None else str(reference))
     except (OSError, ValueError):
         raise InputError(f"{what} is not a readable BAM/CRAM file", path) from None
     if rdr.is_cram and reference is None:
         raise InputError(f"{what} is CRAM: give the reference FASTA it was written against with "
-                         f"--reference", path)
+                         f"reference", path, params=("reference",))
     if rdr.eof_status == 0:
         raise InputError(f"{what} is truncated (no end-of-file marker); re-create or re-download it", path)
     so = rdr.sort_order()
     if so is not None and so not in ("coordinate", "unknown"):
         raise InputError(f"{what} is not coordinate-sorted (@HD SO:{so}); run `samtools sort` "
                          f"and `samtools index`", path)
-    if not rdr.has_index:
-        kind = "CRAM" if rdr.is_cram else "BAM"
-        raise InputError(f"{what} has no index (.{'crai' if rdr.is_cram else 'bai/.csi'}); create one with "
-                         f"`samtools index {path}` ({kind} must be coordinate-sorted)", path)
+    problem = index_problem(path, loaded=bool(rdr.has_index))
+    if problem:
+        raise InputError(f"{what}: {problem}", path)
     return rdr
 
 
@@ -131,21 +135,22 @@ def _check_parameters(min_depth: int, min_normal_depth: int | None, normal_bam: 
                       exclude_flags: int, threads: int, mate_overlap: str) -> int | None:
     """Validate the thresholds/options; return the effective min_normal_depth."""
     if isinstance(min_depth, bool) or int(min_depth) < 1:
-        raise UsageError(f"--min-depth must be >= 1 (got {min_depth})")
+        raise UsageError(f"min_depth must be >= 1 (got {min_depth})", params=("min_depth",))
     if normal_bam is None and min_normal_depth is not None:
-        raise UsageError("--min-normal-depth needs --normal-bam")
+        raise UsageError("min_normal_depth needs normal_bam", params=("min_normal_depth", "normal_bam"))
     if normal_bam is not None and min_normal_depth is None:
         min_normal_depth = int(min_depth)
     if min_normal_depth is not None and int(min_normal_depth) < 1:
-        raise UsageError(f"--min-normal-depth must be >= 1 (got {min_normal_depth})")
+        raise UsageError(f"min_normal_depth must be >= 1 (got {min_normal_depth})", params=("min_normal_depth",))
     if not 0 <= int(mapq) <= 255:
-        raise UsageError(f"--mapq must be in 0..255 (got {mapq})")
+        raise UsageError(f"mapq must be in 0..255 (got {mapq})", params=("mapq",))
     if not 0 <= int(exclude_flags) <= 0xFFFF:
-        raise UsageError(f"--exclude-flags must be in 0..65535 (got {exclude_flags})")
+        raise UsageError(f"exclude_flags must be in 0..65535 (got {exclude_flags})", params=("exclude_flags",))
     if int(threads) < 1:
-        raise UsageError(f"--threads must be >= 1 (got {threads})")
+        raise UsageError(f"threads must be >= 1 (got {threads})", params=("threads",))
     if mate_overlap not in MATE_OVERLAP_MODES:
-        raise UsageError(f"mate_overlap must be one of {', '.join(MATE_OVERLAP_MODES)} (got {mate_overlap!r})")
+        raise UsageError(f"mate_overlap must be one of {', '.join(MATE_OVERLAP_MODES)} (got {mate_overlap!r})",
+                         params=("mate_overlap",))
     return min_normal_depth
 
 
@@ -172,6 +177,9 @@ def compute(tumor_bam: str | Path, footprint: Footprint, *, normal_bam: str | Pa
     if not footprint:
         raise InputError(f"{footprint_name} is empty: no bases to compute coverage on")
 
+    from ..io.inputs import require_seekable
+
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     tumor = require_readable(tumor_bam, "tumor BAM/CRAM")
     normal = require_readable(normal_bam, "normal BAM/CRAM") if normal_bam is not None else None
     ref = require_readable(reference, "reference FASTA") if reference is not None else None

@@ -88,9 +88,9 @@ def _footprint(bam: str | Path, panel: str | None, panel_bed, panels_dirs, bed,
         footprint = {c: list(zip(s.tolist(), e.tolist())) for c, (s, e) in fp_set.by_contig.items()}
         return footprint, None, f"panel {pnl.id}", {"panel": pnl.to_dict(), "genome_build": call.to_dict()}
     if panel_bed:
-        raise UsageError("panel_bed needs panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if not bed:
-        raise UsageError("give exactly one of panel or bed")
+        raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     from ..io.bed_text import read_targets
 
     targets, _native = read_targets(bed)

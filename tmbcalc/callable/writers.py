@@ -47,7 +47,7 @@ def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, in
 
     header = _comment_header(provenance)
     from .engine import write_bgzf_with_tabix
-    with OutputSet(prefix) as outs:
+    with OutputSet(prefix, inputs=provenance.get("inputs")) as outs:
         bed_text = header + "".join(f"{c}\t{s}\t{e}\n" for c, s, e in callable_rows)
         gz_tmp: list[Path] = []
 

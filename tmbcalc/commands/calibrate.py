@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError, require_readable
+from ..checks import check_number, number_arg
 from ..output import OutputSet
 from ..provenance import build_provenance
 
@@ -40,7 +40,7 @@ def _floats(text: str, what: str) -> list[float]:
         raise UsageError(f"{what}: expected comma-separated numbers, got {text!r}") from None
     if not vals:
         raise UsageError(f"{what}: empty list")
-    return vals
+    return [check_number(v, what) for v in vals]
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +58,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="BED of the reference panel when it is not shipped (checked against its sha256)")
     p.add_argument("--reference-restrict", default=None, metavar="BED",
                    help="intersect the reference footprint with this BED (e.g. exons, as the shipped models do)")
-    p.add_argument("--reference-mb", type=float, default=None,
+    p.add_argument("--reference-mb", type=number_arg(lo=0.0, lo_open=True), default=None,
                    help="reference TMB denominator in Mb (default: the footprint's merged size)")
     p.add_argument("--reference-name", default=None, help="name of the reference (default exome-PROFILE with --reference-restrict, "
                    "exome-PROFILE-kit for a whole capture-kit footprint)")
@@ -72,23 +72,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--build", default="GRCh37", choices=["GRCh37", "GRCh38"], help="genome build of the MAFs")
     p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.simulated.tsv.gz")
-    p.set_defaults(func=run_simulate)
+    p.set_defaults(func=run_simulate, output_suffixes=(".simulated.tsv.gz",))
 
     p = sub.add_parser("fit", help="fit panel -> reference models (bootstrap CIs, cohort hold-out)")
     p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
     p.add_argument("--panels", default=None, help="comma-separated panel ids (default: all in the table)")
     p.add_argument("--reference", default=None, help="reference name (default: from the table)")
     p.add_argument("--methods", default="ols,deming,huber-log,isotonic", help="comma-separated methods")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--bootstrap", type=number_arg(integer=True, lo=0), default=1000, help="bootstrap replicates (default 1000)")
+    p.add_argument("--seed", type=number_arg(integer=True, lo=0), default=1, help="random seed (default 1)")
     h = p.add_mutually_exclusive_group()
     h.add_argument("--holdout-cohorts", action="store_true", help="leave-one-cohort-out validation (default)")
-    h.add_argument("--holdout-folds", type=int, default=None, metavar="K", help="grouped K-fold over cohorts")
+    h.add_argument("--holdout-folds", type=number_arg(integer=True, lo=2), default=None, metavar="K", help="grouped K-fold over cohorts")
     h.add_argument("--no-holdout", action="store_true", help="skip hold-out validation")
     p.add_argument("--reference-cuts", default="10", help="reference cut points (mut/Mb) to translate, e.g. 10,16")
-    p.add_argument("--deming-delta", type=float, default=None,
+    p.add_argument("--deming-delta", type=number_arg(lo=0.0, lo_open=True), default=None,
                    help="Deming error-variance ratio var(ref error)/var(panel error) (default L_panel/L_reference)")
-    p.add_argument("--model-version", type=int, default=1, help="version number in model ids (default 1)")
+    p.add_argument("--model-version", type=number_arg(integer=True, lo=0), default=1, help="version number in model ids (default 1)")
     p.add_argument("--plots", default=None, metavar="DIR", help="also write one PNG per model into DIR")
     p.add_argument("-o", "--out-dir", required=True, metavar="DIR",
                    help="folder for <model-id>.json files and fit_summary.tsv")
@@ -96,11 +96,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("translate", help="panel cut point equivalent to a reference cut, with CI and agreement")
     p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
-    p.add_argument("--reference-cut", type=float, default=10.0, help="reference cut point (mut/Mb), default 10")
+    p.add_argument("--reference-cut", type=number_arg(lo=0.0, lo_open=True), default=10.0, help="reference cut point (mut/Mb), default 10")
     p.add_argument("--table", default=None, help="simulation table for agreement at this cut")
-    p.add_argument("--alpha", type=float, default=0.05, help="equivocal-zone level (default 0.05)")
+    p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal-zone level (default 0.05)")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.translate.json")
-    p.set_defaults(func=run_translate)
+    p.set_defaults(func=run_translate, output_suffixes=(".translate.json",))
 
     p = sub.add_parser("apply", help="harmonize panel TMB values with a model")
     p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
@@ -111,24 +111,24 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="apply even if the input names another panel than the model's")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX",
                    help="writes PREFIX.calibrated.tsv and PREFIX.calibrated.json")
-    p.set_defaults(func=run_apply)
+    p.set_defaults(func=run_apply, output_suffixes=(".calibrated.tsv", ".calibrated.json"))
 
     p = sub.add_parser("uncertainty", help="Poisson probability of a TMB-high call and equivocal zones")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--panels", help="comma-separated panel ids (declared TMB Mb, else footprint Mb)")
     g.add_argument("--mb", help="comma-separated footprint sizes in Mb")
     p.add_argument("--cut", default="10", help="cut point(s) in mut/Mb, comma-separated (default 10)")
-    p.add_argument("--alpha", type=float, default=0.05, help="equivocal zone: P(high) in [alpha/2, 1-alpha/2]")
+    p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal zone: P(high) in [alpha/2, 1-alpha/2]")
     p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.uncertainty.tsv")
-    p.set_defaults(func=run_uncertainty)
+    p.set_defaults(func=run_uncertainty, output_suffixes=(".uncertainty.tsv",))
 
     p = sub.add_parser("plot", help="scatter with fit/band/cuts and Bland-Altman for a model")
     p.add_argument("--model", required=True, help="model id or path")
     p.add_argument("--table", required=True, help="simulation table")
-    p.add_argument("--reference-cut", type=float, default=10.0)
+    p.add_argument("--reference-cut", type=number_arg(lo=0.0, lo_open=True), default=10.0)
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png")
-    p.set_defaults(func=run_plot)
+    p.set_defaults(func=run_plot, output_suffixes=(".png",))
 
     p = sub.add_parser("models", help="list the bundled calibration models")
     p.set_defaults(func=run_models)
@@ -192,10 +192,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..provenance import sha256_file
 
     out_dir = Path(args.out_dir)
-    if not out_dir.is_dir():
-        raise UsageError(f"output folder '{out_dir}' does not exist")
-    if args.plots and not Path(args.plots).is_dir():
-        raise UsageError(f"plot folder '{args.plots}' does not exist")
+    OutputSet(out_dir, folder=True)  # refuses a file in the way before the work; folders made on publishing
+    if args.plots:
+        OutputSet(args.plots, folder=True)
     holdout = "none" if args.no_holdout else ("kfold" if args.holdout_folds else "cohort")
     if args.holdout_folds is not None and args.holdout_folds < 2:
         raise UsageError("--holdout-folds must be >= 2")
@@ -210,14 +209,14 @@ def run_fit(args: argparse.Namespace) -> int:
                     options=opts, table_name=Path(args.table).name, table_sha256=sha256_file(args.table))
     params = {k: v for k, v in vars(args).items() if k not in ("func", "calibrate_command")}
     fit_prov = build_provenance("calibrate fit", params, {"table": args.table})
-    with OutputSet(str(out_dir) + os.sep) as outs:
+    with OutputSet(out_dir, folder=True) as outs:
         for m in res.models:
             m.data["provenance"] = {k: fit_prov[k] for k in ("tool", "version", "command", "command_line",
                                                              "parameters")}
             outs.write_text(f"{m.id}.json", m.to_json())
         outs.write_text("fit_summary.tsv", format_summary(res.validation, fit_prov))
         if args.plots:  # nested set: plots are published just before the models, or not at all
-            with OutputSet(str(Path(args.plots)) + os.sep) as plot_outs:
+            with OutputSet(args.plots, folder=True) as plot_outs:
                 cut = opts.reference_cuts[0]
                 for m in res.models:
                     pairs = paired(df, m.panel_id, m.reference)

@@ -9,6 +9,8 @@ import importlib
 import json
 import sys
 
+from ..checks import number_arg
+
 NAME = "msi"
 HELP = "microsatellite instability: scan a reference, build a normal baseline, score a tumor"
 
@@ -21,18 +23,18 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("read selection (profile)")
     g.add_argument("--reference", metavar="REF.fa", help="reference FASTA (required for CRAM; when given, "
                    "the loci are checked against it)")
-    g.add_argument("--mapq", type=int, default=DEFAULT_MAPQ, metavar="Q",
+    g.add_argument("--mapq", type=number_arg(integer=True, lo=0, hi=255), default=DEFAULT_MAPQ, metavar="Q",
                    help=f"minimum mapping quality of a read (default {DEFAULT_MAPQ})")
     g.add_argument("--exclude-flags", type=lambda x: int(x, 0), default=DEFAULT_EXCLUDE_FLAGS, metavar="FLAGS",
                    help=f"reads with any of these SAM flag bits are ignored (default {DEFAULT_EXCLUDE_FLAGS:#x} = "
                         "unmapped, secondary, QC-fail, duplicate, supplementary)")
-    g.add_argument("--anchor", type=int, default=DEFAULT_ANCHOR, metavar="K",
+    g.add_argument("--anchor", type=number_arg(integer=True, lo=0), default=DEFAULT_ANCHOR, metavar="K",
                    help=f"flank bases each side that a read must carry, aligned and identical to the "
                         f"reference flank (default {DEFAULT_ANCHOR})")
     g.add_argument("--count-both-mates", action="store_true",
                    help="count both reads of a pair that both span a locus (default: the fragment once, "
                         "via the MC tag)")
-    g.add_argument("--threads", type=int, default=1, metavar="N", help="threads: tumor and normal (or the "
+    g.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="threads: tumor and normal (or the "
                    "baseline normals) are read at once, and the loci of each file split across the "
                    "threads left (results are identical for every N; default 1)")
 
@@ -52,33 +54,33 @@ def register(parser: argparse.ArgumentParser) -> None:
                                    "write a loci file.")
     s.add_argument("--reference", required=True, metavar="REF.fa", help="reference FASTA (.fa, .fa.gz, bgzip)")
     s.add_argument("--bed", metavar="FOOTPRINT", help="keep only repeats lying fully inside these regions")
-    s.add_argument("--min-homopolymer", type=int, default=DEFAULT_MIN_HOMOPOLYMER, metavar="BP",
+    s.add_argument("--min-homopolymer", type=number_arg(integer=True, lo=1), default=DEFAULT_MIN_HOMOPOLYMER, metavar="BP",
                    help=f"minimum homopolymer length in bp (default {DEFAULT_MIN_HOMOPOLYMER})")
-    s.add_argument("--max-homopolymer", type=int, default=DEFAULT_MAX_HOMOPOLYMER, metavar="BP",
+    s.add_argument("--max-homopolymer", type=number_arg(integer=True, lo=1), default=DEFAULT_MAX_HOMOPOLYMER, metavar="BP",
                    help=f"longer homopolymers are not reported (default {DEFAULT_MAX_HOMOPOLYMER})")
-    s.add_argument("--min-repeat-copies", type=int, default=DEFAULT_MIN_COPIES, metavar="N",
+    s.add_argument("--min-repeat-copies", type=number_arg(integer=True, lo=1), default=DEFAULT_MIN_COPIES, metavar="N",
                    help=f"minimum copies of a 2-6 bp unit (default {DEFAULT_MIN_COPIES})")
-    s.add_argument("--max-repeat-length", type=int, default=DEFAULT_MAX_REPEAT_LENGTH, metavar="BP",
+    s.add_argument("--max-repeat-length", type=number_arg(integer=True, lo=1), default=DEFAULT_MAX_REPEAT_LENGTH, metavar="BP",
                    help=f"longer 2-6 bp repeats are not reported (default {DEFAULT_MAX_REPEAT_LENGTH})")
     s.add_argument("--max-unit", type=int, default=6, choices=range(1, 7), metavar="BP",
                    help="longest repeat unit (1-6, default 6; 1 = homopolymers only)")
-    s.add_argument("--flank", type=int, default=DEFAULT_FLANK, metavar="BP",
+    s.add_argument("--flank", type=number_arg(integer=True, lo=0), default=DEFAULT_FLANK, metavar="BP",
                    help=f"flank bases stored each side (default {DEFAULT_FLANK})")
     s.add_argument("-o", "--output", required=True, metavar="LOCI", help="output loci file (.gz = gzip)")
-    s.set_defaults(func=_run_scan)
+    s.set_defaults(func=_run_scan, output_suffixes=("",))
 
     b = sub.add_parser("baseline", help="per-locus statistics over normal samples (for tumor-only scoring)",
                        description="Profile normal BAM/CRAMs at the loci and write a baseline.")
     b.add_argument("normal_bams", nargs="+", metavar="NORMAL.bam")
     b.add_argument("--loci", required=True, metavar="LOCI")
-    b.add_argument("--min-coverage", type=int, default=DEFAULT_MIN_COVERAGE, metavar="N",
+    b.add_argument("--min-coverage", type=number_arg(integer=True, lo=1), default=DEFAULT_MIN_COVERAGE, metavar="N",
                    help=f"a normal supports a locus when >= N reads are measured there "
                         f"(default {DEFAULT_MIN_COVERAGE})")
-    b.add_argument("--min-support", type=int, default=d.MIN_SUPPORT, metavar="N",
+    b.add_argument("--min-support", type=number_arg(integer=True, lo=1), default=d.MIN_SUPPORT, metavar="N",
                    help=f"tumor-only scoring uses loci supported by >= N normals (default {d.MIN_SUPPORT})")
     _add_profile_options(b)
     b.add_argument("-o", "--output", required=True, metavar="BASELINE", help="output baseline file (.tsv[.gz])")
-    b.set_defaults(func=_run_baseline)
+    b.set_defaults(func=_run_baseline, output_suffixes=("",))
 
     c = sub.add_parser("score", help="score a tumor BAM against its normal or a baseline",
                        description="MSI score of a tumor: paired (--normal-bam) or tumor-only (--baseline).")
@@ -88,27 +90,27 @@ def register(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--baseline", metavar="BASELINE", help="baseline from 'msi baseline' (tumor-only mode)")
     c.add_argument("--loci", required=True, metavar="LOCI")
     c.add_argument("--sample", metavar="NAME", help="sample name in outputs (default: BAM read group SM or file name)")
-    c.add_argument("--min-coverage", type=int, default=DEFAULT_MIN_COVERAGE, metavar="N",
+    c.add_argument("--min-coverage", type=number_arg(integer=True, lo=1), default=DEFAULT_MIN_COVERAGE, metavar="N",
                    help=f"a locus is evaluable when tumor (and normal) have >= N measured reads "
                         f"(default {DEFAULT_MIN_COVERAGE})")
-    c.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="Q",
+    c.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=DEFAULT_ALPHA, metavar="Q",
                    help=f"FDR (Benjamini-Hochberg q) below which a locus is unstable (default {DEFAULT_ALPHA})")
-    c.add_argument("--msi-h-cutoff", type=float, metavar="PCT",
+    c.add_argument("--msi-h-cutoff", type=number_arg(lo=0.0, hi=100.0), metavar="PCT",
                    help="MSI-H when the score (%% unstable loci) is >= PCT (default: paired "
                         f"{DEFAULT_CUTOFFS['paired']}, tumor-only {DEFAULT_CUTOFFS['tumor-only']})")
-    c.add_argument("--indeterminate-band", type=float, metavar="PCT",
+    c.add_argument("--indeterminate-band", type=number_arg(lo=0.0, hi=100.0), metavar="PCT",
                    help="scores within +/-PCT of the cut-off are 'indeterminate' (default: paired "
                         f"{DEFAULT_INDETERMINATE_BAND['paired']}, tumor-only {DEFAULT_INDETERMINATE_BAND['tumor-only']})")
     c.add_argument("--test", choices=("excess", "chisq"), default="excess",
                    help="paired per-locus test driving 'unstable': one-sided Fisher test on reads at "
                         "non-germline lengths (excess, default) or chi-square on the whole distribution")
-    c.add_argument("--min-evaluable", type=int, default=DEFAULT_MIN_EVALUABLE, metavar="N",
+    c.add_argument("--min-evaluable", type=number_arg(integer=True, lo=1), default=DEFAULT_MIN_EVALUABLE, metavar="N",
                    help=f"fewer evaluable loci give 'indeterminate' (default {DEFAULT_MIN_EVALUABLE})")
     _add_profile_options(c)
     c.add_argument("--write-dis", action="store_true",
                    help="also write PREFIX.msi_dis (histograms in MSIsensor's _dis layout)")
     c.add_argument("-o", "--output", required=True, metavar="PREFIX")
-    c.set_defaults(func=_run_score)
+    c.set_defaults(func=_run_score, output_suffixes=(".msi.json", ".msi_loci.tsv.gz", ".msi_dis"))
 
     try:  # written separately (MSI from somatic calls); registered only when present
         mutations_cli = importlib.import_module("tmbcalc.msi.mutations_cli")

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ..checks import number_arg
 from ..errors import InputError, TmbcalcError, UsageError
 
 NAME = "panels"
@@ -81,13 +82,13 @@ def register(parser: argparse.ArgumentParser) -> None:
                       help="coding sequence only (default)")
     mode.add_argument("--include-utr", dest="cds_only", action="store_false",
                       help="whole exons including UTRs")
-    p.add_argument("--pad", type=int, default=0, metavar="N", help="bp added to both sides (default 0)")
+    p.add_argument("--pad", type=number_arg(integer=True, lo=0), default=0, metavar="N", help="bp added to both sides (default 0)")
     p.add_argument("--aliases", metavar="FILE", default=None,
                    help="'list_symbol<TAB>table_symbol[,...]' lines for renamed genes")
     p.add_argument("--require-all-genes", action="store_true",
                    help="fail (no output) when a gene is missing from the tables")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="output prefix")
-    p.set_defaults(func=run_build)
+    p.set_defaults(func=run_build, output_suffixes=(".bed", ".genes.tsv", ".json"))
 
 
 def run(args) -> int:  # bare `tmbcalc panels`

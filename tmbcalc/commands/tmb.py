@@ -11,7 +11,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..checks import number_arg, numbers_arg
 from ..errors import UsageError
+from ..tmb.guards import DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB
 
 NAME = "tmb"
 HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
@@ -32,33 +34,14 @@ def _install_extensions() -> None:
         importlib.import_module(name).install()
 
 
-def _float_or_off(text: str) -> float | str:
-    if text.lower() in ("off", "none"):
-        return "off"
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'off', got {text!r}") from None
-
-
-def _int_or_off(text: str) -> int | str:
-    if text.lower() in ("off", "none"):
-        return "off"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'off', got {text!r}") from None
-
-
 def _csv(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
-def _cuts(text: str) -> list[float]:
-    try:
-        return [float(x) for x in _csv(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+_FRACTION_OR_OFF = number_arg(off=True, lo=0.0, hi=1.0)
+_COUNT_OR_OFF = number_arg(integer=True, off=True, lo=0)
+_COUNT = number_arg(integer=True, lo=0)
+_POSITIVE = number_arg(integer=True, lo=1)
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -90,24 +73,40 @@ def register(p: argparse.ArgumentParser) -> None:
     g.add_argument("--callable-bed", metavar="BED", help="intersect the footprint with a callable-regions BED")
     g.add_argument("--tumor-bam", metavar="BAM", help="compute the callable footprint from this tumor BAM/CRAM")
     g.add_argument("--normal-bam", metavar="BAM", help="... and this matched-normal BAM/CRAM")
-    g.add_argument("--min-coverage", metavar="N", type=int,
+    g.add_argument("--min-coverage", metavar="N", type=_COUNT,
                    help="callable threshold: tumor read depth >= N at a base (BAM coverage; not the "
                         "variant read-depth rule --min-depth, which is also its default)")
-    g.add_argument("--min-normal-coverage", metavar="N", type=int, help="callable threshold for the normal BAM")
-    g.add_argument("--mapq", metavar="Q", type=int, default=20, help="min mapping quality for BAM coverage (20)")
+    g.add_argument("--min-normal-coverage", metavar="N", type=_COUNT, help="callable threshold for the normal BAM")
+    g.add_argument("--mapq", metavar="Q", type=number_arg(integer=True, lo=0, hi=255), default=20,
+                   help="min mapping quality for BAM coverage (20)")
     g.add_argument("--reference", metavar="FASTA", help="reference FASTA (CRAM decoding; MAF indel anchor bases)")
+    g.add_argument("--footprint-mb", metavar="MB", type=number_arg(lo=0.0, lo_open=True),
+                   help="declared denominator in Mb (a vendor's TMB Mb or a genome-wide effective size): TMB = "
+                        "eligible / MB; the measured footprint still selects the variants and is reported beside it")
+    g.add_argument("--min-footprint-mb", metavar="MB", type=number_arg(lo=0.0), default=DEFAULT_MIN_FOOTPRINT_MB,
+                   help=f"smaller footprints give status insufficient_footprint, not a call (default "
+                        f"{DEFAULT_MIN_FOOTPRINT_MB}; FoCR phase II: panels need > 0.667 Mb)")
+    g.add_argument("--min-callable-fraction", metavar="F", type=number_arg(lo=0.0, hi=1.0),
+                   default=DEFAULT_MIN_CALLABLE_FRACTION,
+                   help=f"a callable BED/BAM keeping less of the footprint gives insufficient_footprint "
+                        f"(default {DEFAULT_MIN_CALLABLE_FRACTION})")
 
+    _register_rules(p)
+
+
+def _register_rules(p: argparse.ArgumentParser) -> None:
+    """The counting-rule options (each overrides one profile field)."""
     g = p.add_argument_group("counting rules (override the profile; 'off' switches a threshold off)")
     g.add_argument("--profile", metavar="NAME|PATH",
                    help="counting profile: wes-merino (default), f1cdx-like, msk-impact-like, tso500-like, or a "
                         "TOML file; with --panel the panel's profile is the default")
-    g.add_argument("--min-vaf", metavar="F", type=_float_or_off, help="minimum tumor VAF (fraction)")
-    g.add_argument("--max-vaf", metavar="F", type=_float_or_off, help="maximum tumor VAF (fraction)")
-    g.add_argument("--min-depth", metavar="N", type=_int_or_off, help="minimum tumor read depth at the variant")
-    g.add_argument("--min-alt", metavar="N", type=_int_or_off, help="minimum tumor alt reads")
-    g.add_argument("--max-normal-alt", metavar="N", type=_int_or_off, help="maximum matched-normal alt reads")
-    g.add_argument("--min-normal-depth", metavar="N", type=_int_or_off, help="minimum matched-normal depth")
-    g.add_argument("--max-pop-af", metavar="F", type=_float_or_off, help="maximum population AF (fraction)")
+    g.add_argument("--min-vaf", metavar="F", type=_FRACTION_OR_OFF, help="minimum tumor VAF (fraction)")
+    g.add_argument("--max-vaf", metavar="F", type=_FRACTION_OR_OFF, help="maximum tumor VAF (fraction)")
+    g.add_argument("--min-depth", metavar="N", type=_COUNT_OR_OFF, help="minimum tumor read depth at the variant")
+    g.add_argument("--min-alt", metavar="N", type=_COUNT_OR_OFF, help="minimum tumor alt reads")
+    g.add_argument("--max-normal-alt", metavar="N", type=_COUNT_OR_OFF, help="maximum matched-normal alt reads")
+    g.add_argument("--min-normal-depth", metavar="N", type=_COUNT_OR_OFF, help="minimum matched-normal depth")
+    g.add_argument("--max-pop-af", metavar="F", type=_FRACTION_OR_OFF, help="maximum population AF (fraction)")
     g.add_argument("--pop-af-fields", metavar="F1,F2", type=_csv,
                    help="INFO fields / MAF columns holding population AF (largest is used)")
     g.add_argument("--pop-af-vcf", metavar="VCF", help="population-AF resource VCF (joined on contig, pos, alleles)")
@@ -122,14 +121,15 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="count FILTER '.' (or a MAF without FILTER column) as PASS")
     g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
-    g.add_argument("--cutpoints", metavar="C1,C2", type=_cuts,
+    g.add_argument("--cutpoints", metavar="C1,C2", type=numbers_arg(lo=0.0),
                    help="TMB cut points (mut/Mb; default: panel/profile, 10)")
-    p.add_argument("--threads", type=int, default=2,
+    p.add_argument("--threads", type=_POSITIVE, default=2,
                    help="threads: N-1 for BGZF decompression (overlapping parsing) and N+1 for report "
                         "formatting/compression (default 2)")
-    p.add_argument("--chunk-rows", type=int, default=200_000, metavar="N",
+    p.add_argument("--chunk-rows", type=_POSITIVE, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    p.set_defaults(output_suffixes=(".tmb.json", ".tmb.tsv", ".variants.tsv.gz"))
     _install_extensions()
     for reg in EXTRA_REGISTRARS:
         reg(p)
@@ -167,13 +167,22 @@ def compute_from_args(args: argparse.Namespace):
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
-        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir,
+        chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, footprint_mb=args.footprint_mb,
+        min_footprint_mb=args.min_footprint_mb, min_callable_fraction=args.min_callable_fraction,
         genome_build=getattr(args, "genome_build", None), sample_name=getattr(args, "sample", None),
         **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compute_from_args(args)
+    try:
+        result = compute_from_args(args)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        # the variants report is formatted into a temporary file while the input is read
+        from ..output import OutputError, write_problem
+
+        raise OutputError(write_problem(exc), f"{args.output}.variants.tsv.gz") from None
     for handler in EXTRA_HANDLERS:
         handler(args, result)
     paths = result.write(args.output, threads=args.threads)

@@ -18,7 +18,3 @@ def read_header(path: bytes) -> dict[str, Any]:
     """text, contigs [(name, length)], samples, info/format {id: (number kind, number, type)},
     kind ('vcf'/'bcf'), compression ('none'/'gzip'/'bgzf')."""
 
-def scan(path: bytes, plan: dict[str, Any], threads: int = 1, keep_alleles: bool = True
-         ) -> dict[str, Any]:
-    """columns {name: ndarray}, allele_text (uint8 buffer, int64 offsets) | None,
-    contigs [native names by rid], counts {name: int}."""

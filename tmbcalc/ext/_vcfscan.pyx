@@ -986,6 +986,10 @@ cdef int parse_line(Plan *pl, char *s, int len, View *vw, bcf_hdr_t *hdr, CtgCac
         if s[k] < b'0' or s[k] > b'9':
             return -1
         pos = pos * 10 + (s[k] - 48)
+        if pos > 2147483647:          # beyond 2^31 - 1 (BCF's limit; no contig is longer): refuse, never wrap
+            return -1
+    if pos < 1:
+        return -1
     vw.pos = pos - 1
     # REF, ALT
     st = tabs[2] + 1
@@ -1749,26 +1753,6 @@ cdef class Scanner:
             return {"columns": cols, "allele_text": text, "contigs": contig_names, "counts": self.counts}
         finally:
             hts_set_log_level(lvl)
-
-
-def scan(bytes path, dict plan, int threads=1, bint keep_alleles=True):
-    """Stream every record of ``path`` through ``plan`` in one table (see :class:`Scanner`);
-    returns dict of columns, allele text, contig names and counters."""
-    cdef Scanner sc = Scanner(path, plan, threads, keep_alleles)
-    res = sc.next_chunk(1 << 62)
-    if res is None:
-        contigs = sc.contigs
-        counts = sc.counts
-        empty = {"record": np.int64, "contig": np.int32, "pos": np.int64, "ref_len": np.int32,
-                 "alt_len": np.int32, "vtype": np.int8, "allele_index": np.int16, "n_alts": np.int16,
-                 "filter": np.int8, "t_depth": np.int32, "t_alt": np.int32, "t_vaf": np.float32,
-                 "n_depth": np.int32, "n_alt": np.int32, "pop_af": np.float32, "csq": np.int8,
-                 "allele_key": np.uint64}
-        cols = {k: np.empty(0, dtype=v) for k, v in empty.items()}
-        text = (np.empty(0, np.uint8), np.zeros(1, np.int64)) if keep_alleles else None
-        res = {"columns": cols, "allele_text": text, "contigs": contigs, "counts": counts}
-    sc.close()
-    return res
 
 
 cdef void memset_plan(Plan *pl) noexcept:

@@ -48,9 +48,3 @@ def read_bed_records(path: str | Path, *, allow_empty: bool = False) -> BedRecor
 def read_bed(path: str | Path, *, allow_empty: bool = False) -> RegionSet:
     """Read a BED/interval_list and return its merged footprint."""
     return read_bed_records(path, allow_empty=allow_empty).regions()
-
-
-def format_bed(regions: RegionSet, native: dict[str, str] | None = None) -> str:
-    """BED text (0-based half-open) of a RegionSet, contigs in the set's order."""
-    native = native or {}
-    return "".join(f"{native.get(c, c)}\t{s}\t{e}\n" for c, s, e in regions)

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..intervals import Targets
 from .textfile import iter_lines
 
+_MAX_END = 2**31 - 1          # no contig is longer; larger ends would overflow the int32/int64 arrays
 _SAM_HEADER = ("@HD", "@SQ", "@RG", "@PG", "@CO")
 
 
@@ -60,9 +61,9 @@ def read_targets(path: str | Path, *, allow_empty: bool = False) -> tuple[Target
             raise InputError(f"line {n}: start/end are not integers ({fields[1]!r}, {fields[2]!r})", p) from None
         if picard:
             s -= 1  # 1-based inclusive -> 0-based half-open
-        if s < 0 or e < s:
+        if s < 0 or e < s or e > _MAX_END:
             raise InputError(f"line {n}: invalid interval {fields[0]}:{fields[1]}-{fields[2]} "
-                             f"(need 0 <= start <= end)", p)
+                             f"(need 0 <= start <= end <= 2^31 - 1)", p)
         name = canon.get(fields[0])
         if name is None:
             name = canon[fields[0]] = canonical(fields[0])

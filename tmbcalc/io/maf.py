@@ -22,6 +22,7 @@ a MAF without a FILTER column has every row "missing" and ``meta["has_filter"] =
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .. import annotation
+from ..checks import INT32_MAX
 from ..contigs import canonical
 from ..errors import InputError, require_readable
 from ..variants import FILTER_FAIL, FILTER_MISSING, FILTER_PASS, VariantTable, allele_key, classify
@@ -67,10 +69,19 @@ def _header(path: Path) -> tuple[list[str], int]:
                 if line.startswith("#"):
                     skip += 1
                     continue
+                _refuse_binary(line, path)
                 return line.rstrip("\r\n").split("\t"), skip
-    except (EOFError, OSError) as exc:
+    except (EOFError, OSError, zlib.error) as exc:
         raise InputError(f"cannot read MAF ({exc})", path) from None
     raise InputError("MAF has no header line", path)
+
+
+def _refuse_binary(line: str, path: Path) -> None:
+    """A header line with NUL/control bytes or undecodable bytes is binary data, not a MAF:
+    refuse it without echoing it."""
+    if "\ufffd" in line or any(ord(c) < 32 and c not in "\t\r\n" for c in line):
+        raise InputError("not a MAF, VCF or BCF file: binary data (not tab-separated UTF-8 text, "
+                         "plain or gzip)", path)
 
 
 def looks_like_maf(path: str | Path) -> bool:
@@ -115,10 +126,20 @@ def _pick(cols: list[str], role: str) -> str | None:
     return None
 
 
-def _numeric(series: pd.Series | None, n: int, dtype, fill) -> np.ndarray:
+def _numeric(series: pd.Series | None, n: int, dtype, fill, where: tuple[int, Path] | None = None,
+             hi: float = INT32_MAX) -> np.ndarray:
+    """A numeric column (unparsable cells -> ``fill``); with ``where`` = (skip, path), a value that
+    is infinite, negative (but -1, read as missing) or above ``hi`` is refused with the line and column named."""
     if series is None:
         return np.full(n, fill, dtype=dtype)
     v = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if where is not None:
+        bad = np.flatnonzero(np.isinf(v) | ((v < 0) & (v != -1)) | (v > hi))    # -1: a common "missing"
+        if bad.size:
+            row = int(bad[0])
+            top = f"{hi:g}" if hi < INT32_MAX else "2^31 - 1"
+            raise InputError(f"line {where[0] + row + 2}: {series.name} {_cell(series.iloc[row])} is outside "
+                             f"[0, {top}]", where[1])
     if np.issubdtype(np.dtype(dtype), np.integer):
         out = np.where(np.isnan(v), fill, v)
         return out.astype(dtype)
@@ -164,7 +185,7 @@ def read_maf(path: str | Path, *, pop_af_fields: tuple[str, ...] | list[str] = D
         raise InputError(f"line {skip + bad_row + 2}: position {start[bad_row]} is invalid", p)
     row_text = _reference_anchors(al, reference, cnames, contig, pos0) if reference is not None else None
     csq, has_csq = _consequences(df, found, n)
-    counts = _read_counts(df, found, n)
+    counts = _read_counts(df, found, n, (skip, p))
     pop_af = np.full(n, np.nan)
     for c in pop_cols:
         pop_af = np.fmax(pop_af, _pop_af(df[c]))  # the largest AF over the listed fields
@@ -191,14 +212,25 @@ def _read_frame(p: Path, skip: int, found: dict, pop_cols: list[str]) -> pd.Data
         raise InputError(f"malformed MAF ({str(exc).splitlines()[0]})", p) from None
 
 
+def _cell(value) -> str:
+    """A cell as the user wrote it (numpy scalars unwrapped)."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
 def _start_positions(df: pd.DataFrame, found: dict, skip: int, p: Path) -> np.ndarray:
     """1-based Start_Position as int64; refuses non-integers."""
-    start = pd.to_numeric(df[found["start"]], errors="coerce")
-    if start.isna().any():
-        bad = int(np.flatnonzero(start.isna().to_numpy())[0])
+    start = pd.to_numeric(df[found["start"]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    wrong = np.isnan(start) | (start != np.floor(np.where(np.isfinite(start), start, 0.5)))
+    if wrong.any():
+        bad = int(np.flatnonzero(wrong)[0])
         raise InputError(f"line {skip + bad + 2}: {found['start']} is not an integer "
                          f"({df[found['start']].iloc[bad]!r})", p)
-    return start.to_numpy(dtype=np.int64)
+    out_of_range = (start < 1) | (start > INT32_MAX)
+    if out_of_range.any():
+        bad = int(np.flatnonzero(out_of_range)[0])
+        raise InputError(f"line {skip + bad + 2}: {found['start']} {_cell(df[found['start']].iloc[bad])} is outside "
+                         f"[1, {INT32_MAX}] (positions beyond 2^31 are not supported by any contig)", p)
+    return start.astype(np.int64)
 
 
 def _contigs_and_samples(df: pd.DataFrame, found: dict, skip: int, p: Path):
@@ -306,22 +338,29 @@ def _filters(df: pd.DataFrame, found: dict, n: int) -> np.ndarray:
     return lut[np.where(codes < 0, len(uniq), codes)]
 
 
-def _read_counts(df: pd.DataFrame, found: dict, n: int) -> dict[str, np.ndarray]:
-    """t_depth, t_alt, t_vaf (fraction), n_depth, n_alt; depth = ref + alt where only those are given."""
+def _read_counts(df: pd.DataFrame, found: dict, n: int, where: tuple[int, Path]) -> dict[str, np.ndarray]:
+    """t_depth, t_alt, t_vaf (fraction), n_depth, n_alt; depth = ref + alt where only those are given.
+    Counts beyond 2^31 - 1 or negative, and VAFs outside [0, 1], are refused (``where`` = skip, path)."""
     get = lambda r: df[found[r]] if found[r] else None  # noqa: E731
-    t_alt = _numeric(get("t_alt"), n, np.int32, -1)
-    t_ref = _numeric(get("t_ref"), n, np.int32, -1)
-    t_depth = _numeric(get("t_depth"), n, np.int32, -1)
+    t_alt = _numeric(get("t_alt"), n, np.int32, -1, where)
+    t_ref = _numeric(get("t_ref"), n, np.int32, -1, where)
+    t_depth = _numeric(get("t_depth"), n, np.int32, -1, where)
+    with np.errstate(over="ignore"):
+        t_sum = t_ref.astype(np.int64) + t_alt
+    if (t_sum > INT32_MAX).any():
+        raise InputError("t_ref_count + t_alt_count exceeds 2^31 - 1", where[1])
     fill = (t_depth < 0) & (t_ref >= 0) & (t_alt >= 0)
     t_depth[fill] = t_ref[fill] + t_alt[fill]
     with np.errstate(divide="ignore", invalid="ignore"):
         t_vaf = np.where((t_depth > 0) & (t_alt >= 0), t_alt / np.maximum(t_depth, 1), np.nan)
     if found["t_vaf"]:
-        given = _numeric(get("t_vaf"), n, np.float64, np.nan)
+        given = _numeric(get("t_vaf"), n, np.float64, np.nan, where, hi=1.0)
         t_vaf = np.where(np.isnan(t_vaf), given, t_vaf)
-    n_alt = _numeric(get("n_alt"), n, np.int32, -1)
-    n_ref = _numeric(get("n_ref"), n, np.int32, -1)
-    n_depth = _numeric(get("n_depth"), n, np.int32, -1)
+    n_alt = _numeric(get("n_alt"), n, np.int32, -1, where)
+    n_ref = _numeric(get("n_ref"), n, np.int32, -1, where)
+    n_depth = _numeric(get("n_depth"), n, np.int32, -1, where)
+    if ((n_ref.astype(np.int64) + n_alt) > INT32_MAX).any():
+        raise InputError("n_ref_count + n_alt_count exceeds 2^31 - 1", where[1])
     fill = (n_depth < 0) & (n_ref >= 0) & (n_alt >= 0)
     n_depth[fill] = n_ref[fill] + n_alt[fill]
     return {"t_depth": t_depth, "t_alt": t_alt, "t_vaf": t_vaf.astype(np.float32), "n_depth": n_depth,
@@ -425,6 +464,30 @@ def _anchor_bases(reference: str | Path, contigs: np.ndarray, pos0: np.ndarray) 
     return out
 
 
+def header_probe(path: str | Path, pop_af_fields: tuple[str, ...] | list[str] = DEFAULT_POP_AF_COLUMNS
+                 ) -> VariantTable | None:
+    """One placeholder row whose metadata says which values the MAF's *header* offers (depth,
+    alt reads, VAF, normal, population AF, consequence, FILTER), for checking a profile's
+    requirements before the whole file is read.  Values are "missing" sentinels, so only the
+    header flags count.  None when a required column is absent (:func:`read_maf` reports it)."""
+    p = Path(path)
+    cols, _ = _header(p)
+    f = {role: _pick(cols, role) for role in ROLES}
+    if any(f[r] is None for r in REQUIRED):
+        return None
+    t = VariantTable.empty(str(p))
+    one = {k: np.full(1, np.nan if v.dtype.kind == "f" else (-1 if v.dtype.kind == "i" else 0), dtype=v.dtype)
+           for k, v in t.columns.items()}
+    depth = bool(f["t_depth"] or (f["t_ref"] and f["t_alt"]))
+    t.columns, t.contigs, t.samples = one, ["1"], ["(probe)"]
+    t.meta.update({"format": "maf", "has_consequence": bool(f["classification"] or f["consequence"]),
+                   "has_filter": f["filter"] is not None, "has_depth": depth, "has_alt_reads": bool(f["t_alt"]),
+                   "has_vaf": bool(f["t_vaf"] or (depth and f["t_alt"])),
+                   "has_normal": bool(f["n_depth"] or f["n_alt"] or (f["n_ref"] and f["n_alt"])),
+                   "has_pop_af": any(c in cols for c in pop_af_fields), "caller": "maf"})
+    return t
+
+
 def _empty(p: Path, found: dict) -> VariantTable:
     t = VariantTable.empty(str(p))
     t.meta.update({"format": "maf", "columns": {r: c for r, c in found.items() if c},
@@ -435,4 +498,4 @@ def _empty(p: Path, found: dict) -> VariantTable:
     return t
 
 
-__all__ = ["read_maf", "looks_like_maf", "fnv1a_many", "ROLES"]
+__all__ = ["read_maf", "header_probe", "looks_like_maf", "fnv1a_many", "ROLES"]

@@ -208,6 +208,10 @@ def _raw_header(path: Path) -> dict[str, Any]:
         return k.read_header(str(path).encode())
     except k.VcfScanError as exc:
         raise InputError(_open_message(exc, path), path) from None
+    except UnicodeDecodeError as exc:
+        bad = exc.object[max(0, exc.start - 20):exc.end + 20].decode("utf-8", "replace")
+        raise InputError(f"header holds a sample, contig or field name that is not UTF-8 text (near "
+                         f"{bad!r}); rename it (bcftools reheader)", path) from None
 
 
 def _open_message(exc: Exception, path: Path) -> str:
@@ -221,6 +225,10 @@ def _open_message(exc: Exception, path: Path) -> str:
         what = "a compressed file" if head[:2] == b"\x1f\x8b" else "a file"
         return f"not a VCF or BCF file ({what} without a '##fileformat=VCF' header)"
     if kind == "header":
+        with open(path, "rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        if compressed and not _compressed_intact(path):
+            return "compressed data is corrupt or truncated (bad gzip/BGZF block in the header); re-create the file"
         return "malformed VCF header (htslib could not parse it)"
     return "cannot open as VCF/BCF (not a VCF/BCF file, or unreadable)"
 
@@ -354,7 +362,7 @@ def _resolve_samples(vi: VcfInfo, tumor_sample: str | None, normal_sample: str |
         else:
             raise InputError(
                 f"has {len(samples)} samples and the header does not say which is the tumor: pass "
-                f"--tumor-sample (samples: {listing})", vi.path)
+                f"tumor_sample (samples: {listing})", vi.path, params=("tumor_sample",))
     if normal_sample is not None:
         normal = normal_sample
     elif vi.normal_sample is not None and vi.normal_sample != tumor:
@@ -460,8 +468,8 @@ def _scan_error(exc: Exception, vi: VcfInfo) -> InputError:
         return InputError(f"read error{after}: the file is truncated or corrupt", path)
     if vi.file_format == "vcf":
         return InputError(f"malformed VCF record at line {_count_header_lines(path) + rec + 1} (record "
-                          f"{rec + 1}): fewer than 8 tab-separated columns, non-numeric POS, or "
-                          f"empty REF/ALT/FILTER", path)
+                          f"{rec + 1}): fewer than 8 tab-separated columns, POS not an integer in [1, 2^31 - 1], "
+                          f"or empty REF/ALT/FILTER", path)
     return InputError(f"malformed BCF record {rec + 1}{after}", path)
 
 

@@ -22,6 +22,7 @@ File format (TSV, plain or gzip)::
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,11 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
         raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    from ..io.inputs import open_inputs, require_seekable
+
+    loci, = open_inputs(loci)  # a stream is read once; BAM/CRAM need random access
+    for bam in normal_bams:
+        require_seekable(bam, "normal BAM/CRAM")
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         _check_reference(table, reference)
@@ -180,7 +186,7 @@ def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference:
                             {"loci": None if isinstance(loci, LociTable) else loci, "normal_bams": list(bams),
                              "reference": reference}, samples=base.samples)
     out = Path(output)
-    with OutputSet(str(out)) as outs:
+    with OutputSet(str(out), inputs=prov.get("inputs")) as outs:
         with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
             fh.write(MAGIC + "\n")
             fh.write(f"# provenance: {json.dumps(prov, sort_keys=True)}\n")
@@ -192,6 +198,22 @@ def _write(base: Baseline, output: str | Path, loci: Any, bams: list, reference:
                          f"{int(base.support[i])}\t{_fmt(base.mean[i])}\t{_fmt(base.sd[i])}\t"
                          f"{_fmt(base.mean_reads[i])}\t{_fmt(base.mean_adjacent[i])}\n")
     return out
+
+
+def _row_problem(row: tuple) -> str | None:
+    """What is wrong with one parsed baseline row (support, fractions in [0, 1], SD >= 0; NA only
+    where no normal supports the locus), or None."""
+    start, end, copies, support, mean, sd, reads, adjacent = row[1], row[2], row[4], row[5], *row[6:10]
+    if start < 0 or end <= start or copies < 0 or support < 0:
+        return "negative or empty coordinates, copies or support"
+    for name, v, hi in (("mean_distant_fraction", mean, 1.0), ("sd_distant_fraction", sd, 1.0),
+                        ("mean_reads", reads, math.inf), ("mean_adjacent_fraction", adjacent, 1.0)):
+        if math.isnan(v):
+            if support > 0:
+                return f"{name} is NA at a locus supported by {support} normal(s)"
+        elif not (0.0 <= v <= hi) or math.isinf(v):
+            return f"{name} {v!r} is outside [0, {hi:g}]"
+    return None
 
 
 def read_baseline(path: str | Path) -> Baseline:
@@ -225,6 +247,9 @@ def read_baseline(path: str | Path) -> Baseline:
                          *(float("nan") if x == "NA" else float(x) for x in f[6:10])))
         except ValueError:
             raise InputError(f"line {n}: non-numeric value", p) from None
+        problem = _row_problem(rows[-1])
+        if problem:
+            raise InputError(f"line {n}: {problem}", p)
     if not header or params is None:
         raise InputError("not a tmbcalc MSI baseline (no '# parameters:' and header lines)", p)
     if not rows:

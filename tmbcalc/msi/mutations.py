@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..errors import InputError, UsageError, require_readable
 from ..regions import RegionSet
 from ..resources import calibration_dir
@@ -104,8 +105,19 @@ class IndelRule:
                        coef_log_snvs=float(d["coef_log_snvs"]), intercept=float(d["intercept"]),
                        probability_cutoff=float(d["probability_cutoff"]), pseudo=float(d["pseudo"]),
                        training=dict(d.get("training", {})), path=str(p))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"not a valid indel rule file ({exc})", p) from None
+        except (ValueError, KeyError, TypeError) as exc:    # UnicodeDecodeError is a ValueError
+            raise InputError(f"not a valid indel rule file ({str(exc).splitlines()[0][:120]})", p) from None
+
+    def __post_init__(self) -> None:
+        """Every coefficient finite, a cut-off strictly inside (0, 1), a positive pseudo-count."""
+        where = self.path or None
+        for name in ("coef_log_indels", "coef_log_snvs", "intercept"):
+            check_number(getattr(self, name), f"indel rule {name}", path=where, error=InputError)
+        if self.coef_log_indels == 0:
+            raise InputError("indel rule coef_log_indels is 0 (the rule would ignore indels)", where)
+        check_number(self.probability_cutoff, "indel rule probability_cutoff", path=where, error=InputError,
+                     lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+        check_number(self.pseudo, "indel rule pseudo", path=where, error=InputError, lo=0.0, lo_open=True)
 
 
 def fit_indel_rule(indels_per_mb: np.ndarray, snvs_per_mb: np.ndarray, msi_h: np.ndarray, *,
@@ -249,7 +261,7 @@ class MsiMutationsResult:
         """``PREFIX.msi_mutations.json`` (+ ``PREFIX.msi_mutations.tsv``), atomically."""
         from ..output import OutputSet
 
-        with OutputSet(prefix) as outs:
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
             paths = [outs.write_json(".msi_mutations.json", _clean_json(self.to_json()))]
             if tsv:
                 paths.append(outs.write_text(".msi_mutations.tsv", self.to_tsv()))
@@ -294,12 +306,14 @@ def _clean_json(o: Any) -> Any:
 def read_input(path: str | Path, *, tumor_sample: str | None = None, reference: str | Path | None = None,
                threads: int = 1) -> VariantTable:
     """VCF/BCF (htslib kernel) or MAF (detected by header) -> VariantTable, as ``tmbcalc tmb``."""
-    from ..io.maf import looks_like_maf, read_maf
+    from ..io.maf import read_maf
     from ..io.sniff import is_tabular_text
 
     p = require_readable(path, "input")
-    if is_tabular_text(p) and looks_like_maf(p):
+    if is_tabular_text(p):      # tab-separated text, not VCF: a MAF (read_maf names every missing column)
         table = read_maf(p, reference=reference, keep_alleles=False)
+        if len(table) == 0:
+            raise InputError("MAF has no variant records (header only): no tumor sample to report", p)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
                 raise UsageError(f"--tumor-sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p}")
@@ -344,16 +358,19 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     Exactly one of ``bed`` / ``panel`` / ``footprint_mb`` (a number, or a per-sample mapping as
     MSIseq's ``seq.len``) sets the denominator; at most one of ``loci`` / ``repeats_bed``.
     """
+    from ..io.inputs import display_name, open_inputs
     from ..provenance import build_provenance
 
+    input, loci, repeats_bed, bed, panel_bed, rule = open_inputs(input, loci, repeats_bed, bed, panel_bed, rule)
     if sum(x is not None for x in (bed, panel, footprint_mb)) != 1:
         raise UsageError("give exactly one of --panel ID, --bed BED or --footprint-mb MB")
     if loci is not None and repeats_bed is not None:
         raise UsageError("give at most one of --loci and --repeats")
     if panel_bed is not None and panel is None:
         raise UsageError("--panel-bed needs --panel")
-    if isinstance(footprint_mb, (int, float)) and not footprint_mb > 0:
-        raise UsageError("--footprint-mb must be > 0")
+    for mb in (footprint_mb.values() if isinstance(footprint_mb, Mapping) else [footprint_mb]):
+        if mb is not None:
+            check_number(mb, "--footprint-mb", lo=0.0, lo_open=True)
     for p in (loci, repeats_bed, bed, panel_bed, None if isinstance(rule, IndelRule) else rule):
         if p is not None:
             require_readable(p, "file")
@@ -383,7 +400,7 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
 
     table = input if isinstance(input, VariantTable) else read_input(
         input, tumor_sample=tumor_sample, reference=reference, threads=threads)
-    src = table.source if isinstance(input, VariantTable) else str(input)
+    src = table.source if isinstance(input, VariantTable) else display_name(input)
     if len(table) == 0 and not table.samples:
         raise InputError("input holds no variants and names no tumour sample", src)
     if not table.samples:  # sites-only VCF: one tumour named after the file

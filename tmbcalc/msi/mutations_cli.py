@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from ..checks import number_arg
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = ("MSI from somatic calls (MSIseq-style, Huang et al. 2015): indels in simple "
@@ -26,7 +28,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="build whose --panel footprint is used (default: from the input's header or, for a "
                              "panel with several builds, the variant positions)")
     fp.add_argument("--bed", metavar="BED", help="footprint BED; variants outside it are ignored")
-    fp.add_argument("--footprint-mb", metavar="MB", type=float,
+    fp.add_argument("--footprint-mb", metavar="MB", type=number_arg(lo=0.0, lo_open=True),
                     help="captured size in Mb, every variant counted (MSIseq's seq.len, e.g. 38 for "
                          "TCGA exomes)")
     parser.add_argument("--tumor-sample", metavar="NAME",
@@ -39,9 +41,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rule", metavar="JSON", help="fitted indel rule (default: the bundled "
                         "calibration/msi_mutations_msiseq_tcga_v1.json)")
     parser.add_argument("--reference", metavar="FASTA", help="reference FASTA (MAF indel anchor bases)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N", help="VCF decompression threads")
+    parser.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="VCF decompression threads")
     parser.add_argument("-o", "--output", required=True, metavar="PREFIX")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, output_suffixes=(".msi_mutations.json", ".msi_mutations.tsv"))
 
 
 def run(args: argparse.Namespace) -> int:

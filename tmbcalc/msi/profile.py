@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..contigs import native_map
+from ..io.bam_index import index_problem
+from ..io.bam_index import precheck as precheck_index
 from ..errors import ContigMismatchError, InputError, UsageError, require_readable
 from ..ext import load_kernel
 from .defaults import ANCHOR as DEFAULT_ANCHOR
@@ -80,15 +82,18 @@ def open_alignment(path: str | Path, reference: str | Path | None
         raise InputError("is a CRAM file: give the reference it was written with (--reference REF.fa)", p)
     if reference is not None:
         require_readable(reference, "reference FASTA")
+    problem = precheck_index(p)
+    if problem:
+        raise InputError(problem, p)
     try:
         fmt, names, lens, has_index, sm = load_kernel("_msiprofile").header_info(str(p).encode())
     except OSError as exc:
         raise InputError(f"cannot open as BAM/CRAM ({exc})", p) from None
     if not fmt:
         raise InputError("cannot open as BAM/CRAM (not a BAM or CRAM file)", p)
-    if not has_index:
-        raise InputError("has no index (.bai/.csi/.crai); create one with 'samtools index "
-                         f"{p}'", p)
+    problem = index_problem(p, loaded=bool(has_index))
+    if problem:
+        raise InputError(problem, p)
     return sm, list(names), dict(zip(names, lens))
 
 

@@ -87,7 +87,7 @@ def write_outputs(res: Any, table: LociTable, tumor: Profile, normal: Profile | 
               f"created {prov['created_utc']}",
               f"parameters: {json.dumps(parameters, sort_keys=True, default=json_default)}",
               "coordinates: 0-based half-open repeat spans; lengths in bp; NA = not applicable/no data"]
-    with OutputSet(str(prefix)) as outs:
+    with OutputSet(str(prefix), inputs=prov.get("inputs")) as outs:
         outs.write_json(".msi.json", doc)
         with outs.open(".msi_loci.tsv.gz") as fh:
             write_loci_table(fh, res, table, header)

@@ -142,6 +142,9 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
     bp; ``min_copies`` applies to 2-6 bp units.  Raises InputError/UsageError on bad input.
     """
     _validate(min_homopolymer, max_homopolymer, min_copies, max_repeat_length, max_unit, flank)
+    from ..io.inputs import open_inputs
+
+    reference, footprint = open_inputs(reference, footprint)  # a stream is read once (FIFO, <(cmd))
     ref = Path(reference)
     regions = _footprint(footprint)
     names = contig_names(ref)
@@ -197,7 +200,7 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
                  f"provenance: {json.dumps(prov, sort_keys=True)}",
                  "coordinates: 0-based half-open repeat spans; flanks = reference bases beside the span"]
         out = Path(output)
-        with OutputSet(str(out)) as outs:
+        with OutputSet(str(out), inputs=prov.get("inputs")) as outs:
             with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
                 write_loci(table, fh, lines)
         res.output = out

@@ -178,6 +178,10 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     if min_coverage < 1:
         raise UsageError("--min-coverage must be >= 1")
     mode = "paired" if normal_bam is not None else "tumor-only"
+    from ..io.inputs import open_inputs, require_seekable
+
+    loci, baseline = open_inputs(loci, baseline)  # a stream is read once; BAM/CRAM need random access
+    require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     cutoff = D.CUTOFFS[mode] if msi_h_cutoff is None else float(msi_h_cutoff)
     band = D.INDETERMINATE_BAND[mode] if indeterminate_band is None else float(indeterminate_band)
     if band < 0:

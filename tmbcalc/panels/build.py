@@ -294,7 +294,7 @@ def build_panel_bed(genes: Iterable[str], tables: ExonTable | Sequence[ExonTable
     All tables must be of the same kind (all CDS-only or all whole-exon).
     """
     if pad < 0:
-        raise UsageError("--pad must be >= 0")
+        raise UsageError("pad must be >= 0", params=("pad",))
     tables = [tables] if isinstance(tables, ExonTable) else list(tables)
     if not tables:
         raise UsageError("at least one exon table is needed")

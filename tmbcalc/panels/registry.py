@@ -356,6 +356,8 @@ def _load_toml(p: Path) -> dict:
         raise InputError("panel definition does not exist", p) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", p) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"panel definition is not UTF-8 text (byte {exc.start})", p) from None
     except OSError as exc:
         raise InputError(f"cannot read panel definition: {exc.strerror}", p) from None
 
@@ -527,7 +529,7 @@ def load_panel(panel_id: str | Path, panels_dirs: Sequence[str | Path] | None = 
     index = _index(panels_dirs)
     if s not in index:
         raise InputError(f"unknown panel id '{s}' (available: {', '.join(sorted(index)) or 'none'}; "
-                         f"add in-house panels with --panels-dir or $TMBCALC_PANELS_DIR)")
+                         f"add in-house panels with panels_dirs or $TMBCALC_PANELS_DIR)", params=("panels_dirs",))
     return parse_panel(index[s])
 
 

@@ -10,11 +10,12 @@ footprint the build is left to the positions (:func:`tmbcalc.genome_build.positi
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ContigMismatchError, InputError
 from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, claim_from_meta, decide_declared, decide_from_shares
 from ..regions import RegionSet
 from ..variants import VariantTable
@@ -80,4 +81,61 @@ def _positions(part: VariantSource) -> Iterator[VariantTable]:
     yield from iter_vcf_chunks(part.source, sites_only=True, keep_alleles=False, pop_af_fields=())
 
 
-__all__ = ["decide_build", "count_in_footprints"]
+@lru_cache(maxsize=1)
+def fingerprint_footprints() -> dict[str, RegionSet]:
+    """Per build, the union of the footprints of every registry panel shipped for both builds
+    (e.g. F1CDx, TSO500, MSK-IMPACT 505): the same genes in both coordinate systems, so a call set's
+    positions land in one build's copy and only by chance in the other's."""
+    from ..panels.registry import list_panels
+
+    prints: dict[str, RegionSet] = {}
+    for panel in list_panels():
+        if len(panel.builds) < 2 or any(panel.bed_path(b) is None for b in panel.builds):
+            continue
+        for b in panel.builds:
+            prints[b] = prints[b].union(panel.footprint(b)) if b in prints else panel.footprint(b)
+    return prints if len(prints) >= 2 else {}
+
+
+def _regions_build(regions: RegionSet, prints: Mapping[str, RegionSet]) -> str | None:
+    """The build whose fingerprint a footprint overlaps clearly most (>= 1 kb and 3x the other)."""
+    overlap = {b: fp.intersect(regions).total_bp() for b, fp in prints.items()}
+    ranked = sorted(overlap, key=lambda b: -overlap[b])
+    if overlap[ranked[0]] >= 1000 and overlap[ranked[0]] >= 3 * overlap[ranked[1]]:
+        return ranked[0]
+    return None
+
+
+def cross_check_build(call: BuildCall | None, parts: Sequence[VariantSource], regions: RegionSet,
+                      name: str) -> BuildCall | None:
+    """Without a statement or a header that tells (``call`` None, or a one-build panel's default):
+    vote with the variant positions in the two-build fingerprint and refuse an input whose
+    positions are in the other build's coordinates than the footprint's.  An inconclusive vote
+    (too few variants in the fingerprint) leaves the call as it was, saying so."""
+    if call is not None and call.method != "panel_only_build":
+        return call
+    prints = fingerprint_footprints()
+    if not prints:
+        return call
+    total, inside = 0, {b: 0 for b in prints}
+    for p in parts:
+        n, k = count_in_footprints(_positions(p), prints)
+        total += n
+        for b in prints:
+            inside[b] += k[b]
+    try:
+        vote = decide_from_shares(total, inside, "the two-build registry panels'", name)
+    except InputError:
+        vote = None
+    fp_build = call.build if call is not None else _regions_build(regions, prints)
+    if vote is not None and fp_build is not None and vote.build != fp_build:
+        raise ContigMismatchError(f"the header does not state the genome build and the variant positions are in "
+                                  f"{vote.build} coordinates ({vote.evidence}) while the footprint is {fp_build}: "
+                                  f"lift one over, or {HOW_TO_STATE}", name)
+    if call is None:
+        return vote if vote is not None and fp_build in (None, vote.build) else None
+    how = vote.evidence if vote is not None else "too few variants in the two-build panels to confirm it"
+    return BuildCall(call.build, call.method, f"{call.evidence}; variant positions: {how}", call.shares)
+
+
+__all__ = ["decide_build", "count_in_footprints", "cross_check_build", "fingerprint_footprints"]

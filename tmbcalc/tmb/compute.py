@@ -24,19 +24,23 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_number
 from ..contigs import shared_contigs
 from ..errors import InputError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..genome_build import BuildCall, check_positions_fit, check_stated, positions_call, track_max_end
+from ..io.inputs import open_inputs, require_seekable
 from ..provenance import build_provenance
 from ..variants import VariantTable
-from .build import decide_build
+from .build import cross_check_build, decide_build
+from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, DenominatorCheck,
+                     check_denominator, check_guard_options)
 from .hotspots import HotspotList, match_hotspots, read_hotspots
 from .inputs import CrossFileDuplicates, MultiSource, input_names
 from .profiles import Profile, load_profile
 from .result import TmbResult
-from .rules import RuleOutcome, active_rules, check_requirements, evaluate, listed_rules
-from .sources import (VariantSource, join_pop_af, open_source, probe_table,
+from .rules import RuleOutcome, active_rules, check_requirements, check_values_present, evaluate, listed_rules
+from .sources import (VariantSource, check_positions, join_pop_af, maf_header_probe, open_source, probe_table,
                       read_pop_af_resource)
 from .tally import SampleTally, concat_kept
 
@@ -66,6 +70,13 @@ class _Request:
     min_coverage: int | None
     min_normal_coverage: int | None
 
+    def __post_init__(self) -> None:
+        # streams (FIFO, <(command)) are read once into private files; BAM/CRAM need random access
+        (self.inputs, self.beds, self.excluded, self.hotspots, self.panel_bed, self.coding_bed,
+         self.callable_bed) = open_inputs(self.inputs, self.beds, self.excluded, self.hotspots, self.panel_bed,
+                                          self.coding_bed, self.callable_bed)
+        require_seekable(self.tumor_bam, "tumor BAM/CRAM"), require_seekable(self.normal_bam, "normal BAM/CRAM")
+
     @property
     def input(self) -> str | Path:
         """The first (usually only) variant file: named in messages."""
@@ -85,61 +96,55 @@ def compute_tmb(
     pop_af_vcf: str | Path | None = None, cutpoints: Sequence[float] | None = None,
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
-    sample_name: str | None = None, **overrides: Any,
+    footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
+    min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, sample_name: str | None = None, **overrides: Any,
 ) -> TmbResult:
-    """Compute TMB per tumor sample.
+    """Compute TMB per tumor sample (mutations/Mb; see the module docstring for the stages).
 
-    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several is
-    counted once: :mod:`.inputs`).  ``genome_build`` states the build, else it is decided from headers
-    or data (:mod:`tmbcalc.genome_build`); a registry panel uses its footprint for that build.
-
-    ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ``min_alt_reads``, ``max_pop_af``,
-    ``variant_types``, ``consequences``, ``pop_af_fields``, ``multiallelic``, ...; ``None`` = keep
-    the profile's value, ``"off"`` = switch a threshold off).  Exactly one of ``bed`` (one or more
-    footprint BEDs, merged) and ``panel`` (registry id) is required.
-
-    VCF/BCF input is streamed: records are read, evaluated and tallied ``chunk_rows`` rows at a
-    time (results do not depend on the chunk size or ``threads``).  With ``keep_table=True``
-    (default) the chunks are also kept and ``result.table`` / ``result.outcome`` hold every
-    row; with ``keep_table=False`` they are not (``result.table`` is None), the variants
-    report is formatted while reading into an anonymous temporary file in ``spool_dir`` (default
-    the system temp dir) that ``result.write()`` copies, and peak memory is bounded by the chunk
-    size instead of the input size.  ``threads`` > 1 decompresses BGZF input on
-    ``threads - 1`` extra threads and formats/compresses the report on several threads.
+    ``input``: one VCF/BCF/MAF or a list of call files of one tumor (a variant eligible in several
+    is counted once).  ``genome_build`` states the build, else it is decided from headers or data.
+    Exactly one of ``bed`` (footprint BEDs, merged) and ``panel`` (registry id) is required.
+    ``footprint_mb`` declares a denominator (kept beside the measured one); below
+    ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
+    ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
+    ``keep_table=False`` spools the variants report (in ``spool_dir``) instead of keeping rows.
     ``sample_name`` reports the input's one tumor under this name (``--sample``).
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
     _check_arguments(req, overrides)
     stated = check_stated(genome_build)
+    _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction)
     panel_obj = _load_panel(panel, panels_dirs)
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
-    _require_small_inputs(req, pop_af_vcf, reference)
+    pop_af_vcf = _require_small_inputs(req, pop_af_vcf, reference)
     hotspot_lists = [read_hotspots(h) for h in req.hotspots]
     check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
 
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
-              "mapq": mapq if tumor_bam else None, "panel": panel, **({"genome_build": stated} if stated else {}),
-              **({"sample": sample_name} if sample_name else {})}
+              "mapq": mapq if tumor_bam else None, "panel": panel, "footprint_mb": footprint_mb,
+              "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction,
+              **({"genome_build": stated} if stated else {}), **({"sample": sample_name} if sample_name else {})}
     for path in req.inputs:
         _warm_up(path)
     denominator_job = _start_denominator_early(req, panel_obj, stated)
     src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
                         tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
-                        threads=threads, chunk_rows=chunk_rows)
+                        threads=threads, chunk_rows=chunk_rows, sample_name=sample_name)
     spool = None
     multi = isinstance(src, MultiSource)
     try:
-        if sample_name is not None:
-            src.rename_sample(sample_name)
         call, den = _build_and_footprint(req, src, stated, panel_obj, denominator_job)
         _restrict_to_callable(den, prof, req, mapq=mapq, reference=reference, threads=threads)
+        guard = check_denominator(den.bp, den.stages, declared_mb=footprint_mb, min_footprint_mb=min_footprint_mb,
+                                  min_callable_fraction=min_callable_fraction, min_depth=prof.min_depth,
+                                  min_coverage=req.min_coverage if req.tumor_bam else None)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
         tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists), multi_input=multi))
-        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads)
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads, guard.warnings)
         dups, max_end = (CrossFileDuplicates() if multi else None), {}
         kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer, dups, max_end)
         meta = src.final_meta()
@@ -152,10 +157,12 @@ def compute_tmb(
         raise
     src.close()
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
-    provenance = _provenance(command, params, req, den, call, prof, tally, meta, pop_af_vcf, reference)
+    provenance = _provenance(command, params, req, den, call, guard, prof, tally, meta, pop_af_vcf, reference)
     inputs_doc = _inputs_doc(src, dups) if multi else None
-    return TmbResult(tally.results(den.bp, cuts), prof, cuts, _denominator_doc(den, call), provenance,
-                     _warnings(tally, prof, dups), table, outcome, spool, inputs_doc)
+    return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts,
+                     _denominator_doc(den, guard, call), provenance,
+                     guard.warnings + _warnings(tally, prof, meta, str(req.input), dups), table, outcome, spool,
+                     inputs_doc, guard.status)
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -166,18 +173,27 @@ def _inputs(input: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return inputs
 
 
+def _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction) -> None:
+    """Range checks of the numeric arguments (finite, in their domain) before any file is read."""
+    for name, value in (("min_coverage", min_coverage), ("min_normal_coverage", min_normal_coverage)):
+        if value is not None:
+            check_number(value, name, integer=True, lo=0)
+    check_guard_options(footprint_mb, min_footprint_mb, min_callable_fraction)
+
+
 def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
     """Refuse inconsistent argument combinations before any file is read."""
     if bool(req.beds) == bool(req.panel):
-        raise UsageError("give exactly one of --panel ID or --bed BED")
+        raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     if req.panel_bed and not req.panel:
-        raise UsageError("--panel-bed needs --panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if req.callable_bed and req.tumor_bam:
-        raise UsageError("give either --callable-bed or --tumor-bam, not both")
+        raise UsageError("give either callable_bed or tumor_bam, not both", params=("callable_bed", "tumor_bam"))
     if req.normal_bam and not req.tumor_bam:
-        raise UsageError("--normal-bam needs --tumor-bam")
+        raise UsageError("normal_bam needs tumor_bam", params=("normal_bam", "tumor_bam"))
     if (req.min_coverage is not None or req.min_normal_coverage is not None) and not req.tumor_bam:
-        raise UsageError("--min-coverage/--min-normal-coverage need --tumor-bam")
+        raise UsageError("min_coverage/min_normal_coverage need tumor_bam",
+                         params=("min_coverage", "min_normal_coverage", "tumor_bam"))
     unknown = set(overrides) - set(Profile.__dataclass_fields__)
     if unknown:
         raise UsageError(f"unknown profile override(s): {', '.join(sorted(unknown))}")
@@ -204,18 +220,18 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     """Cut points (mut/Mb), sorted: given, else the panel's, else the profile's."""
     chosen = cutpoints if cutpoints else (panel_obj.cutpoints if panel_obj is not None and panel_obj.cutpoints
                                           else prof.cutpoints)
-    cuts = sorted(float(c) for c in chosen)
-    if any(c < 0 for c in cuts):
-        raise UsageError("cut points must be >= 0 mut/Mb")
-    return cuts
+    return sorted(check_number(c, "cut points (mut/Mb)", lo=0.0) for c in chosen)
 
 
-def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> None:
-    """Every small input must be readable before the (possibly long) variant read starts."""
+def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> str | Path | None:
+    """Every small input must be readable before the (possibly long) variant read starts; returns
+    ``pop_af_vcf`` (a stream read into a private file)."""
+    pop_af_vcf, = open_inputs(pop_af_vcf)
     for path in [*req.beds, *req.excluded, *req.hotspots, req.coding_bed, req.callable_bed, req.tumor_bam,
                  req.normal_bam, pop_af_vcf, reference]:
         if path is not None:
             require_readable(path, "file")
+    return pop_af_vcf
 
 
 def _start_denominator(req: _Request, panel_obj, build: str | None) -> Future:
@@ -246,27 +262,36 @@ def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, 
     call = decide_build(parts, stated, panel_obj, [b for b in (req.tumor_bam, req.normal_bam) if b],
                         req.panel_bed, str(req.input))
     den = (denominator_job or _start_denominator(req, panel_obj, call.build if call else None)).result()
+    call = cross_check_build(call, parts, den.regions, str(req.input))
     if call is not None and call.build:
         check_input_build(str(req.input), call.build, den, req.beds, call.evidence)
     return call, den
 
 
 def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
-                  pop_af_vcf, **open_args: Any) -> VariantSource:
+                  pop_af_vcf, sample_name: str | None = None, **open_args: Any) -> VariantSource:
     """Open every input file (checked as :func:`_open_checked_source`); several become one
-    :class:`~tmbcalc.tmb.inputs.MultiSource`."""
+    :class:`~tmbcalc.tmb.inputs.MultiSource`; ``sample_name`` renames the one tumor (``--sample``)."""
     if len(req.inputs) == 1:
-        return _open_checked_source(req.input, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
-    parts: list[VariantSource] = []
-    try:
-        for path in req.inputs:
-            parts.append(_open_checked_source(path, denominator_job, prof, hotspots_given, pop_af_vcf,
-                                              **open_args))
-        return MultiSource(parts)
-    except BaseException:
-        for p in parts:
-            p.close()
-        raise
+        src = _open_checked_source(req.input, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
+    else:
+        parts: list[VariantSource] = []
+        try:
+            for path in req.inputs:
+                parts.append(_open_checked_source(path, denominator_job, prof, hotspots_given, pop_af_vcf,
+                                                  **open_args))
+            src = MultiSource(parts)
+        except BaseException:
+            for p in parts:
+                p.close()
+            raise
+    if sample_name is not None:
+        try:
+            src.rename_sample(sample_name)
+        except BaseException:
+            src.close()
+            raise
+    return src
 
 
 def _open_checked_source(path: str | Path, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
@@ -275,6 +300,9 @@ def _open_checked_source(path: str | Path, denominator_job: Future | None, prof:
     MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
     src = None
     try:
+        early = maf_header_probe(path, prof, pop_af_vcf)   # MAF: requirements from its header, before reading it
+        if early is not None:
+            check_requirements(early, prof, hotspots_given=hotspots_given)
         src = open_source(path, profile=prof, **open_args)
         if src.kind == "maf":
             maf_table = next(iter(src))
@@ -309,8 +337,8 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
     mc = req.min_coverage if req.min_coverage is not None else prof.min_depth
     if mc is None:
-        raise UsageError(f"--tumor-bam needs --min-coverage (profile '{prof.name}' sets no min_depth to "
-                         f"default to)")
+        raise UsageError(f"tumor_bam needs min_coverage (profile '{prof.name}' sets no min_depth to "
+                         f"default to)", params=("tumor_bam", "min_coverage"))
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
@@ -323,7 +351,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
 
 def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, params: dict[str, Any],
-                   src: VariantSource, threads: int):
+                   src: VariantSource, threads: int, warnings: list[str]):
     """Without a kept table, the variants report is formatted while reading into an anonymous
     temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
     if keep_table:
@@ -336,7 +364,7 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, pa
     spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
     names = input_names(req.inputs) if len(req.inputs) > 1 else None
     header = report_header(__version__, prof.name, str(req.input), params, src.meta.get("indel_anchor") == "N",
-                           names)
+                           names, warnings)
     return spool, VariantReportWriter(spool, header, threads, names)
 
 
@@ -349,6 +377,7 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
     kept: list[tuple[VariantTable, RuleOutcome]] = []
     try:
         for chunk in src:
+            check_positions(chunk, src.source)
             if resource is not None:
                 join_pop_af(chunk, resource)
             hotspot_mask = None
@@ -396,6 +425,7 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
             shared_contigs(sorted(tally.contigs), resource.contigs, str(req.input), str(pop_af_vcf))
             meta["has_pop_af"] = bool(meta.get("has_pop_af")) or bool((~np.isnan(resource["pop_af"])).any())
             meta["pop_af_resource"] = str(pop_af_vcf)
+    check_values_present(tally.missing, tally.judged, prof, tally.active, meta, str(req.input))
     parts = [(p, p.final_meta()) for p in src.parts] if isinstance(src, MultiSource) else [(src, meta)]
     for part, part_meta in parts:
         if tally.rows and part.kind == "vcf":
@@ -405,8 +435,9 @@ def _check_after_reading(req: _Request, den: Denominator, src: VariantSource, me
 
 
 # -- the result -----------------------------------------------------------------------------------
-def _warnings(tally: SampleTally, prof: Profile, dups: CrossFileDuplicates | None = None) -> list[str]:
-    warnings: list[str] = []
+def _warnings(tally: SampleTally, prof: Profile, meta: dict[str, Any], source: str,
+              dups: CrossFileDuplicates | None = None) -> list[str]:
+    warnings = check_values_present(tally.missing, tally.judged, prof, tally.active, meta, source)
     if dups is not None and dups.count:
         warnings.append(f"{dups.count} eligible variant row(s) repeat a variant (contig, position, REF, ALT) "
                         f"already counted from an earlier input file: counted once (duplicate_across_files)")
@@ -418,9 +449,10 @@ def _warnings(tally: SampleTally, prof: Profile, dups: CrossFileDuplicates | Non
     return warnings
 
 
-def _denominator_doc(den: Denominator, call: BuildCall | None = None) -> dict[str, Any]:
-    fp_bp = den.bp
-    doc = {"kind": den.kind, "footprint_bp": fp_bp, "footprint_mb": fp_bp / 1e6, "stages": den.stages,
+def _denominator_doc(den: Denominator, guard: DenominatorCheck, call: BuildCall | None = None) -> dict[str, Any]:
+    fp_bp = guard.divisor_bp
+    doc = {"kind": "declared" if guard.declared_mb is not None else den.kind, "footprint_bp": fp_bp,
+           "footprint_mb": fp_bp / 1e6, **guard.doc(), "stages": den.stages,
            "variant_overlap_convention": "SNV/MNV/complex: REF span; deletion: deleted bases "
            "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
     if den.panel is not None:
@@ -439,8 +471,9 @@ def _inputs_doc(src: MultiSource, dups: CrossFileDuplicates | None) -> dict[str,
 
 
 def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, call: BuildCall,
-                prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf, reference) -> dict[str, Any]:
-    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, call),
+                guard: DenominatorCheck, prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf,
+                reference) -> dict[str, Any]:
+    extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, guard, call),
                              "rules_order": listed_rules(tally.active), "rules_active": list(tally.active),
                              "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
     if den.panel is not None:

@@ -37,8 +37,8 @@ class MultiSource(VariantSource):
             if sorted(p.samples) != sorted(first.samples):
                 raise InputError(f"holds tumor sample(s) {', '.join(p.samples) or 'none'} but {first.source} holds "
                                  f"{', '.join(first.samples) or 'none'}: several call files must be of one tumor "
-                                 f"with the same sample name (pick it with --tumor-sample, or rename a sample "
-                                 f"column with bcftools reheader -s)", p.source)
+                                 f"with the same sample name (pick it with tumor_sample, or rename a sample "
+                                 f"column with bcftools reheader -s)", p.source, params=("tumor_sample",))
         self.parts = list(parts)
         self.contigs: list[str] = []
         self._cindex: dict[str, int] = {}

@@ -10,12 +10,14 @@ Units: VAF and population AF are fractions in [0, 1]; depths and read counts are
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import annotation
+from ..checks import INT32_MAX
 from ..errors import InputError, UsageError
 from ..resources import profiles_dir
 
@@ -113,6 +115,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"profile is not valid TOML ({exc})", path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"profile is not UTF-8 text (byte {exc.start})", path) from None
     except OSError as exc:
         raise InputError(f"cannot read profile: {exc.strerror}", path) from None
     data.setdefault("name", path.stem)
@@ -146,8 +150,12 @@ def _from_mapping(data: dict[str, Any], where: str, *, allow_meta: bool, error: 
 def _num(key, value, bad, *, integer: bool, lo: float | None = None, hi: float | None = None):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise bad(key, f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise bad(key, f"expected a finite number, got {value!r}")
     if integer and (not float(value).is_integer()):
         raise bad(key, f"expected an integer, got {value!r}")
+    if integer and hi is None:
+        hi = INT32_MAX
     if lo is not None and value < lo or hi is not None and value > hi:
         rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
         raise bad(key, f"{value!r} is outside {rng}")

@@ -57,6 +57,7 @@ class TmbResult:
     variants_spool: Any = field(repr=False, default=None)  # streamed report (temporary file) or None
     # several call files for one tumor: {"files": [...], "duplicates_across_files": n}; None for one file
     inputs: dict[str, Any] | None = None
+    footprint_status: str = "ok"      # or "insufficient_footprint" (see tmbcalc.tmb.guards)
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -67,7 +68,7 @@ class TmbResult:
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (what ``PREFIX.tmb.json`` holds, before NaN -> null)."""
         doc = {"samples": [s.to_dict() for s in self.samples], "cutpoints": self.cutpoints,
-               "denominator": self.denominator}
+               "footprint_status": self.footprint_status, "denominator": self.denominator}
         if self.inputs is not None:
             doc["inputs"] = self.inputs
         doc.update(warnings=self.warnings, provenance=self.provenance)

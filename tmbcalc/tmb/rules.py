@@ -139,23 +139,24 @@ def _missing_message(table: VariantTable, column: str, what: str) -> str:
 def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given: bool) -> None:
     """Raise when an active rule needs data the whole input lacks (one-line, actionable)."""
     if hotspots_given is False and profile.hotspots == "required":
-        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give --exclude-hotspots FILE "
-                         f"(e.g. cancerhotspots.org v2 TSV)")
+        raise UsageError(f"profile '{profile.name}' excludes known hotspots: give exclude_hotspots FILE "
+                         f"(e.g. cancerhotspots.org v2 TSV)", params=("exclude_hotspots",))
     if len(table) == 0:
         return
     active = active_rules(profile, hotspots_given=hotspots_given)
     src = table.source
 
+    problems: list[str] = []
     if "consequence" in active and not _has(table, "csq"):
-        raise MissingFieldError(
+        problems.append(
             f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
             f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
-            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions", src)
+            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions")
     if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
             and not profile.filter_missing_is_pass:
-        raise MissingFieldError(
+        problems.append(
             f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
-            f"already filtered calls, pass --filter-missing-is-pass", src)
+            f"already filtered calls, pass --filter-missing-is-pass")
     pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
     needs = [
         ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
@@ -172,8 +173,53 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
     ]
     for rule, column, what, fix in needs:
         if rule in active and not _has(table, column):
-            raise MissingFieldError(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
-                                    f"'{profile.name}'; use an input that has it, or {fix}", src)
+            problems.append(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
+                            f"'{profile.name}'; use an input that has it, or {fix}")
+    if problems:     # every missing requirement in one message, not one per run
+        lead = f"{len(problems)} requirements of the profile are not met: " if len(problems) > 1 else ""
+        raise MissingFieldError(lead + " | ".join(f"({i}) {p}" if lead else p for i, p in enumerate(problems, 1)),
+                                src)
+
+
+# the per-record value each threshold rule judges (a missing value fails the rule)
+VALUE_COLUMNS: dict[str, str] = {"min_depth": "t_depth", "min_alt_reads": "t_alt", "min_vaf": "t_vaf",
+                                 "max_vaf": "t_vaf", "likely_germline": "t_vaf", "min_normal_depth": "n_depth",
+                                 "max_normal_alt_reads": "n_alt"}
+_VALUE_NAMES = {"t_depth": "tumor read depth", "t_alt": "tumor alt read count", "t_vaf": "tumor VAF",
+                "n_depth": "matched-normal depth", "n_alt": "matched-normal alt read count"}
+
+
+def missing_values(table: VariantTable, mask: np.ndarray) -> dict[str, int]:
+    """Rows of ``table`` selected by ``mask`` whose value is missing (-1 / NaN), per value column."""
+    out = {}
+    for col in dict.fromkeys(VALUE_COLUMNS.values()):
+        v = table[col][mask]
+        out[col] = int(np.count_nonzero(np.isnan(v) if v.dtype.kind == "f" else v < 0))
+    return out
+
+
+def check_values_present(missing: dict[str, int], judged: int, profile: Profile, active: tuple[str, ...],
+                         meta: dict, source: str) -> list[str]:
+    """After reading: refuse when a value an active rule judges is absent from every record in
+    the footprint (a header may declare a field that no record carries); every such field is named
+    in one message.  Returns warnings for values missing from only some records."""
+    if judged <= 0:
+        return []
+    fields = meta.get("fields") or {}
+    problems, warnings = [], []
+    for col in dict.fromkeys(VALUE_COLUMNS[r] for r in active if r in VALUE_COLUMNS):
+        n = missing.get(col, 0)
+        if n == 0:
+            continue
+        rules = ", ".join(r for r in active if VALUE_COLUMNS.get(r) == col)
+        where = f" ({fields[col]})" if fields.get(col) else ""
+        text = f"{_VALUE_NAMES[col]}{where} is absent from {n:,} of {judged:,} variant alleles in the footprint"
+        (problems if n == judged else warnings).append(f"{text} (rule {rules})")
+    if problems:
+        raise MissingFieldError("; ".join(problems) + f"; profile '{profile.name}' cannot judge them (the header "
+                                "may declare the field but the records do not carry it): use an input with these "
+                                "values or switch the rule(s) off", source)
+    return [w + ": those records fail the rule" for w in warnings]
 
 
 def symbolic_alleles(table: VariantTable) -> np.ndarray:
@@ -286,5 +332,6 @@ def describe_bits(bits: int) -> list[str]:
     return [r for r in RULES if bits & int(BIT[r])]
 
 
-__all__ = ["RULES", "BIT", "BIT_DTYPE", "RuleOutcome", "evaluate", "check_requirements", "in_footprint", "variant_spans",
-           "active_rules", "describe_bits", "symbolic_alleles", "listed_rules", "DUPLICATE_RULE"]
+__all__ = ["RULES", "BIT", "BIT_DTYPE", "RuleOutcome", "evaluate", "check_requirements", "check_values_present",
+           "missing_values", "VALUE_COLUMNS", "in_footprint", "variant_spans", "active_rules", "describe_bits",
+           "symbolic_alleles", "listed_rules", "DUPLICATE_RULE"]

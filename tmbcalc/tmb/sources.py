@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError, require_readable
+from ..errors import InputError, UsageError, require_readable
 from ..io.sniff import is_tabular_text
 from ..variants import COLUMNS, VariantTable
 from .profiles import Profile
@@ -26,10 +26,13 @@ def read_variants(path: str | Path, *, tumor_sample: str | None = None, normal_s
         from ..io.maf import read_maf
 
         table = read_maf(p, pop_af_fields=profile.pop_af_fields, reference=reference)
+        if len(table) == 0:    # its samples come from the records: there is no tumor to report
+            raise InputError("MAF has no variant records (header only): no tumor sample to report, so no TMB", p)
         if tumor_sample is not None:
             if tumor_sample not in table.samples:
-                raise UsageError(f"--tumor-sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p} "
-                                 f"({len(table.samples)} samples, e.g. {', '.join(table.samples[:3])})")
+                raise UsageError(f"tumor_sample '{tumor_sample}' is not a Tumor_Sample_Barcode of {p} "
+                                 f"({len(table.samples)} samples, e.g. {', '.join(table.samples[:3])})",
+                                 params=("tumor_sample",))
             idx = table.samples.index(tumor_sample)
             sub = table.take(table["sample"] == idx)
             sub.columns["sample"][:] = 0
@@ -166,6 +169,38 @@ def open_source(path: str | Path, *, tumor_sample: str | None, normal_sample: st
     gen, halt = prefetch(it, depth=2)
     return VariantSource("vcf", str(p), list(vc.samples), dict(vc.meta), gen, closer=halt,
                    final=lambda: getattr(vc, "final_meta", vc.meta))
+
+
+def check_positions(table: VariantTable, source: str) -> None:
+    """Refuse records placed beyond their contig's end (lengths from the VCF header's ##contig
+    lines; contigs without a length are not checked).  Positions are 0-based."""
+    lengths = table.meta.get("contig_lengths") or {}
+    if not lengths or not len(table):
+        return
+    pos, contig = table["pos"], table["contig"]
+    for ci, name in enumerate(table.contigs):
+        size = lengths.get(name, 0)
+        if size <= 0:
+            continue
+        sel = contig == ci
+        if sel.any() and int(pos[sel].max()) >= size:
+            bad = int(pos[sel].max())
+            raise InputError(f"record at {name}:{bad + 1} lies beyond the end of contig {name} ({size:,} bp in the "
+                             f"header): wrong genome build or a corrupt record", source)
+
+
+def maf_header_probe(path: str | Path, profile: Profile, pop_af_resource: str | Path | None) -> VariantTable | None:
+    """For a MAF: a probe of what its header offers (:func:`tmbcalc.io.maf.header_probe`); None for
+    VCF/BCF (checked from its header by the reader) or a MAF the reader will refuse anyway."""
+    p = require_readable(path, "input")
+    if not is_tabular_text(p):
+        return None
+    from ..io.maf import header_probe
+
+    probe = header_probe(p, profile.pop_af_fields)
+    if probe is not None and pop_af_resource is not None:
+        probe.meta["pop_af_resource"] = str(pop_af_resource)
+    return probe
 
 
 def probe_table(meta: dict[str, Any], source: str, samples: list[str], *, pop_af_checked_later: bool,

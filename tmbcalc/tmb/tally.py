@@ -13,7 +13,7 @@ import numpy as np
 from ..variants import FILTER_MISSING, VariantTable
 from . import statistics as stats
 from .result import SampleTmb
-from .rules import BIT, BIT_DTYPE, RULES, RuleOutcome
+from .rules import BIT, BIT_DTYPE, RULES, RuleOutcome, missing_values
 from .sources import VariantSource
 
 
@@ -33,6 +33,8 @@ class SampleTally:
         self.rows = 0
         self.pop_af_seen = False
         self.all_filter_missing = True
+        self.missing: dict[str, int] = {}     # value column -> rows in the footprint lacking it
+        self.judged = 0                       # rows in the footprint
 
     def add(self, t: VariantTable, o: RuleOutcome) -> None:
         n = len(t)
@@ -62,6 +64,9 @@ class SampleTally:
         self.contigs.update(t.contigs[i] for i in np.unique(t["contig"]).tolist())
         self.pop_af_seen = self.pop_af_seen or bool((~np.isnan(t["pop_af"])).any())
         self.all_filter_missing = self.all_filter_missing and bool((t["filter"] == FILTER_MISSING).all())
+        for col, k in missing_values(t, o.in_footprint).items():
+            self.missing[col] = self.missing.get(col, 0) + k
+        self.judged += int(np.count_nonzero(o.in_footprint))
         self.rows += n
 
     def results(self, fp_bp: int, cuts: list[float]) -> list[SampleTmb]:

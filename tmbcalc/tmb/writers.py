@@ -75,6 +75,7 @@ def summary_tsv(result: TmbResult) -> str:
              "# inputs: " + json.dumps({k: (v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v])
                                         for k, v in prov["inputs"].items()}, sort_keys=True),
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
+    lines += _denominator_lines(result.denominator)
     cols = summary_columns(result.cutpoints, rules)
     cal = prov.get("calibration")
     cal_rows = {}
@@ -97,6 +98,16 @@ def summary_tsv(result: TmbResult) -> str:
                     "yes" if c["extrapolated"] else "no", cal["model"]]
         lines.append("\t".join(row))
     return "\n".join(lines) + "\n"
+
+
+def _denominator_lines(den: dict[str, Any]) -> list[str]:
+    """Comment lines for a declared denominator and the denominator guards' warnings."""
+    lines = []
+    if den.get("denominator_kind") == "declared":
+        lines.append(f"# denominator declared: {den['declared_mb']:g} Mb (measured footprint "
+                     f"{den['measured_footprint_bp']} bp kept in PREFIX.tmb.json)")
+    lines += [f"# warning: {w}" for w in den.get("warnings", ())]
+    return lines
 
 
 def _pack(strings: list[str | bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,15 +135,18 @@ def _gzip_compressor():
 
 
 def report_header(version: str, profile_name: str, source: str, params: dict[str, Any],
-                  indel_anchor_n: bool = False, inputs: list[str] | None = None) -> bytes:
+                  indel_anchor_n: bool = False, inputs: list[str] | None = None,
+                  warnings: list[str] | tuple[str, ...] = ()) -> bytes:
     """The comment lines and column header of PREFIX.variants.tsv.gz; with several ``inputs`` (file
-    names) a last column ``input`` names each row's file."""
+    names) a last column ``input`` names each row's file; ``warnings``: one ``# warning:`` line each
+    (e.g. the denominator guards')."""
     what = f"inputs {', '.join(inputs)}" if inputs else f"input {Path(source).name}"
     cols = VARIANT_COLUMNS + ((INPUT_COLUMN,) if inputs else ())
     return (f"# tmbcalc {version} tmb variants report; profile {profile_name}; "
             f"{what}; pos 1-based; alleles VCF-style"
             f"{' (MAF indel anchor base N)' if indel_anchor_n else ''}\n"
             "# parameters: " + json.dumps(params, sort_keys=True, default=str) + "\n"
+            + "".join(f"# warning: {w}\n" for w in warnings)
             + "\t".join(cols) + "\n").encode()
 
 
@@ -234,7 +248,7 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
     prov = result.provenance
     names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
-                           t.meta.get("indel_anchor") == "N", names)
+                           t.meta.get("indel_anchor") == "N", names, result.denominator.get("warnings", ()))
     with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
         w.add(t, result.outcome)
 
@@ -257,7 +271,7 @@ def _nan_to_none(obj: Any) -> Any:
 
 def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
     """Write the three TMB outputs atomically; returns their paths."""
-    with OutputSet(prefix) as outs:
+    with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         doc = json_document(result)
         doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
                           "variants": str(outs.path(".variants.tsv.gz"))}
