@@ -326,7 +326,7 @@ def test_callable_bed_and_coding_bed_stages(tmp_path):
     assert res.denominator["footprint_bp"] == int(want)
     assert [st["stage"] for st in res.denominator["stages"]] == ["footprint", "intersect_coding",
                                                                   "intersect_callable_bed"]
-    assert res.denominator["kind"] == "panel_bed∩coding∩callable_bed"
+    assert res.denominator["kind"] == "panel_bed+coding+callable_bed"
 
 
 def test_overlapping_beds_are_merged(tmp_path):

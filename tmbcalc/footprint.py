@@ -3,7 +3,7 @@
 panel (registry id -> its BED for the build) | footprint BEDs (merged, overlaps counted once),
 then optionally ∩ a coding BED, − excluded regions, ∩ a callable BED.  Each stage is recorded
 with its source and size, and the result names its *kind* (``panel_bed``, ``callable_bed``,
-``panel_bed∩coding−excluded`` ...).  The part computed from BAM depth is added by the caller
+``panel_bed+coding-excluded`` ...).  The part computed from BAM depth is added by the caller
 (:mod:`tmbcalc.callable` sits above this module).  Coordinates are 0-based half-open; sizes in
 bp (1 Mb = 1,000,000 bp).
 """
@@ -84,16 +84,16 @@ def resolve_footprint(*, panel: Panel | None = None, panel_bed: str | Path | Non
     if coding_bed:
         coding = read_beds([coding_bed], "coding BED")
         shared_contigs(den.regions.contigs, coding.contigs, den.name, str(coding_bed))
-        den.add_stage(den.regions.intersect(coding), den.kind + "∩coding",
+        den.add_stage(den.regions.intersect(coding), den.kind + "+coding",
                       {"stage": "intersect_coding", "source": str(coding_bed)})
     if exclude_beds:
         excluded = read_beds(exclude_beds, "exclusion BED")
-        den.add_stage(den.regions.subtract(excluded), den.kind + "−excluded",
+        den.add_stage(den.regions.subtract(excluded), den.kind + "-excluded",
                       {"stage": "subtract_excluded", "source": [str(e) for e in exclude_beds]})
     if callable_bed:
         cb = read_beds([callable_bed], "callable BED")
         shared_contigs(den.regions.contigs, cb.contigs, den.name, str(callable_bed))
-        kind = "callable_bed" if den.kind == "panel_bed" else den.kind + "∩callable_bed"
+        kind = "callable_bed" if den.kind == "panel_bed" else den.kind + "+callable_bed"
         den.add_stage(den.regions.intersect(cb), kind, {"stage": "intersect_callable_bed", "source": str(callable_bed)})
     if den.regions.is_empty():
         last = den.stages[-1]

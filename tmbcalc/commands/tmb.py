@@ -129,6 +129,9 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=_POSITIVE, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    p.add_argument("--plain-tsv", action="store_true",
+                   help="write PREFIX.tmb.tsv and PREFIX.variants.tsv.gz without '#' lines (column header "
+                        "first); the provenance stays in PREFIX.tmb.json")
     p.set_defaults(output_suffixes=(".tmb.json", ".tmb.tsv", ".variants.tsv.gz"))
     _install_extensions()
     for reg in EXTRA_REGISTRARS:
@@ -185,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(write_problem(exc), f"{args.output}.variants.tsv.gz") from None
     for handler in EXTRA_HANDLERS:
         handler(args, result)
-    paths = result.write(args.output, threads=args.threads)
+    paths = result.write(args.output, threads=args.threads, plain_tsv=args.plain_tsv)
     if not args.quiet:
         for s in result.samples[:20]:
             status = ", ".join(f">={k}: {v}" for k, v in s.status.items())

@@ -97,7 +97,8 @@ def compute_tmb(
     threads: int = DEFAULT_THREADS, command: str = "tmb", keep_table: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
     footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
-    min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, sample_name: str | None = None, **overrides: Any,
+    min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, sample_name: str | None = None,
+    **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample (mutations/Mb; see the module docstring for the stages).
 
@@ -108,7 +109,7 @@ def compute_tmb(
     ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
     ``keep_table=False`` spools the variants report (in ``spool_dir``) instead of keeping rows.
-    ``sample_name`` reports the input's one tumor under this name (``--sample``).
+    ``sample_name`` reports the input's one tumor under this name.
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
@@ -128,12 +129,11 @@ def compute_tmb(
               "mapq": mapq if tumor_bam else None, "panel": panel, "footprint_mb": footprint_mb,
               "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction,
               **({"genome_build": stated} if stated else {}), **({"sample": sample_name} if sample_name else {})}
-    for path in req.inputs:
-        _warm_up(path)
+    _warm_up(req.inputs)
     denominator_job = _start_denominator_early(req, panel_obj, stated)
-    src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf,
+    src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf, sample_name,
                         tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
-                        threads=threads, chunk_rows=chunk_rows, sample_name=sample_name)
+                        threads=threads, chunk_rows=chunk_rows)
     spool = None
     multi = isinstance(src, MultiSource)
     try:
@@ -271,20 +271,8 @@ def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, 
 def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
                   pop_af_vcf, sample_name: str | None = None, **open_args: Any) -> VariantSource:
     """Open every input file (checked as :func:`_open_checked_source`); several become one
-    :class:`~tmbcalc.tmb.inputs.MultiSource`; ``sample_name`` renames the one tumor (``--sample``)."""
-    if len(req.inputs) == 1:
-        src = _open_checked_source(req.input, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
-    else:
-        parts: list[VariantSource] = []
-        try:
-            for path in req.inputs:
-                parts.append(_open_checked_source(path, denominator_job, prof, hotspots_given, pop_af_vcf,
-                                                  **open_args))
-            src = MultiSource(parts)
-        except BaseException:
-            for p in parts:
-                p.close()
-            raise
+    :class:`~tmbcalc.tmb.inputs.MultiSource`; ``sample_name`` renames the one tumor."""
+    src = _open_all(req, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
     if sample_name is not None:
         try:
             src.rename_sample(sample_name)
@@ -292,6 +280,22 @@ def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, 
             src.close()
             raise
     return src
+
+
+def _open_all(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
+              pop_af_vcf, **open_args: Any) -> VariantSource:
+    if len(req.inputs) == 1:
+        return _open_checked_source(req.input, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
+    parts: list[VariantSource] = []
+    try:
+        for path in req.inputs:
+            parts.append(_open_checked_source(path, denominator_job, prof, hotspots_given, pop_af_vcf,
+                                              **open_args))
+        return MultiSource(parts)
+    except BaseException:
+        for p in parts:
+            p.close()
+        raise
 
 
 def _open_checked_source(path: str | Path, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
@@ -342,7 +346,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
-    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "∩callable_from_bams"
+    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "+callable_from_bams"
     den.add_stage(res.callable, kind, {"stage": "intersect_callable_from_bams",
                                        "source": [str(x) for x in (req.tumor_bam, req.normal_bam) if x],
                                        "bp": int(res.callable_bp), "parameters": dict(res.parameters)})
@@ -500,8 +504,8 @@ def _jsonable_meta(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _warm_up(path: str | Path) -> None:
-    """Off the critical path, on a daemon thread: import the statistics module and hash the input
+def _warm_up(paths: Sequence[str | Path]) -> None:
+    """Off the critical path, on a daemon thread: import the statistics module and hash the inputs
     for provenance (cached by :func:`tmbcalc.provenance.sha256_file`; not when checksums are off)
     while the kernel, which releases the GIL, reads the records."""
     import threading
@@ -511,7 +515,7 @@ def _warm_up(path: str | Path) -> None:
             from . import statistics  # noqa: F401
             from ..provenance import checksums_enabled, sha256_file
 
-            if checksums_enabled():
+            for path in paths if checksums_enabled() else ():
                 sha256_file(path)
         except Exception:       # the real call later reports any problem
             pass

@@ -74,11 +74,12 @@ class TmbResult:
         doc.update(warnings=self.warnings, provenance=self.provenance)
         return doc
 
-    def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
-        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
+    def write(self, prefix: str | Path, *, threads: int = 2, plain_tsv: bool = False) -> list[Path]:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically (``plain_tsv``:
+        the two TSVs without their ``#`` lines; the provenance stays in PREFIX.tmb.json)."""
         from .writers import write_outputs
 
-        return write_outputs(self, prefix, threads=threads)
+        return write_outputs(self, prefix, threads=threads, plain_tsv=plain_tsv)
 
 
 __all__ = ["SampleTmb", "TmbResult"]

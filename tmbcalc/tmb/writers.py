@@ -63,7 +63,8 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def summary_tsv(result: TmbResult) -> str:
+def summary_tsv(result: TmbResult, plain: bool = False) -> str:
+    """PREFIX.tmb.tsv text; ``plain`` leaves out the leading ``#`` lines (provenance is in tmb.json)."""
     prov = result.provenance
     rules = listed_rules(prov.get("rules_active", ()))
     build = result.denominator.get("genome_build") or {}
@@ -97,6 +98,8 @@ def summary_tsv(result: TmbResult) -> str:
             row += [_fmt(c["tmb_calibrated"]), _fmt(c["ci95_low"]), _fmt(c["ci95_high"]),
                     "yes" if c["extrapolated"] else "no", cal["model"]]
         lines.append("\t".join(row))
+    if plain:
+        lines = [ln for ln in lines if not ln.startswith("#")]
     return "\n".join(lines) + "\n"
 
 
@@ -235,13 +238,37 @@ class VariantReportWriter:
         self.close()
 
 
-def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
+def _first_member(fh) -> tuple[int, bytes]:
+    """(end offset, text) of the first gzip member of ``fh`` (the report header)."""
+    import zlib
+
+    d = zlib.decompressobj(31)
+    consumed, text = 0, b""
+    while not d.eof:
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            raise ValueError("variants report spool ends inside its header")
+        text += d.decompress(chunk)
+        consumed += len(chunk)
+    return consumed - len(d.unused_data), text
+
+
+def _without_comments(header: bytes) -> bytes:
+    return b"".join(ln for ln in header.splitlines(keepends=True) if not ln.startswith(b"#"))
+
+
+def write_variants(result: TmbResult, path: Path, threads: int = 1, plain: bool = False) -> None:
+    """PREFIX.variants.tsv.gz; ``plain`` leaves out the ``#`` lines (only the column header)."""
     spool = getattr(result, "variants_spool", None)
     if spool is not None:                      # streamed run: the report was written while reading
         import shutil
 
         spool.seek(0)
         with open(path, "wb") as fh:
+            if plain:                          # the header is the spool's first gzip member
+                end, header = _first_member(spool)
+                spool.seek(end)
+                fh.write(_gzip_compressor()(_without_comments(header)))
             shutil.copyfileobj(spool, fh, 1 << 20)
         return
     t = result.table
@@ -249,6 +276,8 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
     names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
                            t.meta.get("indel_anchor") == "N", names, result.denominator.get("warnings", ()))
+    if plain:
+        header = _without_comments(header)
     with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
         w.add(t, result.outcome)
 
@@ -269,15 +298,19 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
-def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
-    """Write the three TMB outputs atomically; returns their paths."""
+def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1, plain_tsv: bool = False) -> list[Path]:
+    """Write the three TMB outputs atomically; returns their paths.  ``plain_tsv``: the TSVs carry
+    no ``#`` lines (``outputs.tsv_comment_lines`` is then false in the JSON, which holds the
+    provenance)."""
     with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         doc = json_document(result)
         doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
                           "variants": str(outs.path(".variants.tsv.gz"))}
+        if plain_tsv:
+            doc["outputs"]["tsv_comment_lines"] = False
         outs.write_text(".tmb.json", json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
-        outs.write_text(".tmb.tsv", summary_tsv(result))
-        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads))
+        outs.write_text(".tmb.tsv", summary_tsv(result, plain_tsv))
+        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads, plain_tsv))
     return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
 
 
