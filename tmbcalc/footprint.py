@@ -61,9 +61,11 @@ def base_footprint(panel: Panel | None, panel_bed: str | Path | None, beds: Sequ
     """The panel's footprint for ``build`` (None: its primary build) or the merged BEDs; refuses an
     empty one."""
     if panel is not None:
-        regions = panel.footprint(build, bed=panel_bed)
+        # the assay's TMB region (e.g. the coding part of a capture-target list), not every target
+        regions = panel.tmb_region(build, bed=panel_bed)
         den = Denominator(regions, "panel_bed", name=f"panel {panel.id}", panel=panel, build=build or panel.build)
-        den.stages.append({"stage": "panel_footprint", "source": panel.id, "bp": regions.total_bp()})
+        den.stages.append({"stage": "panel_tmb_region", "source": panel.id, "bp": regions.total_bp(),
+                           "note": panel.tmb_region_info(build)["description"]})
     else:
         regions = read_beds(beds, "footprint BED")
         den = Denominator(regions, "panel_bed", name=", ".join(Path(b).name for b in beds))

@@ -36,9 +36,20 @@ CHUNK = 1 << 16
 GZIP_LEVEL = 1
 
 
-# appended to PREFIX.tmb.tsv when ``--calibrate-to`` / ``--calibration-model`` is used
-CALIBRATION_COLUMNS = ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibrated_ci95_high",
-                       "calibration_extrapolated", "calibration_model"]
+# appended to PREFIX.tmb.tsv when the result is harmonized (``tmb --calibrate-to``); per reference cut
+# C also harmonized_high_C and equivocal_C (raw value in the equivocal zone of the equivalent panel cut)
+HARMONIZED_COLUMNS = ["harmonized_tmb", "harmonized_pi95_low", "harmonized_pi95_high", "harmonized_reference",
+                      "harmonized_model", "harmonized_recommended", "harmonized_extrapolated"]
+
+
+def _harmonized_columns(h) -> list[str]:
+    return HARMONIZED_COLUMNS + [f"harmonized_high_{c}" for c in h.high] + [f"equivocal_{c}" for c in h.equivocal]
+
+
+def _harmonized_row(h) -> list[str]:
+    yn = (lambda b: "yes" if b else "no")
+    return ([_fmt(h.value), _fmt(h.pi_low), _fmt(h.pi_high), h.reference, h.model, yn(h.recommended),
+             yn(h.extrapolated)] + [yn(v) for v in h.high.values()] + [yn(v) for v in h.equivocal.values()])
 
 
 def summary_columns(cuts: list[float], rules: list[str] | None = None) -> list[str]:
@@ -78,12 +89,12 @@ def summary_tsv(result: TmbResult, plain: bool = False) -> str:
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
     lines += _denominator_lines(result.denominator)
     cols = summary_columns(result.cutpoints, rules)
-    cal = prov.get("calibration")
-    cal_rows = {}
-    if cal:
-        lines.append(f"# calibration: harmonized to {cal['reference']} with model {cal['model']} ({cal['method']})")
-        cols = cols + CALIBRATION_COLUMNS
-        cal_rows = {r["sample"]: r for r in cal["samples"]}
+    hz = result.harmonization
+    if hz is not None and result.samples:
+        lines.append(f"# harmonized to {hz.reference} with model {hz.model} ({hz.method}; "
+                     f"{'recommended' if hz.recommended else 'NOT recommended: ' + hz.recommendation}); "
+                     f"pi95 = prediction interval (panel Poisson sampling + mapping)")
+        cols = cols + _harmonized_columns(result.samples[0].harmonized)
     lines.append("\t".join(cols))
     for s in result.samples:
         row = [s.sample, _fmt(s.tmb), str(s.eligible_variants), str(s.footprint_bp), _fmt(s.footprint_bp / 1e6),
@@ -93,10 +104,8 @@ def summary_tsv(result: TmbResult, plain: bool = False) -> str:
         row += [str(s.records), str(s.in_footprint)]
         row += [str(s.excluded[r]) if r in s.excluded else "" for r in rules]
         row += [result.profile.name, result.denominator["kind"]]
-        if cal:
-            c = cal_rows[s.sample]
-            row += [_fmt(c["tmb_calibrated"]), _fmt(c["ci95_low"]), _fmt(c["ci95_high"]),
-                    "yes" if c["extrapolated"] else "no", cal["model"]]
+        if hz is not None:
+            row += _harmonized_row(s.harmonized)
         lines.append("\t".join(row))
     if plain:
         lines = [ln for ln in lines if not ln.startswith("#")]
