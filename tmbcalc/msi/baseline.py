@@ -161,6 +161,11 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     table = loci if isinstance(loci, LociTable) else read_loci(loci)
     if reference is not None:
         check_reference(table, reference)
+    from .build import check_alignment_builds
+    from .profile import open_alignment
+
+    check_alignment_builds(table.source or "loci", table.comments,
+                           {str(b): open_alignment(b, reference)[2] for b in normal_bams})
     fracs, adjs, plus1, reads, samples = [], [], [], [], []
     profiles = profile_many(list(normal_bams), table, reference=reference, mapq=mapq,
                             exclude_flags=exclude_flags, anchor=anchor, threads=threads,

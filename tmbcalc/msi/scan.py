@@ -33,7 +33,8 @@ from ..contigs import canonical, shared_contigs
 from ..errors import InputError, UsageError
 from ..ext import load_kernel
 from ..regions import RegionSet
-from ..io.fasta import contig_names, iter_contigs
+from ..io.fasta import contig_names, index_lengths, iter_contigs
+from .build import reference_build
 from .loci import LociTable, write_loci
 
 from .defaults import FLANK as DEFAULT_FLANK
@@ -182,11 +183,13 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
                                                    "left_flank", "right_flank", "name")}
     scanned: list[str] = []
     bases = 0
+    lengths = index_lengths(ref)
     for name, seq in iter_contigs(ref, want):
         if seq is None:
             continue
         scanned.append(name)
         bases += len(seq)
+        lengths[name] = len(seq)
         start, copies, unit = scan_sequence(seq, min_homopolymer=min_homopolymer,
                                             max_homopolymer=max_homopolymer, min_copies=min_copies,
                                             max_repeat_length=max_repeat_length, max_unit=max_unit,
@@ -210,7 +213,13 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
 
     table = LociTable._from_lists(cols, [], "")
     n_homo = int(sum(1 for u in table.unit if len(u) == 1))
+    build = reference_build(lengths, str(ref))
+    if build["build"] and regions is not None and not isinstance(footprint, RegionSet):
+        from ..panels.registry import check_regions_fit_build
+
+        check_regions_fit_build(regions, build["build"], Path(footprint))
     prov = build_provenance("msi scan", params, {"reference": ref, "footprint": footprint
-                                                 if not isinstance(footprint, RegionSet) else None})
+                                                 if not isinstance(footprint, RegionSet) else None},
+                            genome_build=build)
     res = ScanResult(table, scanned, bases, n_homo, params, prov)
     return res

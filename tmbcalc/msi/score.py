@@ -172,6 +172,7 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     require_seekable(tumor_bam, "tumor BAM/CRAM"), require_seekable(normal_bam, "normal BAM/CRAM")
     read_sel = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "mate_dedup": mate_dedup}
     table, base = load_inputs(loci, baseline, reference, read_sel)
+    build = _check_builds(table, [b for b in (tumor_bam, normal_bam) if b is not None], reference)
     popts = {"reference": reference, **read_sel, "threads": threads}
     if mode == "paired":  # tumor and normal at once when threads >= 2
         tumor, normal = profile_many([tumor_bam, normal_bam], table, **popts)  # type: ignore[list-item]
@@ -186,7 +187,17 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
               "baseline": None if isinstance(baseline, Baseline) else baseline,
               "loci": None if isinstance(loci, LociTable) else loci, "reference": reference}
     return MsiScore.from_scorer(sample or tumor.sample, mode, status, basis, r, table, tumor, normal,
-                                parameters={**read_sel, "threads": threads, **s.to_dict()}, inputs=inputs)
+                                parameters={**read_sel, "threads": threads, **s.to_dict(), "genome_build": build},
+                                inputs=inputs)
+
+
+def _check_builds(table: LociTable, bams: list[str | Path], reference) -> dict[str, Any]:
+    """The loci file's build (from its provenance) against each alignment's header build."""
+    from .build import check_alignment_builds
+    from .profile import open_alignment
+
+    return check_alignment_builds(table.source or "loci", table.comments,
+                                  {str(b): open_alignment(b, reference)[2] for b in bams})
 
 
 def _settings(settings: ScoreSettings | None, over: dict[str, Any]) -> ScoreSettings:
