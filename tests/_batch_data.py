@@ -52,13 +52,19 @@ def make_cohort(root: Path, n_loci: int = 12, seed: int = 3) -> Cohort:
 
 
 def write_vcf(path: Path, records: list[tuple[str, int, str, str, str, int, int, int]],
-              contigs: dict[str, int]) -> Path:
-    """records: (chrom, pos 1-based, ref, alt, filter, tumor depth, tumor alt reads, normal depth)."""
-    lines = [VCF_HEAD.rstrip("\n")] + [f"##contig=<ID={c},length={n}>" for c, n in contigs.items()]
+              contigs: dict[str, int], csq: str | None = None) -> Path:
+    """records: (chrom, pos 1-based, ref, alt, filter, tumor depth, tumor alt reads, normal depth);
+    ``csq``: a VEP consequence given to every record (INFO CSQ), or none."""
+    head = VCF_HEAD.rstrip("\n")
+    if csq:
+        head += ('\n##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
+                 'Format: Allele|Consequence|IMPACT|SYMBOL">')
+    lines = [head] + [f"##contig=<ID={c},length={n}>" for c, n in contigs.items()]
     lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\tNORMAL")
     for c, pos, ref, alt, flt, dp, alt_n, ndp in records:
         af = alt_n / dp if dp else 0
-        lines.append(f"{c}\t{pos}\t.\t{ref}\t{alt}\t.\t{flt}\t.\tGT:AD:AF:DP\t0/1:{dp - alt_n},{alt_n}:{af:.3f}:{dp}"
+        info = f"CSQ={alt}|{csq}|MODERATE|GENE" if csq else "."
+        lines.append(f"{c}\t{pos}\t.\t{ref}\t{alt}\t.\t{flt}\t{info}\tGT:AD:AF:DP\t0/1:{dp - alt_n},{alt_n}:{af:.3f}:{dp}"
                      f"\t0/0:{ndp},0:0:{ndp}")
     plain = path.with_suffix("")
     plain.write_text("\n".join(lines) + "\n")
@@ -109,7 +115,7 @@ def panel_vcf(path: Path, build: str, seed: int, n: int = 30) -> Path:
         pos = int(rng.integers(s, e)) + 1
         dp = int(rng.integers(30, 200))
         recs.append((c, pos, "A", "G", "PASS", dp, max(5, dp // 5), 50))
-    return write_vcf(path, recs, dict(BUILD_LENGTHS[build]))
+    return write_vcf(path, recs, dict(BUILD_LENGTHS[build]), csq="missense_variant")
 
 
 BUILD_CHROMS = list(BUILD_LENGTHS["GRCh37"])
