@@ -105,12 +105,13 @@ def write_toml(path: Path, meta: dict) -> None:
             lines.append(f"{k} = {toml_value(meta[k])}")
     fp = meta["footprint"]
     lines += ["", "[footprint]"]
-    for k in ("source", "licence", "method", "approximation"):
+    for k in ("source", "licence", "method", "approximation", "tmb_region"):
         if k in fp:
             lines.append(f"{k} = {toml_value(fp[k])}")
     for b in meta["builds"]:
         lines += ["", f"[footprint.{b}]"]
-        for k in ("bed", "shipped", "sha256", "content_sha256", "footprint_sha256", "mb", "obtain"):
+        for k in ("bed", "shipped", "sha256", "content_sha256", "footprint_sha256", "mb", "obtain", "tmb_bed",
+                  "tmb_sha256", "tmb_mb"):
             if k in fp[b]:
                 lines.append(f"{k} = {toml_value(fp[b][k])}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -138,6 +139,26 @@ def target_bed_panel(out: Path, pid: str, build: str, src: Path) -> dict:
     header = (f"# tmbcalc panel {pid} {build}: merged targets of {src.name} "
               f"(sha256 {hashlib.sha256(src.read_bytes()).hexdigest()})\n")
     return shipped_build(out, pid, build, header, rows)
+
+
+TMB_REGION_TARGETS = ("coding part of the capture targets: targets ∩ ExomeDepth exons.hg19 (coding parts of "
+                      "RefSeq exons incl. stop codon; github:vplagnol/ExomeDepth, GPL-3), the region the "
+                      "assay's TMB is normalised by")
+TMB_REGION_GENES = "the footprint (coding exons of the listed genes)"
+
+
+def add_tmb_region(out: Path, pid: str, build: str, entry: dict, exon_table: Path) -> dict:
+    """Ship the coding part of a target-list footprint as the panel's TMB region (``tmb_bed``)."""
+    from tmbcalc.regions import RegionSet
+
+    ex = pd.read_csv(exon_table, sep="\t", dtype={"chromosome": str})
+    exons = RegionSet.from_arrays(ex["chromosome"], ex["start"].to_numpy() - 1, ex["end"].to_numpy())
+    region = read_bed(out / entry["bed"]).intersect(exons)
+    bed = out / f"{pid}.tmb.{build}.bed.gz"
+    write_bed_gz(bed, f"# tmbcalc panel {pid} {build} TMB region: {entry['bed']} ∩ {exon_table.name} "
+                      "(1-based inclusive exons converted to 0-based)\n", list(sorted_intervals(region)))
+    raw, _ = file_digests(bed)
+    return {**entry, "tmb_bed": bed.name, "tmb_sha256": raw, "tmb_mb": round(region.total_mb(), 6)}
 
 
 def gene_panel_build(out: Path, pid: str, build: str, genes: list[str], tables: list[Path],
@@ -213,7 +234,8 @@ def main() -> int:
                 "licence": "MIT (gnomeR)", "method": "target-bed",
                 "approximation": ("capture targets (incl. SNP fingerprint, intronic, promoter and "
                                   "tiling targets), not only the coding TMB region"),
-                "GRCh37": target_bed_panel(out, pid, "GRCh37", src)},
+                "tmb_region": TMB_REGION_TARGETS,
+                "GRCh37": add_tmb_region(out, pid, "GRCh37", target_bed_panel(out, pid, "GRCh37", src), ed)},
         })
 
     # -- MSK-IMPACT 505: gene list only (no public target BED) -> coding exons -------------------
@@ -230,6 +252,7 @@ def main() -> int:
         "genes": impact505,
         "footprint": {
             "source": gene_fp_source, "licence": gene_fp_licence, "method": "gene-exons",
+            "tmb_region": TMB_REGION_GENES,
             "approximation": ("coding exons of the listed genes from public annotation, not MSK's "
                               "capture targets (which add introns, promoters and SNP tiles); genes "
                               "absent from the exon sources are listed in the BED header"),
@@ -255,6 +278,7 @@ def main() -> int:
         "genes": f1_genes,
         "footprint": {
             "source": gene_fp_source, "licence": gene_fp_licence, "method": "gene-exons",
+            "tmb_region": TMB_REGION_GENES,
             "approximation": ("coding exons of the listed genes from public annotation; not Foundation "
                               "Medicine's proprietary bait set or its ~0.8 Mb TMB region (which also "
                               "excludes low-performing regions); intronic/rearrangement baits are "
@@ -283,6 +307,7 @@ def main() -> int:
         "genes": tso_genes,
         "footprint": {
             "source": gene_fp_source, "licence": gene_fp_licence, "method": "gene-exons",
+            "tmb_region": TMB_REGION_GENES,
             "approximation": ("coding exons of the listed genes from public annotation; not "
                               "Illumina's probe set or its 1.33 Mb TMB region; genes absent from the "
                               "exon sources are listed in the BED header"),
@@ -309,7 +334,9 @@ def main() -> int:
             "licence": "no licence stated by the repository; public target coordinates",
             "method": "target-bed",
             "approximation": "exon targets of the core genes as designed (no separate TMB region)",
-            "GRCh37": target_bed_panel(out, "goal-497", "GRCh37", goal_src)},
+            "tmb_region": TMB_REGION_TARGETS,
+            "GRCh37": add_tmb_region(out, "goal-497", "GRCh37", target_bed_panel(out, "goal-497", "GRCh37", goal_src),
+                                     ed)},
     })
 
     # -- exomes (not shipped) ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"footprint", "genome_build"},
     {"panels"},
     {"io"},
-    {"variants", "regions", "intervals", "contigs", "annotation"},
+    {"variants", "regions", "intervals", "contigs", "annotation", "harmonized"},
     {"errors", "checks", "output", "provenance", "resources", "_lazy", "_version", "ext"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -177,7 +177,7 @@ def test_apply_values_and_tmb_json(fitted, tmp_path):
 def test_uncertainty_command_matches_scipy(tmp_path):
     from scipy.stats import poisson
 
-    r = run_cli("calibrate", "uncertainty", "--mb", "0.8,1.14", "--cut", "10", "-o", str(tmp_path / "u"))
+    r = run_cli("calibrate", "uncertainty", "--mb", "0.8,1.14", "--cutpoints", "10", "-o", str(tmp_path / "u"))
     assert r.returncode == 0, r.stderr
     rows = [l.split("\t") for l in r.stdout.strip().splitlines()[1:]]
     for row, mb in zip(rows, (0.8, 1.14)):
@@ -217,29 +217,34 @@ def test_bad_inputs_one_line_errors_no_outputs(shared, panels_dir, tmp_path):
 
 
 def test_tmb_calibrate_option_reports_harmonized_values(shared, panels_dir, fitted, tmp_path):
-    """`tmbcalc tmb --calibration-model` adds calibrated values (model prediction) beside raw TMB."""
+    """`tmbcalc tmb --panel P --calibration-model M` adds harmonized values (model prediction, prediction
+    interval) beside raw TMB when the run computes the model's panel value; otherwise it refuses."""
     out, _ = fitted
     model = out / "t-impact468__to__exome-wes-merino-kit__deming__v1.json"
     d = json.loads(model.read_text())
+    assert d["definition"]["panel"]["footprint"]["panel"] == "t-impact468"
     maf = shared / "somatic/tcga_mc3/TCGA_MC3_CHOL.maf.tsv.gz"
-    bed = shared / BEDS["t-impact468"][0]
-    r = run_cli("tmb", str(maf), "--bed", str(bed), "--profile", "msk-impact-like", "--quiet",
+    r = run_cli("tmb", str(maf), "--panel", "t-impact468", "--panels-dir", str(panels_dir), "--quiet",
                 "--calibration-model", str(model), "--calibrate-to", "exome-wes-merino-kit", "-o", str(tmp_path / "t"))
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / "t.tmb.json").read_text())
-    cal = res["provenance"]["calibration"]
-    assert cal["model"] == d["id"] and len(cal["samples"]) == len(res["samples"])
+    assert res["harmonization"]["model"] == d["id"]
     a, b = d["parameters"]["intercept"], d["parameters"]["slope"]
-    for s, c in zip(res["samples"], cal["samples"]):
-        assert c["sample"] == s["sample"] and c["tmb"] == s["tmb"]
-        assert c["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+    for s in res["samples"]:
+        h = s["harmonized"]
+        assert h["raw"] == pytest.approx(s["tmb"], rel=1e-12)
+        assert h["value"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+        assert h["pi_low"] <= h["value"] <= h["pi_high"]
     tsv = pd.read_csv(tmp_path / "t.tmb.tsv", sep="\t", comment="#", dtype={"sample": str})
-    assert list(tsv.columns[-5:]) == ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibrated_ci95_high",
-                                      "calibration_extrapolated", "calibration_model"]
     for s, (_, row) in zip(res["samples"], tsv.iterrows()):
-        assert row["sample"] == s["sample"] and row["calibration_model"] == d["id"]
-        assert row["tmb_calibrated"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
-        assert row["tmb_calibrated_ci95_low"] <= row["tmb_calibrated"] <= row["tmb_calibrated_ci95_high"]
+        assert row["sample"] == s["sample"] and row["harmonized_model"] == d["id"]
+        assert row["harmonized_tmb"] == pytest.approx(max(a + b * s["tmb"], 0.0), abs=1e-4)
+        assert row["harmonized_pi95_low"] <= row["harmonized_tmb"] <= row["harmonized_pi95_high"]
+    # a BED denominator is not the model's panel value: refused in one line, nothing written
+    bed = shared / BEDS["t-impact468"][0]
+    r = run_cli("tmb", str(maf), "--bed", str(bed), "--profile", "msk-impact-like", "--quiet",
+                "--calibration-model", str(model), "-o", str(tmp_path / "v"))
+    assert r.returncode == 2 and "not a registry panel" in r.stderr and not list(tmp_path.glob("v.*"))
     r = run_cli("tmb", str(maf), "--bed", str(bed), "--calibrate-to", "exome-wes-merino", "-o", str(tmp_path / "u"))
     assert r.returncode == 2 and "--panel" in r.stderr and not list(tmp_path.glob("u.*"))
 

@@ -326,7 +326,7 @@ def test_callable_bed_and_coding_bed_stages(tmp_path):
     assert res.denominator["footprint_bp"] == int(want)
     assert [st["stage"] for st in res.denominator["stages"]] == ["footprint", "intersect_coding",
                                                                   "intersect_callable_bed"]
-    assert res.denominator["kind"] == "panel_bed∩coding∩callable_bed"
+    assert res.denominator["kind"] == "panel_bed+coding+callable_bed"
 
 
 def test_overlapping_beds_are_merged(tmp_path):
@@ -347,7 +347,8 @@ def test_panel_registry(tmp_path, shared):
 
     vcf = shared / "somatic/pcgr_examples/T001-COAD.grch37.vcf.gz"
     panel = load_panel("msk-impact-468")
-    bed = panel.bed_path()
+    # `tmb --panel` divides by the panel's TMB region: the coding part of the targets (shipped BED)
+    bed = panel.path.parent / panel.footprints["GRCh37"].tmb_bed
     plain = tmp_path / "panel.bed"
     plain.write_text(gzip.open(bed, "rt").read() if str(bed).endswith(".gz") else bed.read_text())
     # msk-impact-like: depth >= 20, VAF >= 0.05 (PCGR has no normal alt counts: that rule is switched off)

@@ -33,6 +33,7 @@ _LAZY = {
     "calibrate_fit": "tmbcalc.calibrate",
     "calibrate_translate": "tmbcalc.calibrate",
     "calibrate_apply": "tmbcalc.calibrate",
+    "harmonize_tmb": "tmbcalc.calibrate",
     "RegionSet": "tmbcalc.regions",
     "read_bed": "tmbcalc.io.bed",
     "run_batch": "tmbcalc.batch",

@@ -3,7 +3,7 @@
 panel (registry id -> its BED for the build) | footprint BEDs (merged, overlaps counted once),
 then optionally ∩ a coding BED, − excluded regions, ∩ a callable BED.  Each stage is recorded
 with its source and size, and the result names its *kind* (``panel_bed``, ``callable_bed``,
-``panel_bed∩coding−excluded`` ...).  The part computed from BAM depth is added by the caller
+``panel_bed+coding-excluded`` ...).  The part computed from BAM depth is added by the caller
 (:mod:`tmbcalc.callable` sits above this module).  Coordinates are 0-based half-open; sizes in
 bp (1 Mb = 1,000,000 bp).
 """
@@ -61,9 +61,11 @@ def base_footprint(panel: Panel | None, panel_bed: str | Path | None, beds: Sequ
     """The panel's footprint for ``build`` (None: its primary build) or the merged BEDs; refuses an
     empty one."""
     if panel is not None:
-        regions = panel.footprint(build, bed=panel_bed)
+        # the assay's TMB region (e.g. the coding part of a capture-target list), not every target
+        regions = panel.tmb_region(build, bed=panel_bed)
         den = Denominator(regions, "panel_bed", name=f"panel {panel.id}", panel=panel, build=build or panel.build)
-        den.stages.append({"stage": "panel_footprint", "source": panel.id, "bp": regions.total_bp()})
+        den.stages.append({"stage": "panel_tmb_region", "source": panel.id, "bp": regions.total_bp(),
+                           "note": panel.tmb_region_info(build)["description"]})
     else:
         regions = read_beds(beds, "footprint BED")
         den = Denominator(regions, "panel_bed", name=", ".join(Path(b).name for b in beds))
@@ -84,16 +86,16 @@ def resolve_footprint(*, panel: Panel | None = None, panel_bed: str | Path | Non
     if coding_bed:
         coding = read_beds([coding_bed], "coding BED")
         shared_contigs(den.regions.contigs, coding.contigs, den.name, str(coding_bed))
-        den.add_stage(den.regions.intersect(coding), den.kind + "∩coding",
+        den.add_stage(den.regions.intersect(coding), den.kind + "+coding",
                       {"stage": "intersect_coding", "source": str(coding_bed)})
     if exclude_beds:
         excluded = read_beds(exclude_beds, "exclusion BED")
-        den.add_stage(den.regions.subtract(excluded), den.kind + "−excluded",
+        den.add_stage(den.regions.subtract(excluded), den.kind + "-excluded",
                       {"stage": "subtract_excluded", "source": [str(e) for e in exclude_beds]})
     if callable_bed:
         cb = read_beds([callable_bed], "callable BED")
         shared_contigs(den.regions.contigs, cb.contigs, den.name, str(callable_bed))
-        kind = "callable_bed" if den.kind == "panel_bed" else den.kind + "∩callable_bed"
+        kind = "callable_bed" if den.kind == "panel_bed" else den.kind + "+callable_bed"
         den.add_stage(den.regions.intersect(cb), kind, {"stage": "intersect_callable_bed", "source": str(callable_bed)})
     if den.regions.is_empty():
         last = den.stages[-1]

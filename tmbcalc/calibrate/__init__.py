@@ -7,6 +7,9 @@ API (each returns a result object; nothing here prints or exits)::
     calibrate_translate(model_id_or_path, reference_cut=10, table=None) -> CutTranslation
     calibrate_apply(model_id_or_path, values=None, input_path=None) -> dict
     harmonize(panel_id, reference, tmb_values) -> (values, ci_low, ci_high, model_id)
+    harmonize_tmb(tmb_result, reference) -> tmb_result with SampleTmb.harmonized filled (or a
+        one-line UsageError when the result's panel value is not the model's definition)
+    equivocal_panel_values(mb, cut) -> panel values where P(true TMB >= cut) is in [0.1, 0.9]
     equivocal_zone(mb, cut, alpha=0.05) -> EquivocalZone;  prob_high(true_tmb, mb, cut)
 
 See docs/calibration.md for the design, formats and citations.
@@ -26,6 +29,9 @@ _LAZY = {
     "CalibrationModel": "models", "load_model": "models", "list_models": "models", "find_model": "models",
     "CutTranslation": "translate", "translate_cut": "translate",
     "EquivocalZone": "uncertainty", "equivocal_zone": "uncertainty", "prob_high": "uncertainty",
+    "equivocal_panel_values": "uncertainty",
+    "harmonize_tmb": "harmonize", "definition_differences": "harmonize",
+    "holdout_cuts": "cuts", "recommend_cut": "cuts",
     "Agreement": "agreement", "agreement": "agreement", "agreement_from_counts": "agreement",
     "rmse_log": "agreement",
     "DemingResult": "deming", "deming_fit": "deming",

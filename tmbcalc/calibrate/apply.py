@@ -2,9 +2,11 @@
 
 For each input value ``x`` (panel TMB, mut/Mb) the output gives the calibrated value ``f(x)``,
 the 95% bootstrap confidence band of the calibration curve at ``x`` (``ci_low``/``ci_high``:
-uncertainty of the mapping only) and a 95% prediction interval (``pi_low``/``pi_high``: the
-calibrated value shifted by the 2.5%/97.5% quantiles of the held-out residuals on the
-``ln(1 + TMB)`` scale, i.e. where the reference TMB of such a tumour is expected to fall).
+uncertainty of the mapping only) and a 95% prediction interval (``pi_low``/``pi_high``: where
+the reference TMB of such a tumour is expected to fall).  For v2 models the prediction interval
+combines the panel's Poisson sampling error at the count the value implies on the model's
+panel footprint (``k = round(x * L)``) with the mapping error (:mod:`.prediction`); v1 models
+shift the value by the held-out residual quantiles.
 Values above the largest panel TMB seen in training are flagged ``extrapolated``.
 """
 from __future__ import annotations
@@ -46,7 +48,15 @@ def apply_model(model: CalibrationModel, values: np.ndarray) -> Harmonized:
     lo, hi = np.minimum(lo, cal), np.maximum(hi, cal)
     q = (model.data.get("validation") or {}).get("residual_log_quantiles")
     pl = ph = None
-    if q and q[0] is not None and q[1] is not None:
+    pi = model.data.get("prediction_interval")
+    fp = ((model.definition or {}).get("panel") or {}).get("footprint") or {}
+    if pi and fp.get("bp"):
+        from . import prediction
+
+        mb = fp["bp"] / 1e6
+        p_lo, p_hi = prediction.poisson_log_halfwidths(np.rint(x * mb), mb, float(pi["level"]))
+        pl, ph = prediction.interval(cal, p_lo, p_hi, *pi["mapping_log_halfwidth"])
+    elif q and q[0] is not None and q[1] is not None:
         pl = np.maximum(np.expm1(np.log1p(cal) + q[0]), 0.0)
         ph = np.expm1(np.log1p(cal) + q[1])
     vmax = (model.data.get("valid_range") or {}).get("panel_tmb_max")
@@ -56,13 +66,18 @@ def apply_model(model: CalibrationModel, values: np.ndarray) -> Harmonized:
 
 def harmonize(panel_id: str, reference: str, tmb_values, method: str | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Reference-scale TMB for panel TMB values: ``(values, ci_low, ci_high, model_id)``.
+    """Reference-scale TMB for panel TMB values: ``(values, low, high, model_id)``.
+
+    ``low``/``high``: the 95% prediction interval (panel Poisson sampling + mapping) when the
+    model has one (v2), else the mapping's confidence band.
 
     Uses the newest bundled model for (panel, reference): the recommended method unless
     ``method`` is given.  Raises UsageError when no model ships for the pair.
     """
     model = find_model(panel_id, reference, method)
     h = apply_model(model, np.atleast_1d(np.asarray(tmb_values, float)))
+    if h.pi_low is not None and model.data.get("prediction_interval"):
+        return h.calibrated, h.pi_low, h.pi_high, model.id
     return h.calibrated, h.ci_low, h.ci_high, model.id
 
 

@@ -27,7 +27,9 @@ import pandas as pd
 from ..errors import InputError, UsageError
 from ..provenance import software_versions
 from . import mappings
+from . import prediction
 from .agreement import agreement, rmse_log
+from .cuts import PPA_MARGIN, holdout_cuts as cut_definitions, recommend as recommend_cut
 from .models import FORMAT, FORMAT_VERSION, CalibrationModel, model_id
 from .table import paired
 
@@ -43,6 +45,8 @@ class FitOptions:
     deming_delta: float | None = None  # None: Poisson ratio L_panel / L_reference
     level: float = 0.95
     version: int = 1
+    timestamp: bool = True             # False: no created_utc (byte-reproducible models)
+    cut_definitions: bool = True       # per-cut held-out agreement of every cut definition (cuts.py)
     band_points: int = 120
     min_samples: int = 20
 
@@ -103,8 +107,8 @@ def _folds(cohorts: np.ndarray, opts: FitOptions) -> list[np.ndarray]:
     raise UsageError(f"unknown hold-out scheme '{opts.holdout}' (cohort, kfold, none)")
 
 
-def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, delta: float,
-              opts: FitOptions) -> dict[str, Any] | None:
+def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, fopts: dict[str, Any],
+              opts: FitOptions, panel_mb: float) -> dict[str, Any] | None:
     folds = _folds(cohorts, opts)
     if not folds:
         return None
@@ -114,7 +118,7 @@ def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, de
         if train.sum() < 3:
             continue
         try:
-            p = mappings.fit(method, x[train], y[train], delta=delta)
+            p = mappings.fit(method, x[train], y[train], **fopts)
         except ValueError:  # degenerate training fold (e.g. constant x): leave its cohort unscored
             continue
         oof[test] = mappings.predict(method, p, x[test])
@@ -131,7 +135,15 @@ def _validate(method: str, x: np.ndarray, y: np.ndarray, cohorts: np.ndarray, de
                              "calibrated": agreement(ys >= c, ps >= c).to_dict()}
     resid = np.log1p(ys) - np.log1p(ps)
     a = (1 - opts.level) / 2
+    counts = np.rint(xs * panel_mb)     # simulated panel counts (x = count / panel Mb)
+    p_lo, p_hi = prediction.poisson_log_halfwidths(counts, panel_mb, opts.level)
+    m_lo, m_hi = prediction.mapping_halfwidths(resid, p_lo, p_hi, opts.level)
+    pi = {"method": "log-scale: Garwood half-width of the panel rate at the observed count (+) mapping "
+                    "half-width from held-out residuals, combined in quadrature (docs/calibration.md)",
+          "level": opts.level, "mapping_log_halfwidth": [_r(m_lo), _r(m_hi)],
+          "holdout": prediction.holdout_coverage(ys, ps, counts, panel_mb, cs, opts.level)}
     return {
+        "prediction_interval": pi,
         "scheme": {"cohort": "leave-one-cohort-out", "kfold": f"grouped {opts.folds}-fold by cohort"}[opts.holdout],
         "n_samples": int(ok.sum()),
         "n_cohorts": int(len(per_cohort)),
@@ -148,20 +160,10 @@ def _cutkey(c: float) -> str:
     return f"{float(c):g}"
 
 
-def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], reference: dict[str, Any],
-            opts: FitOptions, table_info: dict[str, Any]) -> tuple[CalibrationModel, np.ndarray | None]:
-    """Fit one method for one panel; returns the model and the out-of-fold predictions (or None)."""
-    x = pairs["x"].to_numpy(float)
-    y = pairs["y"].to_numpy(float)
-    cohorts = pairs["cohort"].to_numpy(str)
+def _bootstrap(method: str, x: np.ndarray, y: np.ndarray, params: dict[str, Any], fopts: dict[str, Any],
+               opts: FitOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Resample tumours ``opts.bootstrap`` times: grid, pointwise band (low, high), coefficient CIs."""
     n = x.size
-    delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
-    try:
-        params = mappings.fit(method, x, y, delta=delta)
-    except ValueError as exc:
-        raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
-                         table_info.get("table", {}).get("name") or None) from None
-
     rng = np.random.default_rng(opts.seed)
     gx = _grid(x, opts.band_points)
     curves = np.empty((opts.bootstrap, gx.size))
@@ -170,7 +172,7 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
     for b in range(opts.bootstrap):
         idx = rng.integers(0, n, n)
         try:
-            pb = mappings.fit(method, x[idx], y[idx], delta=delta)
+            pb = mappings.fit(method, x[idx], y[idx], **fopts)
         except ValueError:
             curves[b] = np.nan
             for k in names:
@@ -191,9 +193,15 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
                    "ci_high": _r(np.nanquantile(v, 1 - a)) if opts.bootstrap else None}
                for k, v in coefs.items()}
 
-    val = _validate(method, x, y, cohorts, delta, opts)
-    oof = val.pop("_oof") if val else None
+    return gx, lo, hi, coef_ci
 
+
+def _cut_entries(method: str, params: dict[str, Any], x: np.ndarray, y: np.ndarray, cohorts: np.ndarray,
+                 fopts: dict[str, Any], opts: FitOptions, band: tuple[np.ndarray, np.ndarray, np.ndarray]
+                 ) -> dict[str, Any]:
+    """Per reference cut: the model's panel cut with its band CI, agreement, and every cut definition."""
+    gx, lo, hi = band
+    delta = fopts["delta"]
     cuts = {}
     for c in opts.reference_cuts:
         pc = mappings.inverse(method, params, c)
@@ -202,8 +210,40 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
         if np.isfinite(pc):
             entry["agreement_training"] = agreement(y >= c, x >= pc).to_dict()
         entry["agreement_training_raw_cut"] = agreement(y >= c, x >= c).to_dict()
+        if opts.holdout != "none" and opts.cut_definitions:
+            model_inv = (lambda xa, ya, c=c: mappings.inverse(method, mappings.fit(method, xa, ya, **fopts), c))
+            defs = cut_definitions(x, y, cohorts, c, delta=delta, extra={"this_model": model_inv})
+            entry["definitions"] = defs
+            entry["recommended_definition"] = recommend_cut(defs)
         cuts[_cutkey(c)] = entry
+    return cuts
 
+
+def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], reference: dict[str, Any],
+            opts: FitOptions, table_info: dict[str, Any]) -> tuple[CalibrationModel, np.ndarray | None]:
+    """Fit one method for one panel; returns the model and the out-of-fold predictions (or None)."""
+    x = pairs["x"].to_numpy(float)
+    y = pairs["y"].to_numpy(float)
+    cohorts = pairs["cohort"].to_numpy(str)
+    n = x.size
+    delta = opts.deming_delta if opts.deming_delta is not None else panel["mb"] / reference["mb"]
+    fopts = {"delta": delta, "cut": float(opts.reference_cuts[0])}
+    try:
+        params = mappings.fit(method, x, y, **fopts)
+    except ValueError as exc:
+        raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
+                         table_info.get("table", {}).get("name") or None) from None
+
+    gx, lo, hi, coef_ci = _bootstrap(method, x, y, params, fopts, opts)
+    val = _validate(method, x, y, cohorts, fopts, opts, float(panel["mb"]))
+    oof = val.pop("_oof") if val else None
+    pi = val.pop("prediction_interval") if val else None
+
+    cuts = _cut_entries(method, params, x, y, cohorts, fopts, opts, (gx, lo, hi))
+
+    panel = dict(panel)
+    reference = dict(reference)
+    definition = {"panel": panel.pop("definition", None), "reference": reference.pop("definition", None)}
     counts = pairs.groupby("cohort").size()
     mid = model_id(panel["id"], reference["name"], method, opts.version)
     software = software_versions()
@@ -217,9 +257,9 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
         "id": mid,
         "version": opts.version,
         "recommended": False,
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         "panel": panel,
         "reference": reference,
+        "definition": definition,
         "method": method,
         "description": mappings.DESCRIPTIONS[method],
         "parameters": params,
@@ -231,9 +271,12 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
         "training": {"n_samples": int(n), "cohorts": {str(k): int(v) for k, v in counts.items()},
                      **table_info},
         "validation": val,
+        "prediction_interval": pi,
         "cut_translations": cuts,
         "software": software,
     }
+    if opts.timestamp:
+        data["created_utc"] = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     return CalibrationModel(data), oof
 
 
@@ -300,14 +343,52 @@ def _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, tabl
             model, _ = fit_one(pairs, method, panel=panel_block, reference=reference_block, opts=opts,
                                table_info=table_info)
             fitted.append(model)
-        scored = [m for m in fitted if m.data["validation"] and m.data["validation"]["rmse_log_calibrated"] is not None]
-        if scored:
-            best = min(scored, key=lambda m: m.data["validation"]["rmse_log_calibrated"])
-            best.data["recommended"] = True
+        recommend_by_agreement(fitted, opts.reference_cuts[0])
         for m in fitted:
             rows.append(validation_row(m))
         models.extend(fitted)
     return FitResult(models, rows)
+
+
+def _verdict(model: CalibrationModel, cut: float) -> tuple[bool, str, float]:
+    """Does the model's held-out agreement at ``cut`` keep the raw cut's (and its RMSE beat raw)?"""
+    v = model.data.get("validation") or {}
+    a = (v.get("agreement") or {}).get(_cutkey(cut))
+    if not a:
+        return False, "no held-out validation", -1.0
+    raw, cal = a["raw"], a["calibrated"]
+    if cal["kappa"] is None or raw["kappa"] is None or cal["ppa"] is None or raw["ppa"] is None:
+        return False, "held-out agreement undefined", -1.0
+    bad = []
+    if cal["kappa"] < raw["kappa"]:
+        bad.append(f"held-out kappa at {cut:g} {cal['kappa']:.3f} < raw {raw['kappa']:.3f}")
+    if cal["ppa"] < raw["ppa"] - PPA_MARGIN:
+        bad.append(f"held-out PPA at {cut:g} {cal['ppa']:.3f} < raw {raw['ppa']:.3f} - {PPA_MARGIN}")
+    if v["rmse_log_calibrated"] >= v["rmse_log_raw"]:
+        bad.append(f"held-out RMSE on ln(1+TMB) {v['rmse_log_calibrated']:.3f} >= raw {v['rmse_log_raw']:.3f}")
+    return not bad, "; ".join(bad), float(cal["kappa"])
+
+
+def recommend_by_agreement(models: list[CalibrationModel], cut: float) -> None:
+    """Mark the model to use for a panel: by held-out agreement at the cut, not by RMSE.
+
+    Eligible: held-out kappa >= raw kappa, PPA >= raw PPA - 0.02 and RMSE below raw; the eligible
+    model with the highest kappa is recommended.  Every model records its verdict and why.
+    """
+    verdicts = [(m, *_verdict(m, cut)) for m in models]
+    ok = [(kappa, m) for m, good, _, kappa in verdicts if good]
+    best = max(ok, key=lambda t: t[0])[1] if ok else None
+    for m, good, why, _ in verdicts:
+        m.data["recommended"] = m is best
+        if m is best:
+            reason = f"highest held-out kappa at {cut:g} among models that keep the raw cut's agreement"
+        elif good:
+            reason = f"keeps the raw cut's agreement at {cut:g} but another model has a higher held-out kappa"
+        else:
+            reason = "held-out agreement worse than raw: " + why
+        m.data["recommendation"] = {"recommended": m is best, "reason": reason, "criterion":
+                                    f"held-out kappa >= raw, PPA >= raw - {PPA_MARGIN}, RMSE < raw at "
+                                    f"reference cut {cut:g}"}
 
 
 def validation_row(model: CalibrationModel) -> dict[str, Any]:
@@ -327,4 +408,4 @@ def validation_row(model: CalibrationModel) -> dict[str, Any]:
     return row
 
 
-__all__ = ["FitOptions", "FitResult", "calibrate_fit", "fit_one", "first_crossing", "validation_row"]
+__all__ = ["FitOptions", "FitResult", "calibrate_fit", "recommend_by_agreement", "fit_one", "first_crossing", "validation_row"]

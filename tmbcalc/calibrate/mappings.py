@@ -9,6 +9,8 @@ Each method is three pure functions over a JSON-ready parameter dict:
   (:mod:`tmbcalc.calibrate.deming`); default ``delta = L_panel / L_reference`` (Poisson).
 - ``huber-log``: Huber-loss regression on the log scale, ``ln(1+y) = a + b ln(1+x)``
   (scikit-learn ``HuberRegressor``, epsilon 1.35, no penalty), robust to hypermutated outliers.
+- ``anchored-log``: ``ln(1+y) = ln(1+c) + b (ln(1+x) - ln(1+t))`` through the agreement-preserving
+  panel cut ``t`` of the reference cut ``c`` (:mod:`tmbcalc.calibrate.cuts`); ``b`` by least squares.
 - ``isotonic``: monotone non-decreasing step-linear fit (scikit-learn ``IsotonicRegression``),
   stored as its breakpoints; linear interpolation between them, flat beyond the ends.
 
@@ -25,7 +27,7 @@ import numpy as np
 
 from .deming import deming_fit
 
-METHODS = ("ols", "deming", "huber-log", "isotonic")
+METHODS = ("ols", "deming", "huber-log", "isotonic", "anchored-log")
 DESCRIPTIONS = {
     "ols": "ordinary least squares, reference = intercept + slope * panel (linear scale)",
     "deming": "Deming regression (errors in both variables), reference = intercept + slope * panel; "
@@ -33,6 +35,10 @@ DESCRIPTIONS = {
     "huber-log": "Huber regression on the log scale: ln(1 + reference) = intercept + slope * ln(1 + panel)",
     "isotonic": "isotonic (monotone non-decreasing) regression, piecewise linear between breakpoints "
                 "x (panel) -> y (reference), constant beyond the ends",
+    "anchored-log": "log-linear through the agreement anchor: ln(1 + reference) = ln(1 + cut) + slope * "
+                    "(ln(1 + panel) - ln(1 + panel_cut)), panel_cut = the agreement-preserving panel cut of "
+                    "the reference cut (calls at the cut keep the raw cut's training PPA within 0.01, best kappa), "
+                    "slope by least squares through that point",
 }
 _SIG = 10  # significant digits kept in stored parameters
 
@@ -115,14 +121,41 @@ def inverse_isotonic(p: dict[str, Any], c: float) -> float:
     return float(x0 + (c - y0) * (x1 - x0) / (y1 - y0))
 
 
+# -- anchored log-linear -------------------------------------------------------------------------
+def fit_anchored_log(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[str, Any]:
+    """Least squares on the log scale through the point (agreement-preserving panel cut, ``cut``).
+
+    Harmonized calls at ``cut`` are then exactly panel >= panel_cut: the mapping cannot lose the
+    agreement at the clinical cut that the cut translation keeps (see :mod:`.cuts`).
+    """
+    from .cuts import ANCHOR_MARGIN, agreement_preserving
+
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    t = agreement_preserving(x, y, float(cut), ANCHOR_MARGIN)
+    if not t > 0:
+        raise ValueError("no positive panel cut to anchor on")
+    u = np.log1p(x) - np.log1p(t)
+    v = np.log1p(y) - np.log1p(cut)
+    suu = float(np.dot(u, u))
+    if suu <= 0:
+        raise ValueError("panel values do not vary")
+    slope = float(np.dot(u, v)) / suu
+    if slope <= 0:
+        raise ValueError("non-increasing relation")
+    return {"intercept": _r(np.log1p(cut) - slope * np.log1p(t)), "slope": _r(slope), "cut": float(cut),
+            "panel_cut": _r(t)}
+
+
 FIT: dict[str, Callable[..., dict[str, Any]]] = {
-    "ols": fit_ols, "deming": fit_deming, "huber-log": fit_huber_log, "isotonic": fit_isotonic}
+    "ols": fit_ols, "deming": fit_deming, "huber-log": fit_huber_log, "isotonic": fit_isotonic,
+    "anchored-log": fit_anchored_log}
 PREDICT: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray]] = {
     "ols": predict_linear, "deming": predict_linear, "huber-log": predict_huber_log,
-    "isotonic": predict_isotonic}
+    "isotonic": predict_isotonic, "anchored-log": predict_huber_log}
 INVERSE: dict[str, Callable[[dict[str, Any], float], float]] = {
     "ols": inverse_linear, "deming": inverse_linear, "huber-log": inverse_huber_log,
-    "isotonic": inverse_isotonic}
+    "isotonic": inverse_isotonic, "anchored-log": inverse_huber_log}
 
 
 def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, Any]:
@@ -130,6 +163,8 @@ def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, 
         raise ValueError(f"unknown calibration method '{method}' (known: {', '.join(METHODS)})")
     if method != "deming":
         options.pop("delta", None)
+    if method != "anchored-log":
+        options.pop("cut", None)
     return FIT[method](x, y, **options)
 
 

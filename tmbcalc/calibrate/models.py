@@ -22,7 +22,8 @@ from ..resources import calibration_dir
 from . import mappings
 
 FORMAT = "tmbcalc-calibration-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # written; 2 adds the panel-value definition and the prediction interval
+READABLE_VERSIONS = (1, 2)  # 1 = deprecated models (no definition): loadable, never used by `tmb`
 _REQUIRED = ("format", "format_version", "id", "version", "panel", "reference", "method", "parameters",
              "bootstrap", "training")
 
@@ -63,6 +64,16 @@ class CalibrationModel:
     @property
     def version(self) -> int:
         return int(self.data["version"])
+
+    @property
+    def definition(self) -> dict[str, Any] | None:
+        """The exact panel value the model maps and its reference (format_version >= 2), else None."""
+        return self.data.get("definition")
+
+    @property
+    def status(self) -> dict[str, str]:
+        """``{"status": "current" | "deprecated", "reason": ...}`` from ``calibration/status.json``."""
+        return model_status(self.id)
 
     # -- evaluation --------------------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -106,9 +117,9 @@ def _check(data: Any, where: str) -> None:
     if data.get("format") != FORMAT:
         raise InputError(f"not a tmbcalc calibration model (format is {data.get('format')!r}, "
                          f"expected {FORMAT!r})", where)
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
         raise InputError(f"unsupported calibration model format_version {data.get('format_version')!r} "
-                         f"(this tmbcalc reads {FORMAT_VERSION})", where)
+                         f"(this tmbcalc reads {', '.join(map(str, READABLE_VERSIONS))})", where)
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise InputError(f"calibration model lacks key(s): {', '.join(missing)}", where)
@@ -200,6 +211,19 @@ def load_model(id_or_path: str | Path) -> CalibrationModel:
     return CalibrationModel(data, str(path))
 
 
+def model_status(mid: str) -> dict[str, str]:
+    """Status of a bundled model id: current unless ``calibration/status.json`` deprecates it."""
+    path = calibration_dir() / "status.json"
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        table = {}
+    for entry in table.get("deprecated", []):
+        if re.fullmatch(entry["ids"], mid):
+            return {"status": "deprecated", "reason": entry["reason"]}
+    return {"status": "current", "reason": ""}
+
+
 def list_models(directory: str | Path | None = None) -> list[dict[str, Any]]:
     """Summaries (id, panel, reference, method, version, holdout RMSE) of the models in a folder."""
     d = Path(directory) if directory else calibration_dir()
@@ -217,6 +241,7 @@ def list_models(directory: str | Path | None = None) -> list[dict[str, Any]]:
         out.append({"id": data["id"], "panel": data["panel"]["id"], "reference": data["reference"]["name"],
                     "method": data["method"], "version": data["version"], "path": str(p),
                     "recommended": bool(data.get("recommended", False)),
+                    "status": model_status(data["id"])["status"],
                     "rmse_log_raw": val.get("rmse_log_raw"), "rmse_log_calibrated": val.get("rmse_log_calibrated")})
     return out
 
@@ -224,7 +249,8 @@ def list_models(directory: str | Path | None = None) -> list[dict[str, Any]]:
 def find_model(panel: str, reference: str, method: str | None = None,
                directory: str | Path | None = None) -> CalibrationModel:
     """The newest model for (panel, reference); the recommended method unless ``method`` is given."""
-    cands = [m for m in list_models(directory) if m["panel"] == panel and m["reference"] == reference]
+    cands = [m for m in list_models(directory) if m["panel"] == panel and m["reference"] == reference
+             and m["status"] != "deprecated"]
     if method:
         cands = [m for m in cands if m["method"] == method]
     elif any(m["recommended"] for m in cands):
@@ -235,9 +261,23 @@ def find_model(panel: str, reference: str, method: str | None = None,
                          + (f" with method '{method}'" if method else "")
                          + (f" (references available for this panel: {', '.join(refs)})" if refs
                             else " (no model ships for this panel; fit one with 'tmbcalc calibrate fit')"))
-    best = max(cands, key=lambda m: (m["version"], m["method"] == "deming"))
+    newest = max(m["version"] for m in cands)
+    cands = [m for m in cands if m["version"] == newest]
+    if not method and not any(m["recommended"] for m in cands):
+        # no model keeps the raw cut's agreement: use the one closest to it, flagged NOT recommended
+        return min((load_model(m["path"]) for m in cands), key=_agreement_loss)
+    best = max(cands, key=lambda m: (m["version"], m["recommended"], m["method"] == "deming"))
     return load_model(best["path"])
 
 
-__all__ = ["CalibrationModel", "FORMAT", "FORMAT_VERSION", "model_id", "load_model", "list_models",
+def _agreement_loss(model: CalibrationModel) -> float:
+    """How much held-out kappa the model loses against the raw cut at its first reference cut."""
+    v = model.data.get("validation") or {}
+    ag = next(iter((v.get("agreement") or {}).values()), None)
+    if not ag or ag["calibrated"]["kappa"] is None or ag["raw"]["kappa"] is None:
+        return float("inf")
+    return float(ag["raw"]["kappa"] - ag["calibrated"]["kappa"])
+
+
+__all__ = ["CalibrationModel", "FORMAT", "FORMAT_VERSION", "READABLE_VERSIONS", "model_status", "model_id", "load_model", "list_models",
            "find_model"]

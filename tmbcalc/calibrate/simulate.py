@@ -34,6 +34,7 @@ import pandas as pd
 from ..errors import InputError, MissingFieldError, UsageError
 from ..io.bed import read_bed
 from ..io.maf import read_maf
+from ..panels.registry import footprint_digest
 from ..tmb.profiles import Profile, load_profile
 from ..provenance import sha256_file
 from ..regions import RegionSet
@@ -106,6 +107,58 @@ def _eligible_except_footprint(table: VariantTable, profile: Profile, reference:
     return out.eligible
 
 
+def excludes_hotspots(profile: Profile) -> bool:
+    """Does the profile remove known hotspots?  Only ``hotspots = "required"`` does: a profile that
+    counts hotspots (``none``) or leaves it to the user (``optional``) is simulated without the list."""
+    return profile.hotspots == "required"
+
+
+# profile keys that describe a profile but do not change which variants it counts
+_DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
+
+
+def value_profile(profile: Profile) -> dict[str, Any]:
+    """The resolved counting rules that define a TMB value (every field but the descriptive ones)."""
+    return {"name": profile.name, **{k: v for k, v in profile.to_dict().items() if k not in _DESCRIPTIVE}}
+
+
+def hotspot_handling(profile: Profile, hotspots: str | Path | None,
+                     tsg_bed: str | Path | None = None) -> dict[str, Any]:
+    """Known-driver handling of a profile: which lists it excluded (name, sha256, footprint digest)."""
+    excluded = excludes_hotspots(profile)
+    out: dict[str, Any] = {"profile_mode": profile.hotspots, "excluded": excluded}
+    if excluded and hotspots is not None:
+        out["list"] = {"name": Path(hotspots).name, "sha256": sha256_file(hotspots)}
+    tsg = profile.tsg_truncating == "required"
+    out["tumor_suppressor_truncations"] = {"profile_mode": profile.tsg_truncating, "excluded": tsg}
+    if tsg and tsg_bed is not None:
+        out["tumor_suppressor_truncations"]["bed"] = {
+            "name": Path(tsg_bed).name, "footprint_sha256": footprint_digest(read_bed(tsg_bed))}
+    return out
+
+
+def _driver_mask(profile: Profile, hmask: np.ndarray | None, tmask: np.ndarray | None) -> np.ndarray | None:
+    masks = [m for m, on in ((hmask, excludes_hotspots(profile)), (tmask, profile.tsg_truncating == "required"))
+             if on and m is not None]
+    if not masks:
+        return None
+    return np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+
+
+def panel_definition(panel: Any, build: str, region: RegionSet, simulated: RegionSet, profile: Profile,
+                     hotspots: str | Path | None, tsg_bed: str | Path | None = None) -> dict[str, Any]:
+    """Exact definition of the panel value a model maps: footprint, resolved profile, hotspots."""
+    info = panel.tmb_region_info(build)
+    return {"footprint": {"panel": panel.id, "panel_version": panel.version, "build": build,
+                          "tmb_region": info["description"], "bed": info["bed"], "bed_sha256": info["sha256"],
+                          "bp": region.total_bp(), "footprint_sha256": footprint_digest(region),
+                          "simulated_bp": simulated.total_bp(),
+                          "simulated_on": "TMB region ∩ reference footprint (the bases with exome truth); "
+                                          "the value is a rate per Mb, so this estimates the same quantity"},
+            "denominator": "TMB region bp (tmbcalc tmb --panel ID)",
+            "profile": value_profile(profile), "hotspots": hotspot_handling(profile, hotspots, tsg_bed)}
+
+
 def default_reference_name(profile: str, *, whole_kit: bool) -> str:
     """``exome-<profile>`` names a reference whose footprint was chosen (restricted, e.g. to the
     kit's exons as the shipped models are, or given as regions); a whole capture-kit footprint,
@@ -121,18 +174,21 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                        hotspots: str | Path | None = None, missing_fields: str = "relax",
                        build: str = "GRCh37", reference_label: str | None = None,
                        reference_panel_bed: str | Path | None = None,
-                       reference_restrict: str | Path | None = None) -> SimulationResult:
+                       reference_restrict: str | Path | None = None,
+                       tumor_suppressor_bed: str | Path | None = None) -> SimulationResult:
     """Simulate panel and reference TMB for every tumour of the given exome MAFs.
 
     ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
     Reference footprint: ``reference_regions``, or ``reference_bed``, or the registry panel
     ``reference_panel`` (default ``exome-sureselect-v4-grch37``; ``reference_panel_bed`` supplies its
     BED when it is not shipped, checked against the registry's sha256); ``reference_restrict`` (a BED)
-    intersects the reference footprint, e.g. with exons; ``reference_label`` describes
+    intersects the reference footprint, e.g. with exons; ``tumor_suppressor_bed`` gives the
+    tumor-suppressor coding regions whose truncations profiles with ``tsg_truncating = "required"``
+    exclude (as ``tmbcalc tmb --tumor-suppressor-bed`` does); ``reference_label`` describes
     given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
     Returns the tidy table.
     """
-    from ..tmb.hotspots import match_hotspots, read_hotspots
+    from ..tmb.hotspots import TruncatingInRegions, read_hotspots
 
     if missing_fields not in ("relax", "error"):
         raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
@@ -141,68 +197,26 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     if cohorts is not None and len(cohorts) != len(mafs):
         raise UsageError(f"{len(cohorts)} cohort names for {len(mafs)} MAF files")
     ref_prof = load_profile(reference_profile)
-
-    # reference footprint
-    ref_info: dict[str, Any] = {}
-    if reference_regions is not None:
-        ref_regions = reference_regions
-        ref_info["footprint"] = reference_label or "regions given"
-    elif reference_bed is not None:
-        ref_regions = read_bed(reference_bed)
-        ref_info["footprint"] = str(reference_bed)
-        ref_info["bed"] = {"name": Path(reference_bed).name, "sha256": sha256_file(reference_bed)}
-    else:
-        from ..panels.registry import load_panel
-
-        rp = reference_panel if reference_panel is not None else "exome-sureselect-v4-grch37"
-        rp = load_panel(rp) if isinstance(rp, str) else rp
-        ref_regions = rp.footprint(build, bed=reference_panel_bed)  # sha256-checked by the registry
-        ref_info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
-        ref_info["panel"] = rp.id
-        rbed = Path(reference_panel_bed) if reference_panel_bed else rp.bed_path(build)
-        if rbed is not None:
-            ref_info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
-    if reference_restrict is not None:  # e.g. exons only: drop the kit's intronic/flanking padding
-        restrict = read_bed(reference_restrict)
-        ref_regions = ref_regions.intersect(restrict)
-        ref_info["footprint"] += f" ∩ {Path(reference_restrict).name}"
-        ref_info["restrict"] = {"name": Path(reference_restrict).name, "sha256": sha256_file(reference_restrict)}
-    if ref_regions.is_empty():
-        raise InputError("reference footprint is empty", reference_restrict or reference_bed)
+    ref_regions, ref_info = _reference_footprint(reference_regions, reference_bed, reference_panel,
+                                                 reference_panel_bed, reference_restrict, reference_label, build)
     ref_fp_mb = ref_regions.total_mb()
     ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
     ref_name = reference_name or default_reference_name(ref_prof.name, whole_kit=reference_regions is None
                                                          and reference_restrict is None)
     ref_info.update({"name": ref_name, "profile": ref_prof.name, "mb": ref_mb, "footprint_mb": ref_fp_mb,
                      "denominator": "reference_mb given" if reference_mb else "footprint size"})
-
-    # panels
-    specs: list[PanelSpec] = []
-    for p in panels:
-        if isinstance(p, PanelSpec):
-            specs.append(p)
-            continue
-        from ..panels.registry import load_panel
-
-        panel = load_panel(p) if isinstance(p, str) else p
-        if build not in panel.builds:
-            raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
-                             f"the exome calls are {build}")
-        full = panel.footprint(build)
-        inter = full.intersect(ref_regions)
-        if inter.is_empty():
-            raise InputError(f"panel '{panel.id}' footprint does not overlap the reference footprint")
-        bed = panel.bed_path(build)
-        specs.append(PanelSpec(panel.id, load_profile(panel.profile), inter, inter.total_mb(),
-                               {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
-                                "footprint_mb": full.total_mb(), "mb_in_reference": inter.total_mb(),
-                                "cutpoints": list(panel.cutpoints),
-                                "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None}))
+    ref_info["definition"] = {
+        "footprint": {"description": ref_info["footprint"], "bp": ref_regions.total_bp(),
+                      "footprint_sha256": footprint_digest(ref_regions)},
+        "denominator_mb": ref_mb, "profile": value_profile(ref_prof),
+        "hotspots": hotspot_handling(ref_prof, hotspots, tumor_suppressor_bed)}
+    specs = _panel_specs(panels, build, ref_regions, hotspots, tumor_suppressor_bed)
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids) or ref_name in ids:
         raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
-    hs = read_hotspots(hotspots) if hotspots is not None else None
-
+    lists = (read_hotspots(hotspots) if hotspots is not None else None,
+             TruncatingInRegions(read_bed(tumor_suppressor_bed), str(tumor_suppressor_bed))
+             if tumor_suppressor_bed is not None else None)
     names = cohorts or [cohort_from_filename(m) for m in mafs]
     profiles: dict[str, Profile] = {ref_prof.name: ref_prof}
     for s in specs:
@@ -210,50 +224,131 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     frames: list[pd.DataFrame] = []
     relaxed: dict[str, dict[str, list[str]]] = {}
     for path, cohort in zip(mafs, names):
-        vt = read_maf(path, keep_alleles=False)
-        if len(vt) == 0:
-            raise InputError("MAF has no variant rows", path)
-        shared = set(vt.contigs) & set(ref_regions.contigs)
-        if not shared:
-            raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
-                             f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
-        hmask = match_hotspots(vt, hs) if hs is not None else None
-        ns = len(vt.samples)
-        elig: dict[str, np.ndarray] = {}
-        for pname, prof in profiles.items():
-            use = prof
-            if missing_fields == "relax":
-                use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
-                if off:
-                    relaxed.setdefault(cohort, {})[pname] = off
-            try:
-                check_requirements(vt, use, hotspots_given=hmask is not None)
-            except MissingFieldError as exc:
-                raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
-                                 path) from None
-            elig[pname] = _eligible_except_footprint(vt, use, ref_regions, hmask)
-        sample_idx = vt["sample"]
-        rows = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
-
-        def add(pid: str, pname: str, mask: np.ndarray, mb: float) -> None:
-            counts = np.bincount(sample_idx[mask], minlength=ns)
-            rows["sample"].append(np.asarray(vt.samples, dtype=object))
-            rows["panel"].append(np.full(ns, pid, dtype=object))
-            rows["profile"].append(np.full(ns, pname, dtype=object))
-            rows["count"].append(counts.astype(np.int64))
-            rows["mb"].append(np.full(ns, mb))
-
-        add(ref_name, ref_prof.name, elig[ref_prof.name], ref_mb)
-        for s in specs:
-            inside = in_footprint(vt, s.regions)
-            add(s.id, s.profile.name, elig[s.profile.name] & inside, s.mb)
-        df = pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()})
-        df.insert(1, "cohort", cohort)
-        frames.append(df)
+        rows, off = _simulate_file(path, profiles, lists, ref_regions, missing_fields,
+                                   [(ref_name, ref_prof.name, None, ref_mb)] +
+                                   [(s.id, s.profile.name, s.regions, s.mb) for s in specs])
+        if off:
+            relaxed[cohort] = off
+        rows.insert(1, "cohort", cohort)
+        frames.append(rows)
     table = pd.concat(frames, ignore_index=True)
     table["tmb"] = table["count"] / table["mb"]
     panel_info = {s.id: {"profile": s.profile.name, "mb": s.mb, **s.info} for s in specs}
     return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs])
+
+
+def _reference_footprint(regions: RegionSet | None, bed: str | Path | None, panel: Any, panel_bed: str | Path | None,
+                         restrict: str | Path | None, label: str | None, build: str) -> tuple[RegionSet, dict]:
+    """The reference (exome) footprint and its description (see :func:`calibrate_simulate`)."""
+    info: dict[str, Any] = {}
+    if regions is not None:
+        info["footprint"] = label or "regions given"
+    elif bed is not None:
+        regions = read_bed(bed)
+        info["footprint"] = str(bed)
+        info["bed"] = {"name": Path(bed).name, "sha256": sha256_file(bed)}
+    else:
+        from ..panels.registry import load_panel
+
+        rp = panel if panel is not None else "exome-sureselect-v4-grch37"
+        rp = load_panel(rp) if isinstance(rp, str) else rp
+        regions = rp.footprint(build, bed=panel_bed)  # sha256-checked by the registry
+        info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
+        info["panel"] = rp.id
+        rbed = Path(panel_bed) if panel_bed else rp.bed_path(build)
+        if rbed is not None:
+            info["bed"] = {"name": rbed.name, "sha256": sha256_file(rbed)}
+    if restrict is not None:  # e.g. exons only: drop the kit's intronic/flanking padding
+        regions = regions.intersect(read_bed(restrict))
+        info["footprint"] += f" ∩ {Path(restrict).name}"
+        info["restrict"] = {"name": Path(restrict).name, "sha256": sha256_file(restrict)}
+    if regions.is_empty():
+        raise InputError("reference footprint is empty", restrict or bed)
+    return regions, info
+
+
+def _panel_specs(panels: list[Any], build: str, ref_regions: RegionSet, hotspots: str | Path | None,
+                 tsg_bed: str | Path | None) -> list[PanelSpec]:
+    """Registry panels (ids or objects) as specs on their TMB region ∩ the reference footprint."""
+    from ..panels.registry import load_panel
+
+    specs: list[PanelSpec] = []
+    for p in panels:
+        if isinstance(p, PanelSpec):
+            specs.append(p)
+            continue
+        panel = load_panel(p) if isinstance(p, str) else p
+        if build not in panel.builds:
+            raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
+                             f"the exome calls are {build}")
+        full = panel.footprint(build)
+        region = panel.tmb_region(build)      # the assay's TMB region: what `tmb --panel` divides by
+        inter = region.intersect(ref_regions)
+        if inter.is_empty():
+            raise InputError(f"panel '{panel.id}' TMB region does not overlap the reference footprint")
+        bed = panel.bed_path(build)
+        prof = load_profile(panel.profile)
+        specs.append(PanelSpec(panel.id, prof, inter, inter.total_mb(),
+                               {"version": panel.version, "declared_tmb_mb": panel.declared_tmb_mb,
+                                "footprint_mb": full.total_mb(), "tmb_region_mb": region.total_mb(),
+                                "mb_in_reference": inter.total_mb(), "cutpoints": list(panel.cutpoints),
+                                "bed": {"name": bed.name, "sha256": sha256_file(bed)} if bed else None,
+                                "definition": panel_definition(panel, build, region, inter, prof, hotspots, tsg_bed)}))
+    return specs
+
+
+def _driver_masks(vt: VariantTable, lists: tuple, profiles: dict[str, Profile]
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Rows matching the hotspot list and tumor-suppressor truncations; refuses a missing list a profile needs."""
+    from ..tmb.hotspots import match_hotspots, match_truncating
+
+    hs, tsg = lists
+    if hs is None and any(excludes_hotspots(p) for p in profiles.values()):
+        raise UsageError("a profile excludes known hotspots (" + ", ".join(
+            n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
+    if tsg is None and any(p.tsg_truncating == "required" for p in profiles.values()):
+        raise UsageError("a profile excludes truncations in tumor-suppressor genes (" + ", ".join(
+            n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give --tumor-suppressor-bed BED")
+    return (match_hotspots(vt, hs) if hs is not None else None,
+            match_truncating(vt, tsg) if tsg is not None else None)
+
+
+def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple, ref_regions: RegionSet,
+                   missing_fields: str, targets: list[tuple[str, str, RegionSet | None, float]]
+                   ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Counts per tumour of one MAF for every target (id, profile name, regions or None = reference, Mb)."""
+    vt = read_maf(path, keep_alleles=False)
+    if len(vt) == 0:
+        raise InputError("MAF has no variant rows", path)
+    if not set(vt.contigs) & set(ref_regions.contigs):
+        raise InputError(f"MAF shares no contig with the reference footprint (MAF: "
+                         f"{', '.join(vt.contigs[:5])}; footprint: {', '.join(ref_regions.contigs[:5])})", path)
+    hmask, tmask = _driver_masks(vt, lists, profiles)
+    relaxed: dict[str, list[str]] = {}
+    elig: dict[str, np.ndarray] = {}
+    for pname, prof in profiles.items():
+        use = prof
+        if missing_fields == "relax":
+            use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
+            if off:
+                relaxed[pname] = off
+        pmask = _driver_mask(prof, hmask, tmask)   # each list applies only where the profile asks
+        try:
+            check_requirements(vt, use, hotspots_given=pmask is not None)
+        except MissingFieldError as exc:
+            raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
+                             path) from None
+        elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
+    ns = len(vt.samples)
+    rows: dict[str, list] = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
+    for pid, pname, regions, mb in targets:
+        mask = elig[pname] if regions is None else elig[pname] & in_footprint(vt, regions)
+        rows["sample"].append(np.asarray(vt.samples, dtype=object))
+        rows["panel"].append(np.full(ns, pid, dtype=object))
+        rows["profile"].append(np.full(ns, pname, dtype=object))
+        rows["count"].append(np.bincount(vt["sample"][mask], minlength=ns).astype(np.int64))
+        rows["mb"].append(np.full(ns, mb))
+    return pd.DataFrame({k: np.concatenate(v) for k, v in rows.items()}), relaxed
 
 
 __all__ = ["calibrate_simulate", "SimulationResult", "PanelSpec", "cohort_from_filename", "relax_profile"]

@@ -23,7 +23,8 @@ from .agreement import agreement
 from .fit import first_crossing
 from .models import CalibrationModel
 from .table import paired
-from .uncertainty import equivocal_zone
+from .cuts import holdout_cuts, recommend
+from .uncertainty import equivocal_panel_values, equivocal_zone
 
 
 @dataclass
@@ -39,6 +40,10 @@ class CutTranslation:
     agreement_raw_cut: dict[str, Any] | None = None
     equivocal_panel: dict[str, Any] | None = None
     equivocal_reference: dict[str, Any] | None = None
+    equivocal_panel_values: dict[str, Any] | None = None
+    definitions: dict[str, Any] | None = None
+    recommended_definition: dict[str, Any] | None = None
+    model_recommended: bool | None = None
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,13 +89,17 @@ def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.Da
             for g in uniq:
                 test = cohorts == g
                 try:
-                    p = mappings.fit(model.method, x[~test], y[~test], delta=delta if delta else 1.0)
+                    p = mappings.fit(model.method, x[~test], y[~test], delta=delta if delta else 1.0,
+                                 cut=model.params.get("cut", c))
                 except ValueError:  # degenerate training data without this cohort
                     high[test] = False
                     continue
                 cut_g = mappings.inverse(model.method, p, c)
                 high[test] = x[test] >= cut_g if np.isfinite(cut_g) else False
             res.agreement_holdout = agreement(y >= c, high).to_dict()
+            res.definitions = holdout_cuts(x, y, cohorts, c, delta=float(delta) if delta else
+                                           float(model.data["panel"]["mb"]) / float(model.data["reference"]["mb"]))
+            res.recommended_definition = recommend(res.definitions)
     else:
         key = f"{c:g}"
         stored = (model.data.get("cut_translations") or {}).get(key)
@@ -102,18 +111,37 @@ def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.Da
                 res.agreement_raw_cut = stored.get("agreement_training_raw_cut")
             if val:
                 res.agreement_holdout = val.get("calibrated")
+            if stored:
+                res.definitions = stored.get("definitions")
+                res.recommended_definition = stored.get("recommended_definition")
         else:
             have = sorted((model.data.get("cut_translations") or {}).keys(), key=float)
             res.notes.append(f"the model stores agreement only at reference cut(s) {', '.join(have) or 'none'}; "
                              "give --table SIMULATED to compute it at this cut")
 
-    pmb = model.data["panel"].get("mb")
+    _recommendation_note(model, res)
+    pmb = _value_mb(model) or model.data["panel"].get("mb")
     rmb = model.data["reference"].get("mb")
     if res.panel_cut is not None and pmb:
         res.equivocal_panel = equivocal_zone(float(pmb), res.panel_cut, alpha).to_dict()
+        if res.panel_cut > 0:
+            res.equivocal_panel_values = equivocal_panel_values(float(pmb), res.panel_cut)
     if rmb:
         res.equivocal_reference = equivocal_zone(float(rmb), c, alpha).to_dict()
     return res
+
+
+def _recommendation_note(model: CalibrationModel, res: CutTranslation) -> None:
+    res.model_recommended = bool(model.data.get("recommended"))
+    rec = model.data.get("recommendation") or {}
+    if not res.model_recommended and rec.get("reason"):
+        res.notes.append(f"model NOT recommended: {rec['reason']}")
+
+
+def _value_mb(model: CalibrationModel) -> float | None:
+    """Mb of the panel value's own footprint (the TMB region of the model's definition)."""
+    fp = ((model.definition or {}).get("panel") or {}).get("footprint") or {}
+    return fp["bp"] / 1e6 if fp.get("bp") else None
 
 
 __all__ = ["CutTranslation", "translate_cut"]

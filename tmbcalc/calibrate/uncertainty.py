@@ -80,4 +80,30 @@ def equivocal_zone(mb: float, cut: float, alpha: float = 0.05) -> EquivocalZone:
     return EquivocalZone(float(mb), float(cut), float(alpha), k, lo, hi, float(prob_high(cut, mb, cut)))
 
 
-__all__ = ["min_count", "prob_high", "EquivocalZone", "equivocal_zone"]
+def equivocal_panel_values(mb: float, cut: float, low: float = 0.10, high: float = 0.90) -> dict[str, Any]:
+    """Panel values (mut/Mb, on an ``mb`` Mb footprint) where P(true TMB >= cut | count) lies in [low, high].
+
+    P(true TMB >= cut | k) is the Jeffreys posterior probability ``Q(k + 1/2, cut * mb)`` that
+    ``tmbcalc tmb`` reports as ``p_tmb_ge_cut`` (:func:`tmbcalc.tmb.statistics.prob_rate_at_least`); it
+    increases with the count k.  Returns the smallest and largest count in the zone, their panel
+    values ``k / mb`` (``low``/``high``) and the probabilities there; ``None`` bounds when no count
+    falls in the zone (a footprint so large that one mutation moves P across it).
+    """
+    from ..tmb.statistics import prob_rate_at_least
+
+    if mb <= 0 or cut <= 0:
+        raise ValueError("footprint and cut must be > 0")
+    top = int(math.ceil(cut * mb * 4 + 50))
+    k = np.arange(top + 1)
+    p = prob_rate_at_least(k, mb, cut)
+    inside = np.flatnonzero((p >= low) & (p <= high))
+    if inside.size == 0:
+        return {"mb": mb, "cut": cut, "k_low": None, "k_high": None, "low": None, "high": None,
+                "probability_range": [low, high]}
+    k0, k1 = int(inside[0]), int(inside[-1])
+    return {"mb": round(mb, 6), "cut": cut, "k_low": k0, "k_high": k1, "low": round(k0 / mb, 4),
+            "high": round(k1 / mb, 4), "p_at_low": round(float(p[k0]), 4), "p_at_high": round(float(p[k1]), 4),
+            "probability_range": [low, high]}
+
+
+__all__ = ["min_count", "prob_high", "EquivocalZone", "equivocal_zone", "equivocal_panel_values"]

@@ -16,21 +16,15 @@ NAME = "calibrate"
 HELP = "cross-panel TMB calibration: simulate panels from exomes, fit, translate cut points, apply"
 
 
-def _install_tmb_option() -> None:
-    """``tmbcalc tmb --calibrate-to REF`` through the tmb command's extension hooks (the tmb
-    command also installs them itself, see ``tmbcalc.commands.tmb.EXTENSIONS``; idempotent)."""
-    try:
-        from ..calibrate.tmb_hook import install
-    except ImportError:  # pragma: no cover - tmb command absent
-        return
-    install()
-
-
-_install_tmb_option()
-
-
 def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _one_cut(text: str) -> float:
+    cuts = _floats(text, "--cutpoints")
+    if len(cuts) != 1:
+        raise UsageError(f"--cutpoints: this command takes one cut point, got {text!r}")
+    return cuts[0]
 
 
 def _floats(text: str, what: str) -> list[float]:
@@ -45,7 +39,12 @@ def _floats(text: str, what: str) -> list[float]:
 
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="calibrate_command", metavar="SUBCOMMAND", parser_class=type(parser))
+    _register_simulate(sub)
+    _register_fit(sub)
+    _register_others(sub)
 
+
+def _register_simulate(sub) -> None:
     p = sub.add_parser("simulate", help="exome and in-silico panel TMB per tumour from exome MAFs")
     p.add_argument("--maf", nargs="+", required=True, metavar="FILE", help="exome MAF(s), one cohort per file")
     p.add_argument("--panels", required=True, help="comma-separated panel ids")
@@ -67,6 +66,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--cohorts", default=None, help="comma-separated cohort names, one per MAF (overrides file names)")
     p.add_argument("--exclude-hotspots", default=None, metavar="FILE",
                    help="hotspot list for profiles that exclude hotspots (e.g. cancerhotspots v2)")
+    p.add_argument("--tumor-suppressor-bed", default=None, metavar="BED",
+                   help="coding regions of tumor-suppressor genes: truncations there are excluded for profiles "
+                        "that ask for it (f1cdx-like)")
     p.add_argument("--missing-fields", choices=["relax", "error"], default="relax",
                    help="a rule whose data a whole MAF lacks: switch it off for that file (relax) or refuse")
     p.add_argument("--build", default="GRCh37", choices=["GRCh37", "GRCh38"], help="genome build of the MAFs")
@@ -74,18 +76,22 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.simulated.tsv.gz")
     p.set_defaults(func=run_simulate, output_suffixes=(".simulated.tsv.gz",))
 
+
+def _register_fit(sub) -> None:
     p = sub.add_parser("fit", help="fit panel -> reference models (bootstrap CIs, cohort hold-out)")
     p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
     p.add_argument("--panels", default=None, help="comma-separated panel ids (default: all in the table)")
     p.add_argument("--reference", default=None, help="reference name (default: from the table)")
-    p.add_argument("--methods", default="ols,deming,huber-log,isotonic", help="comma-separated methods")
+    p.add_argument("--methods", default="ols,deming,huber-log,isotonic,anchored-log", help="comma-separated methods")
     p.add_argument("--bootstrap", type=number_arg(integer=True, lo=0), default=1000, help="bootstrap replicates (default 1000)")
     p.add_argument("--seed", type=number_arg(integer=True, lo=0), default=1, help="random seed (default 1)")
     h = p.add_mutually_exclusive_group()
     h.add_argument("--holdout-cohorts", action="store_true", help="leave-one-cohort-out validation (default)")
     h.add_argument("--holdout-folds", type=number_arg(integer=True, lo=2), default=None, metavar="K", help="grouped K-fold over cohorts")
     h.add_argument("--no-holdout", action="store_true", help="skip hold-out validation")
-    p.add_argument("--reference-cuts", default="10", help="reference cut points (mut/Mb) to translate, e.g. 10,16")
+    p.add_argument("--cutpoints", "--reference-cuts", dest="cutpoints", default="10", metavar="C1,C2",
+                   help="cut points on the reference scale (mut/Mb), e.g. 10,16; the first anchors anchored-log and "
+                        "the recommendation (--reference-cuts is an old spelling)")
     p.add_argument("--deming-delta", type=number_arg(lo=0.0, lo_open=True), default=None,
                    help="Deming error-variance ratio var(ref error)/var(panel error) (default L_panel/L_reference)")
     p.add_argument("--model-version", type=number_arg(integer=True, lo=0), default=1, help="version number in model ids (default 1)")
@@ -94,9 +100,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                    help="folder for <model-id>.json files and fit_summary.tsv")
     p.set_defaults(func=run_fit)
 
+
+def _register_others(sub) -> None:
     p = sub.add_parser("translate", help="panel cut point equivalent to a reference cut, with CI and agreement")
     p.add_argument("--model", required=True, help="model id (bundled) or path to a model JSON")
-    p.add_argument("--reference-cut", type=number_arg(lo=0.0, lo_open=True), default=10.0, help="reference cut point (mut/Mb), default 10")
+    p.add_argument("--cutpoints", "--reference-cut", dest="cutpoints", default="10", metavar="C",
+                   help="cut point on the reference scale (mut/Mb), default 10 (--reference-cut is an old spelling)")
     p.add_argument("--table", default=None, help="simulation table for agreement at this cut")
     p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal-zone level (default 0.05)")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.translate.json")
@@ -117,7 +126,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--panels", help="comma-separated panel ids (declared TMB Mb, else footprint Mb)")
     g.add_argument("--mb", help="comma-separated footprint sizes in Mb")
-    p.add_argument("--cut", default="10", help="cut point(s) in mut/Mb, comma-separated (default 10)")
+    p.add_argument("--cutpoints", "--cut", dest="cutpoints", default="10", metavar="C1,C2",
+                   help="cut point(s) in mut/Mb, comma-separated (default 10; --cut is an old spelling)")
     p.add_argument("--alpha", type=number_arg(lo=0.0, hi=1.0, lo_open=True, hi_open=True), default=0.05, help="equivocal zone: P(high) in [alpha/2, 1-alpha/2]")
     p.add_argument("--panels-dir", action="append", default=None, help="extra panel definition folder")
     p.add_argument("-o", "--output", default=None, metavar="PREFIX", help="writes PREFIX.uncertainty.tsv")
@@ -126,7 +136,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("plot", help="scatter with fit/band/cuts and Bland-Altman for a model")
     p.add_argument("--model", required=True, help="model id or path")
     p.add_argument("--table", required=True, help="simulation table")
-    p.add_argument("--reference-cut", type=number_arg(lo=0.0, lo_open=True), default=10.0)
+    p.add_argument("--cutpoints", "--reference-cut", dest="cutpoints", default="10", metavar="C",
+                   help="cut point on the reference scale (mut/Mb), default 10")
     p.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png")
     p.set_defaults(func=run_plot, output_suffixes=(".png",))
 
@@ -161,6 +172,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         require_readable(args.reference_restrict, "reference restriction BED")
     if args.exclude_hotspots:
         require_readable(args.exclude_hotspots, "hotspot list")
+    if args.tumor_suppressor_bed:
+        require_readable(args.tumor_suppressor_bed, "tumor-suppressor BED")
     if args.reference_mb is not None and args.reference_mb <= 0:
         raise UsageError("--reference-mb must be > 0")
     res = calibrate_simulate(mafs, panels, reference_profile=args.reference_profile, reference_panel=ref_panel,
@@ -168,11 +181,13 @@ def run_simulate(args: argparse.Namespace) -> int:
                              reference_name=args.reference_name, cohorts=cohorts, hotspots=args.exclude_hotspots,
                              missing_fields=args.missing_fields, build=args.build,
                              reference_panel_bed=args.reference_panel_bed,
-                             reference_restrict=args.reference_restrict)
+                             reference_restrict=args.reference_restrict,
+                             tumor_suppressor_bed=args.tumor_suppressor_bed)
     params = {k: v for k, v in vars(args).items() if k not in ("func", "maf", "calibrate_command")}
     prov = build_provenance("calibrate simulate", params,
                             {"maf": mafs, "reference_bed": args.reference_bed or args.reference_panel_bed,
-                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots},
+                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots,
+                             "tumor_suppressor_bed": args.tumor_suppressor_bed},
                             reference=res.reference, panels=res.panels, relaxed_rules=res.relaxed_rules,
                             panel_mb_convention="panel Mb = |panel footprint ∩ reference footprint|")
     with OutputSet(args.output) as outs:
@@ -200,7 +215,7 @@ def run_fit(args: argparse.Namespace) -> int:
         raise UsageError("--holdout-folds must be >= 2")
     opts = FitOptions(methods=tuple(_csv(args.methods)), bootstrap=args.bootstrap, seed=args.seed,
                       holdout=holdout, folds=args.holdout_folds or 5,
-                      reference_cuts=tuple(_floats(args.reference_cuts, "--reference-cuts")),
+                      reference_cuts=tuple(_floats(args.cutpoints, "--cutpoints")),
                       deming_delta=args.deming_delta, version=args.model_version)
     if args.deming_delta is not None and args.deming_delta <= 0:
         raise UsageError("--deming-delta must be > 0")
@@ -264,7 +279,7 @@ def run_translate(args: argparse.Namespace) -> int:
     if not 0 < args.alpha < 1:
         raise UsageError("--alpha must be in (0, 1)")
     model = load_model(args.model)
-    res = calibrate_translate(model, args.reference_cut, table=args.table, alpha=args.alpha)
+    res = calibrate_translate(model, _one_cut(args.cutpoints), table=args.table, alpha=args.alpha)
     d = res.to_dict()
     print(f"model\t{res.model}")
     print(f"reference_cut\t{res.reference_cut:g}")
@@ -280,6 +295,17 @@ def run_translate(args: argparse.Namespace) -> int:
         if z:
             print(f"equivocal_{label}\t{z['low']:.4g}-{z['high']:.4g} mut/Mb (cut {z['cut']:.4g}, {z['mb']:.4g} Mb, "
                   f"k_min {z['k_min']})")
+    if res.equivocal_panel_values and res.equivocal_panel_values.get("low") is not None:
+        z = res.equivocal_panel_values
+        print(f"equivocal_panel_values\t{z['low']:.4g}-{z['high']:.4g} mut/Mb (P(true TMB >= {z['cut']:.4g}) in "
+              f"0.10-0.90 on {z['mb']:.4g} Mb)")
+    for name, r in (res.definitions or {}).items():
+        h = r["holdout"]
+        print(f"definition\t{name}\tpanel_cut {_cell(r['panel_cut'])}\tholdout PPA {_cell(h['ppa'])}\t"
+              f"NPA {_cell(h['npa'])}\tkappa {_cell(h['kappa'])}")
+    if res.recommended_definition:
+        r = res.recommended_definition
+        print(f"recommended_definition\t{r['definition']}\tpanel_cut {_cell(r['panel_cut'])}\t{r['reason']}")
     for n in res.notes:
         print(f"note\t{n}")
     if args.output:
@@ -321,40 +347,38 @@ def run_apply(args: argparse.Namespace) -> int:
 
 # -- uncertainty -------------------------------------------------------------------------------------
 def run_uncertainty(args: argparse.Namespace) -> int:
-    from ..calibrate.uncertainty import equivocal_zone
+    from ..calibrate.uncertainty import equivocal_panel_values, equivocal_zone
 
     if not 0 < args.alpha < 1:
         raise UsageError("--alpha must be in (0, 1)")
-    cuts = _floats(args.cut, "--cut")
+    cuts = _floats(args.cutpoints, "--cutpoints")
     if any(c <= 0 for c in cuts):
-        raise UsageError("--cut values must be > 0")
+        raise UsageError("--cutpoints values must be > 0")
     items: list[tuple[str, float, str]] = []
     if args.panels:
         from ..panels.registry import load_panel
 
         for pid in _csv(args.panels):
             panel = load_panel(pid, args.panels_dir)
-            if panel.declared_tmb_mb:
-                items.append((panel.id, float(panel.declared_tmb_mb), "declared"))
-            else:
-                mb = panel.footprint_mb()
-                if mb is None:
-                    raise InputError(f"panel '{pid}' declares no TMB Mb and its footprint BED is not available; "
-                                     f"give --mb", panel.path)
-                items.append((panel.id, mb, "footprint"))
+            # the same Mb as `tmb --panel`: the panel's TMB region
+            if panel.bed_path() is None and panel.footprints[panel.build].tmb_bed is None:
+                raise InputError(f"panel '{pid}': its footprint BED is not available; give --mb", panel.path)
+            items.append((panel.id, panel.tmb_region().total_mb(), "tmb_region"))
     else:
         for v in _floats(args.mb, "--mb"):
             if v <= 0:
                 raise UsageError("--mb values must be > 0")
             items.append((f"{v:g}Mb", v, "given"))
     cols = ["panel", "mb", "mb_source", "cut", "k_min", "equivocal_low", "equivocal_high", "width", "p_high_at_cut",
-            "alpha"]
+            "alpha", "equivocal_panel_low", "equivocal_panel_high"]
     lines = ["\t".join(cols)]
     for name, mb, srcname in items:
         for c in cuts:
             z = equivocal_zone(mb, c, args.alpha)
+            pv = equivocal_panel_values(mb, c)
             lines.append("\t".join([name, f"{mb:.6g}", srcname, f"{c:g}", str(z.k_min), f"{z.low:.4f}",
-                                    f"{z.high:.4f}", f"{z.width:.4f}", f"{z.p_high_at_cut:.4f}", f"{args.alpha:g}"]))
+                                    f"{z.high:.4f}", f"{z.width:.4f}", f"{z.p_high_at_cut:.4f}", f"{args.alpha:g}",
+                                    _cell(pv["low"]), _cell(pv["high"])]))
     text = "\n".join(lines) + "\n"
     if args.output:
         prov = build_provenance("calibrate uncertainty", {k: v for k, v in vars(args).items()
@@ -378,15 +402,15 @@ def run_plot(args: argparse.Namespace) -> int:
     if pairs.empty:
         raise InputError(f"no rows pair panel '{model.panel_id}' with reference '{model.reference}'", args.table)
     with OutputSet(args.output) as outs:
-        outs.write_with(".png", lambda p: plot_model(model, pairs, p, reference_cut=args.reference_cut))
+        outs.write_with(".png", lambda p: plot_model(model, pairs, p, reference_cut=_one_cut(args.cutpoints)))
     return 0
 
 
 def run_models(args: argparse.Namespace) -> int:
     from ..calibrate import list_models
 
-    print("id\tpanel\treference\tmethod\tversion\trecommended\trmse_log_raw\trmse_log_calibrated")
+    print("id\tpanel\treference\tmethod\tversion\tstatus\trecommended\trmse_log_raw\trmse_log_calibrated")
     for m in list_models():
-        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "recommended",
-                                              "rmse_log_raw", "rmse_log_calibrated")))
+        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "status",
+                                              "recommended", "rmse_log_raw", "rmse_log_calibrated")))
     return 0

@@ -1,14 +1,12 @@
 """``tmbcalc tmb``: tumor mutational burden from a somatic VCF/BCF or MAF.
 
-Argument groups are registered by small functions so that other commands/helpers can extend the
-parser (e.g. a calibration option) without touching the rest: add a function to
-``EXTRA_REGISTRARS`` and read its value in ``EXTRA_HANDLERS``.
+With ``--calibrate-to REF`` the result is also harmonized to the reference scale REF
+(:func:`tmbcalc.calibrate.harmonize_tmb`): raw and harmonized TMB side by side.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from ..checks import number_arg, numbers_arg
@@ -17,21 +15,6 @@ from ..tmb.guards import DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB
 
 NAME = "tmb"
 HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
-
-# Hooks for extensions: registrar(parser) adds options; handler(args, result, prefix) runs after
-# the TMB result is computed and before/after writing (returns extra output paths).
-EXTRA_REGISTRARS: list[Callable[[argparse.ArgumentParser], None]] = []
-EXTRA_HANDLERS: list[Callable[[argparse.Namespace, Any], None]] = []
-# modules whose ``install()`` adds hooks; loaded when the parser is built (the CLI imports only the
-# chosen command's module, so an extension cannot rely on its own command module being imported)
-EXTENSIONS = ("tmbcalc.calibrate.tmb_hook",)
-
-
-def _install_extensions() -> None:
-    import importlib
-
-    for name in EXTENSIONS:
-        importlib.import_module(name).install()
 
 
 def _csv(text: str) -> list[str]:
@@ -121,6 +104,9 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
                    help="count FILTER '.' (or a MAF without FILTER column) as PASS")
     g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
+    g.add_argument("--tumor-suppressor-bed", metavar="BED",
+                   help="coding regions of tumor-suppressor genes: truncating variants (nonsense, frameshift) there "
+                        "are excluded as known drivers (f1cdx-like requires it; see docs/calibration.md)")
     g.add_argument("--cutpoints", metavar="C1,C2", type=numbers_arg(lo=0.0),
                    help="TMB cut points (mut/Mb; default: panel/profile, 10)")
     p.add_argument("--threads", type=_POSITIVE, default=2,
@@ -129,10 +115,20 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=_POSITIVE, default=200_000, metavar="N",
                    help="VCF rows held in memory at a time (default 200000; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="do not print the per-sample summary")
+    p.add_argument("--plain-tsv", action="store_true",
+                   help="write PREFIX.tmb.tsv and PREFIX.variants.tsv.gz without '#' lines (column header "
+                        "first); the provenance stays in PREFIX.tmb.json")
     p.set_defaults(output_suffixes=(".tmb.json", ".tmb.tsv", ".variants.tsv.gz"))
-    _install_extensions()
-    for reg in EXTRA_REGISTRARS:
-        reg(p)
+    g = p.add_argument_group("harmonization (reference-scale TMB from a calibration model)")
+    g.add_argument("--calibrate-to", metavar="REF", default=None,
+                   help="also report TMB harmonized to reference REF (e.g. exome-wes-merino) with the bundled "
+                        "model for --panel; the run must compute the panel value the model was fitted on "
+                        "(see 'tmbcalc calibrate models')")
+    g.add_argument("--calibration-method", default=None,
+                   choices=("ols", "deming", "huber-log", "isotonic", "anchored-log"),
+                   help="calibration method (default: the panel's recommended model)")
+    g.add_argument("--calibration-model", default=None, metavar="ID|PATH",
+                   help="use this calibration model instead of looking one up")
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -166,6 +162,7 @@ def compute_from_args(args: argparse.Namespace):
         exclude_bed=args.exclude_bed, callable_bed=args.callable_bed, tumor_bam=args.tumor_bam,
         normal_bam=args.normal_bam, min_coverage=args.min_coverage, min_normal_coverage=args.min_normal_coverage,
         mapq=args.mapq, reference=args.reference, exclude_hotspots=args.exclude_hotspots,
+        tumor_suppressor_bed=args.tumor_suppressor_bed,
         pop_af_vcf=args.pop_af_vcf, cutpoints=args.cutpoints, threads=args.threads, keep_table=False,
         chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, footprint_mb=args.footprint_mb,
         min_footprint_mb=args.min_footprint_mb, min_callable_fraction=args.min_callable_fraction,
@@ -183,9 +180,11 @@ def run(args: argparse.Namespace) -> int:
         from ..output import OutputError, write_problem
 
         raise OutputError(write_problem(exc), f"{args.output}.variants.tsv.gz") from None
-    for handler in EXTRA_HANDLERS:
-        handler(args, result)
-    paths = result.write(args.output, threads=args.threads)
+    if args.calibrate_to or args.calibration_model:
+        from ..calibrate.harmonize import harmonize_tmb
+
+        harmonize_tmb(result, args.calibrate_to, method=args.calibration_method, model=args.calibration_model)
+    paths = result.write(args.output, threads=args.threads, plain_tsv=args.plain_tsv)
     if not args.quiet:
         for s in result.samples[:20]:
             status = ", ".join(f">={k}: {v}" for k, v in s.status.items())
@@ -193,8 +192,22 @@ def run(args: argparse.Namespace) -> int:
                   f"95% CI {s.ci95_low:.2f}-{s.ci95_high:.2f}; {status})", file=sys.stderr)
         if len(result.samples) > 20:
             print(f"... {len(result.samples) - 20} more samples", file=sys.stderr)
+        if result.harmonization is not None:
+            _print_harmonized(result)
         for w in result.warnings:
             print(f"tmbcalc: warning: {w}", file=sys.stderr)
         print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 
+
+
+def _print_harmonized(result) -> None:
+    hz = result.harmonization
+    print(f"harmonized to {hz.reference} with {hz.model}"
+          + ("" if hz.recommended else f" (NOT recommended: {hz.recommendation})"), file=sys.stderr)
+    for s in result.samples[:20]:
+        h = s.harmonized
+        eq = "".join(f"; equivocal at {c}" for c, v in h.equivocal.items() if v)
+        print(f"{s.sample}\tTMB raw {h.raw:.2f} -> harmonized {h.value:.2f} mut/Mb "
+              f"(95% PI {h.pi_low:.2f}-{h.pi_high:.2f}{'; extrapolated' if h.extrapolated else ''}{eq})",
+              file=sys.stderr)

@@ -62,6 +62,7 @@ _FOOTPRINT_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "licence": ((str,), True),
     "method": ((str,), True),
     "approximation": ((str,), False),
+    "tmb_region": ((str,), False),
 }
 _BUILD_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "bed": ((str,), True),
@@ -71,6 +72,9 @@ _BUILD_KEYS: dict[str, tuple[tuple[type, ...], bool]] = {
     "footprint_sha256": ((str,), False),
     "mb": ((int, float), False),
     "obtain": ((str,), False),
+    "tmb_bed": ((str,), False),
+    "tmb_sha256": ((str,), False),
+    "tmb_mb": ((int, float), False),
 }
 
 
@@ -86,6 +90,9 @@ class FootprintSpec:
     footprint_sha256: str | None  # of the merged footprint (see footprint_digest)
     mb: float | None  # merged footprint size recorded in the registry (Mb)
     obtain: str  # how to get the file when it is not shipped
+    tmb_bed: str | None = None  # shipped BED of the TMB region when it is not the whole footprint
+    tmb_sha256: str | None = None  # sha256 of that file's bytes
+    tmb_mb: float | None = None  # its merged size (Mb)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ class Panel:
     approximation: str
     footprints: dict[str, FootprintSpec]
     path: Path  # the TOML file
+    tmb_region_description: str = ""  # what the assay's TMB denominator is (registry 'footprint.tmb_region')
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -185,6 +193,41 @@ class Panel:
         self._cache[key] = regions
         return regions
 
+    def tmb_region(self, build: str | None = None, bed: str | Path | None = None) -> RegionSet:
+        """The assay's TMB region (0-based half-open): the denominator of ``tmb --panel``.
+
+        For panels whose footprint is a capture-target list (introns, SNP tiles, promoters) the
+        registry ships a separate BED of its coding part (``tmb_bed``, sha256-checked); otherwise
+        the TMB region is the footprint itself (``bed`` overrides its lookup).
+        """
+        spec = self._spec(build)
+        if spec.tmb_bed is None:
+            return self.footprint(spec.build, bed)
+        path = self.path.parent / spec.tmb_bed
+        key = ("tmb", spec.build)
+        if key not in self._cache:
+            if not path.is_file():
+                raise InputError(f"TMB-region BED of panel '{self.id}' ({spec.build}) is missing", path)
+            from ..provenance import sha256_file
+
+            if spec.tmb_sha256 and sha256_file(path) != spec.tmb_sha256:
+                raise InputError(f"TMB-region BED of panel '{self.id}' does not match the sha256 in "
+                                 f"{self.path.name}", path)
+            regions = read_bed(path)
+            check_regions_fit_build(regions, spec.build, path)
+            self._cache[key] = regions
+        return self._cache[key]
+
+    def tmb_region_info(self, build: str | None = None) -> dict[str, Any]:
+        """Description of the TMB region for outputs: what it is, its file and checksum."""
+        spec = self._spec(build)
+        desc = self.tmb_region_description or "the panel footprint"
+        if spec.tmb_bed is None:
+            return {"description": desc, "bed": spec.bed, "sha256": spec.sha256,
+                    "footprint_sha256": spec.footprint_sha256, "mb": spec.mb, "build": spec.build}
+        return {"description": desc, "bed": spec.tmb_bed, "sha256": spec.tmb_sha256, "mb": spec.tmb_mb,
+                "build": spec.build}
+
     def footprint_mb(self, build: str | None = None) -> float | None:
         """Merged footprint size (Mb) computed from the BED, or None when it is unavailable."""
         spec = self._spec(build)
@@ -200,7 +243,7 @@ class Panel:
             "declared_tmb_mb": self.declared_tmb_mb, "cutpoints": list(self.cutpoints),
             "gene_count": self.gene_count, "citation": self.citation,
             "footprint_source": self.footprint_source, "footprint_method": self.footprint_method,
-            "definition": str(self.path),
+            "definition": str(self.path), "tmb_region": self.tmb_region_description or "the panel footprint",
             "footprints": {b: {"bed": s.bed, "shipped": s.shipped, "sha256": s.sha256,
                                "footprint_sha256": s.footprint_sha256, "mb": s.mb}
                            for b, s in self.footprints.items()},
@@ -344,7 +387,7 @@ def parse_panel(path: str | Path) -> Panel:
         genes=list(genes), gene_source=data.get("gene_source", ""), notes=data.get("notes", ""),
         footprint_source=fp["source"], footprint_licence=fp["licence"],
         footprint_method=fp["method"], approximation=fp.get("approximation", ""),
-        footprints=specs, path=p,
+        footprints=specs, path=p, tmb_region_description=fp.get("tmb_region", ""),
     )
 
 
@@ -443,7 +486,8 @@ def _footprint_specs(fp: dict, builds: list[str], p: Path) -> dict[str, Footprin
         specs[b] = FootprintSpec(b, table["bed"], table["shipped"], table.get("sha256"),
                                  table.get("content_sha256"), table.get("footprint_sha256"),
                                  None if "mb" not in table else float(table["mb"]),
-                                 table.get("obtain", ""))
+                                 table.get("obtain", ""), table.get("tmb_bed"), table.get("tmb_sha256"),
+                                 None if "tmb_mb" not in table else float(table["tmb_mb"]))
     for b in builds:
         if b not in specs:
             raise InputError(f"missing table 'footprint.{b}' for build {b}", p)

@@ -35,7 +35,7 @@ from ..variants import VariantTable
 from .build import cross_check_build, decide_build
 from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, DenominatorCheck,
                      check_denominator, check_guard_options)
-from .hotspots import HotspotList, match_hotspots, read_hotspots
+from .hotspots import TruncatingInRegions, match_drivers, read_hotspots
 from .inputs import CrossFileDuplicates, MultiSource, input_names
 from .profiles import Profile, load_profile
 from .result import TmbResult
@@ -69,6 +69,7 @@ class _Request:
     normal_bam: str | Path | None
     min_coverage: int | None
     min_normal_coverage: int | None
+    tsg_bed: str | Path | None = None
 
     def __post_init__(self) -> None:
         # streams (FIFO, <(command)) are read once into private files; BAM/CRAM need random access
@@ -98,7 +99,7 @@ def compute_tmb(
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
     footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
     min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, sample_name: str | None = None,
-    **overrides: Any,
+    tumor_suppressor_bed: str | Path | None = None, **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample (mutations/Mb; see the module docstring for the stages).
 
@@ -108,11 +109,12 @@ def compute_tmb(
     ``footprint_mb`` declares a denominator (kept beside the measured one); below
     ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
-    ``keep_table=False`` spools the variants report (in ``spool_dir``) instead of keeping rows.
-    ``sample_name`` reports the input's one tumor under this name.
+    ``keep_table=False`` spools the variants report (in ``spool_dir``).  ``sample_name`` renames
+    the input's one tumor.  ``tumor_suppressor_bed``: see :func:`_tsg_drivers`.
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
-                   coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage)
+                   coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage,
+                   tumor_suppressor_bed)
     _check_arguments(req, overrides)
     stated = check_stated(genome_build)
     _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction)
@@ -120,8 +122,7 @@ def compute_tmb(
     prof = resolve_profile(profile, overrides, panel_obj)
     cuts = _resolve_cutpoints(cutpoints, panel_obj, prof)
     pop_af_vcf = _require_small_inputs(req, pop_af_vcf, reference)
-    hotspot_lists = [read_hotspots(h) for h in req.hotspots]
-    check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
+    hotspot_lists, drivers = _driver_lists(req, prof)
 
     params = {"profile": prof.name, "cutpoints": cuts, "tumor_sample": tumor_sample, "normal_sample": normal_sample,
               "overrides": {k: v for k, v in overrides.items() if v is not None},
@@ -143,10 +144,10 @@ def compute_tmb(
                                   min_callable_fraction=min_callable_fraction, min_depth=prof.min_depth,
                                   min_coverage=req.min_coverage if req.tumor_bam else None)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
-        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(hotspot_lists), multi_input=multi))
+        tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(drivers), multi_input=multi))
         spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads, guard.warnings)
         dups, max_end = (CrossFileDuplicates() if multi else None), {}
-        kept = _stream(src, prof, den, hotspot_lists, resource, tally, writer, dups, max_end)
+        kept = _stream(src, prof, den, drivers, resource, tally, writer, dups, max_end)
         meta = src.final_meta()
         call = _settle_build(call, max_end, den, req)
         _check_after_reading(req, den, src, meta, tally, resource, pop_af_vcf, prof, bool(hotspot_lists))
@@ -223,11 +224,37 @@ def _resolve_cutpoints(cutpoints: Sequence[float] | None, panel_obj, prof: Profi
     return sorted(check_number(c, "cut points (mut/Mb)", lo=0.0) for c in chosen)
 
 
+def _driver_lists(req: _Request, prof: Profile) -> tuple[list, list]:
+    """(hotspot lists, every known-driver list: hotspots + tumor-suppressor truncations), checked
+    against what the profile requires or refuses."""
+    hotspot_lists = [read_hotspots(h) for h in req.hotspots]
+    check_requirements(VariantTable.empty(str(req.input)), prof, hotspots_given=bool(hotspot_lists))
+    return hotspot_lists, hotspot_lists + _tsg_drivers(prof, req.tsg_bed)
+
+
+def _tsg_drivers(prof: Profile, tsg_bed: str | Path | None) -> list[TruncatingInRegions]:
+    """The tumor-suppressor truncation list the profile asks for (one-line errors otherwise): coding
+    regions of tumor-suppressor genes whose truncating variants the profile excludes
+    (``tsg_truncating``), counted under the ``hotspot`` rule with the hotspot lists (known drivers)."""
+    if tsg_bed is None:
+        if prof.tsg_truncating == "required":
+            raise UsageError(f"profile '{prof.name}' excludes truncating variants in tumor-suppressor genes: give "
+                             "--tumor-suppressor-bed BED (their coding regions, e.g. 'tmbcalc panels build --genes "
+                             "TSG_LIST --exons EXON_TABLE'; see docs/calibration.md)")
+        return []
+    if prof.tsg_truncating == "none":
+        raise UsageError(f"profile '{prof.name}' counts truncating variants in tumor-suppressor genes (as the assay "
+                         "it approximates does): drop --tumor-suppressor-bed or choose another --profile")
+    from ..footprint import read_beds
+
+    return [TruncatingInRegions(read_beds([tsg_bed], "tumor-suppressor BED"), str(tsg_bed))]
+
+
 def _require_small_inputs(req: _Request, pop_af_vcf, reference) -> str | Path | None:
     """Every small input must be readable before the (possibly long) variant read starts; returns
     ``pop_af_vcf`` (a stream read into a private file)."""
     pop_af_vcf, = open_inputs(pop_af_vcf)
-    for path in [*req.beds, *req.excluded, *req.hotspots, req.coding_bed, req.callable_bed, req.tumor_bam,
+    for path in [*req.beds, *req.excluded, *req.hotspots, req.tsg_bed, req.coding_bed, req.callable_bed, req.tumor_bam,
                  req.normal_bam, pop_af_vcf, reference]:
         if path is not None:
             require_readable(path, "file")
@@ -346,7 +373,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
     res = compute_callable(req.tumor_bam, den.regions, normal_bam=req.normal_bam, min_depth=int(mc),
                            min_normal_depth=req.min_normal_coverage, mapq=mapq, reference=reference,
                            threads=threads)
-    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "∩callable_from_bams"
+    kind = "callable_from_bams" if den.kind == "panel_bed" else den.kind + "+callable_from_bams"
     den.add_stage(res.callable, kind, {"stage": "intersect_callable_from_bams",
                                        "source": [str(x) for x in (req.tumor_bam, req.normal_bam) if x],
                                        "bp": int(res.callable_bp), "parameters": dict(res.parameters)})
@@ -372,11 +399,12 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, pa
     return spool, VariantReportWriter(spool, header, threads, names)
 
 
-def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list[HotspotList],
+def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: list,
             resource: VariantTable | None, tally: SampleTally, writer, dups: CrossFileDuplicates | None,
             max_end: dict[str, int]) -> list[tuple[VariantTable, RuleOutcome]]:
     """Judge every chunk (and, with several files, mark duplicates across them), tally it, and
-    report it (to the writer) or keep it (returned).  ``max_end`` collects each contig's last
+    report it (to the writer) or keep it (returned).  ``hotspot_lists``: hotspot lists and
+    tumor-suppressor truncation regions (known drivers).  ``max_end`` collects each contig's last
     variant end (for the build check)."""
     kept: list[tuple[VariantTable, RuleOutcome]] = []
     try:
@@ -384,11 +412,7 @@ def _stream(src: VariantSource, prof: Profile, den: Denominator, hotspot_lists: 
             check_positions(chunk, src.source)
             if resource is not None:
                 join_pop_af(chunk, resource)
-            hotspot_mask = None
-            if hotspot_lists:
-                hotspot_mask = np.zeros(len(chunk), dtype=bool)
-                for hl in hotspot_lists:
-                    hotspot_mask |= match_hotspots(chunk, hl)
+            hotspot_mask = match_drivers(chunk, hotspot_lists)
             outcome = evaluate(chunk, prof, den.regions, hotspot_mask)
             if dups is not None:
                 dups.mark(chunk, outcome)
@@ -461,6 +485,7 @@ def _denominator_doc(den: Denominator, guard: DenominatorCheck, call: BuildCall 
            "(padding base ignored); insertion: either flanking base", "contigs": len(den.regions.contigs)}
     if den.panel is not None:
         doc["panel_declared_tmb_mb"] = den.panel.declared_tmb_mb
+        doc["panel_tmb_region"] = den.panel.tmb_region_info(den.build)
     if call is not None:
         doc["genome_build"] = call.to_dict()
     return doc
@@ -487,6 +512,7 @@ def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denomi
         "coding_bed": req.coding_bed, "exclude_bed": [str(e) for e in req.excluded] or None,
         "callable_bed": req.callable_bed, "tumor_bam": req.tumor_bam, "normal_bam": req.normal_bam,
         "exclude_hotspots": [str(h) for h in req.hotspots] or None, "pop_af_vcf": pop_af_vcf,
+        **({"tumor_suppressor_bed": req.tsg_bed} if req.tsg_bed else {}),
         "reference": reference}, **extra)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -131,6 +132,37 @@ def event_positions(table: VariantTable) -> tuple[np.ndarray, np.ndarray, np.nda
     key[i] = (al[i] - rl[i]).astype(np.uint64)
     # complex alleles (neither INS nor DEL) keep the exact key
     return ev, kind, key
+
+
+TRUNCATING = ("nonsense", "frameshift")
+
+
+@dataclass(frozen=True)
+class TruncatingInRegions:
+    """Known-driver list of another kind: truncating variants (nonsense, frameshift) inside
+    regions, e.g. the coding exons of tumor-suppressor genes (FoundationOne-style exclusion)."""
+
+    regions: Any
+    source: str
+
+
+def match_truncating(table: VariantTable, drivers: TruncatingInRegions) -> np.ndarray:
+    """Rows whose consequence is truncating and whose changed bases overlap the regions."""
+    from .. import annotation
+    from .rules import in_footprint
+
+    codes = [annotation.CODE[c] for c in TRUNCATING]
+    return np.isin(table["csq"], codes) & in_footprint(table, drivers.regions)
+
+
+def match_drivers(table: VariantTable, lists: list) -> np.ndarray | None:
+    """Union of hotspot lists and truncating-in-regions lists (None when there are none)."""
+    if not lists:
+        return None
+    mask = np.zeros(len(table), dtype=bool)
+    for d in lists:
+        mask |= match_truncating(table, d) if isinstance(d, TruncatingInRegions) else match_hotspots(table, d)
+    return mask
 
 
 def match_hotspots(table: VariantTable, hotspots: HotspotList) -> np.ndarray:

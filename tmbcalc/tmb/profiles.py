@@ -26,6 +26,7 @@ TYPE_GROUPS = {"indel": ("ins", "del", "complex")}
 MULTIALLELIC_RULES = ("first", "all", "skip")
 CSQ_PICKS = ("most_severe", "canonical")
 HOTSPOT_MODES = ("none", "optional", "required")
+TSG_MODES = ("none", "optional", "required")     # truncating variants in tumor-suppressor genes
 GERMLINE_MODES = ("off", "tumor_only", "always")
 DEFAULT_POP_AF_FIELDS = ("gnomAD_AF", "gnomADe_AF", "gnomADg_AF", "gnomAD_exomes_AF", "ExAC_AF",
                          "AF_gnomad", "MAX_AF")
@@ -58,6 +59,7 @@ class Profile:
     germline_filter: str = "off"                      # off / tumor_only / always
     germline_vaf_windows: tuple[tuple[float, float], ...] = ((0.45, 0.55), (0.95, 1.0))
     germline_min_pop_af: float = 0.0                  # pop AF > this (present in a population DB)
+    tsg_truncating: str = "optional"                  # exclude truncations in a tumor-suppressor BED: none/optional/required
     cutpoints: tuple[float, ...] = (10.0,)            # mut/Mb
 
     # -- derived -----------------------------------------------------------------------------
@@ -198,9 +200,9 @@ def _check(key: str, value: Any, bad) -> Any:
         return tuple(names)
     if key == "pop_af_fields":
         return tuple(_str_list(key, value, bad))
-    if key in ("csq_pick", "hotspots", "multiallelic", "germline_filter"):
+    if key in ("csq_pick", "hotspots", "multiallelic", "germline_filter", "tsg_truncating"):
         allowed = {"csq_pick": CSQ_PICKS, "hotspots": HOTSPOT_MODES, "multiallelic": MULTIALLELIC_RULES,
-                   "germline_filter": GERMLINE_MODES}[key]
+                   "germline_filter": GERMLINE_MODES, "tsg_truncating": TSG_MODES}[key]
         if value not in allowed:
             raise bad(key, f"{value!r} is not one of {', '.join(allowed)}")
         return value

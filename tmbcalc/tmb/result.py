@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..harmonized import Harmonization, HarmonizedTmb
 from ..variants import VariantTable
 from .profiles import Profile
 from .rules import RuleOutcome
@@ -31,15 +32,19 @@ class SampleTmb:
     in_footprint: int
     excluded: dict[str, int]          # first failing rule -> count
     failing: dict[str, int]           # every failing rule -> count (a variant may fail several)
+    harmonized: HarmonizedTmb | None = None   # reference-scale TMB (tmbcalc.calibrate.harmonize_tmb)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "sample": self.sample, "tmb": self.tmb, "eligible_variants": self.eligible_variants,
             "footprint_bp": self.footprint_bp, "footprint_mb": self.footprint_bp / 1e6,
             "ci95_low": self.ci95_low, "ci95_high": self.ci95_high, "p_tmb_ge_cut": self.p_tmb_ge_cut,
             "status": self.status, "at_or_above_cut": self.at_or_above_cut, "records": self.records,
             "in_footprint": self.in_footprint, "excluded": self.excluded, "failing": self.failing,
         }
+        if self.harmonized is not None:
+            out["harmonized"] = self.harmonized.to_dict()
+        return out
 
 
 @dataclass
@@ -58,6 +63,7 @@ class TmbResult:
     # several call files for one tumor: {"files": [...], "duplicates_across_files": n}; None for one file
     inputs: dict[str, Any] | None = None
     footprint_status: str = "ok"      # or "insufficient_footprint" (see tmbcalc.tmb.guards)
+    harmonization: Harmonization | None = None  # model shared by the samples' harmonized values
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -72,13 +78,16 @@ class TmbResult:
         if self.inputs is not None:
             doc["inputs"] = self.inputs
         doc.update(warnings=self.warnings, provenance=self.provenance)
+        if self.harmonization is not None:
+            doc["harmonization"] = self.harmonization.to_dict()
         return doc
 
-    def write(self, prefix: str | Path, *, threads: int = 2) -> list[Path]:
-        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically."""
+    def write(self, prefix: str | Path, *, threads: int = 2, plain_tsv: bool = False) -> list[Path]:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically (``plain_tsv``:
+        the two TSVs without their ``#`` lines; the provenance stays in PREFIX.tmb.json)."""
         from .writers import write_outputs
 
-        return write_outputs(self, prefix, threads=threads)
+        return write_outputs(self, prefix, threads=threads, plain_tsv=plain_tsv)
 
 
 __all__ = ["SampleTmb", "TmbResult"]

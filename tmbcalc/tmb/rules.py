@@ -141,6 +141,9 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
     if hotspots_given is False and profile.hotspots == "required":
         raise UsageError(f"profile '{profile.name}' excludes known hotspots: give exclude_hotspots FILE "
                          f"(e.g. cancerhotspots.org v2 TSV)", params=("exclude_hotspots",))
+    if hotspots_given and profile.hotspots == "none":
+        raise UsageError(f"profile '{profile.name}' counts known hotspots (as the assay it approximates does): "
+                         f"drop exclude_hotspots or choose another profile", params=("exclude_hotspots", "profile"))
     if len(table) == 0:
         return
     active = active_rules(profile, hotspots_given=hotspots_given)

@@ -36,9 +36,20 @@ CHUNK = 1 << 16
 GZIP_LEVEL = 1
 
 
-# appended to PREFIX.tmb.tsv when ``--calibrate-to`` / ``--calibration-model`` is used
-CALIBRATION_COLUMNS = ["tmb_calibrated", "tmb_calibrated_ci95_low", "tmb_calibrated_ci95_high",
-                       "calibration_extrapolated", "calibration_model"]
+# appended to PREFIX.tmb.tsv when the result is harmonized (``tmb --calibrate-to``); per reference cut
+# C also harmonized_high_C and equivocal_C (raw value in the equivocal zone of the equivalent panel cut)
+HARMONIZED_COLUMNS = ["harmonized_tmb", "harmonized_pi95_low", "harmonized_pi95_high", "harmonized_reference",
+                      "harmonized_model", "harmonized_recommended", "harmonized_extrapolated"]
+
+
+def _harmonized_columns(h) -> list[str]:
+    return HARMONIZED_COLUMNS + [f"harmonized_high_{c}" for c in h.high] + [f"equivocal_{c}" for c in h.equivocal]
+
+
+def _harmonized_row(h) -> list[str]:
+    yn = (lambda b: "yes" if b else "no")
+    return ([_fmt(h.value), _fmt(h.pi_low), _fmt(h.pi_high), h.reference, h.model, yn(h.recommended),
+             yn(h.extrapolated)] + [yn(v) for v in h.high.values()] + [yn(v) for v in h.equivocal.values()])
 
 
 def summary_columns(cuts: list[float], rules: list[str] | None = None) -> list[str]:
@@ -63,7 +74,8 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def summary_tsv(result: TmbResult) -> str:
+def summary_tsv(result: TmbResult, plain: bool = False) -> str:
+    """PREFIX.tmb.tsv text; ``plain`` leaves out the leading ``#`` lines (provenance is in tmb.json)."""
     prov = result.provenance
     rules = listed_rules(prov.get("rules_active", ()))
     build = result.denominator.get("genome_build") or {}
@@ -77,12 +89,12 @@ def summary_tsv(result: TmbResult) -> str:
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
     lines += _denominator_lines(result.denominator)
     cols = summary_columns(result.cutpoints, rules)
-    cal = prov.get("calibration")
-    cal_rows = {}
-    if cal:
-        lines.append(f"# calibration: harmonized to {cal['reference']} with model {cal['model']} ({cal['method']})")
-        cols = cols + CALIBRATION_COLUMNS
-        cal_rows = {r["sample"]: r for r in cal["samples"]}
+    hz = result.harmonization
+    if hz is not None and result.samples:
+        lines.append(f"# harmonized to {hz.reference} with model {hz.model} ({hz.method}; "
+                     f"{'recommended' if hz.recommended else 'NOT recommended: ' + hz.recommendation}); "
+                     f"pi95 = prediction interval (panel Poisson sampling + mapping)")
+        cols = cols + _harmonized_columns(result.samples[0].harmonized)
     lines.append("\t".join(cols))
     for s in result.samples:
         row = [s.sample, _fmt(s.tmb), str(s.eligible_variants), str(s.footprint_bp), _fmt(s.footprint_bp / 1e6),
@@ -92,11 +104,11 @@ def summary_tsv(result: TmbResult) -> str:
         row += [str(s.records), str(s.in_footprint)]
         row += [str(s.excluded[r]) if r in s.excluded else "" for r in rules]
         row += [result.profile.name, result.denominator["kind"]]
-        if cal:
-            c = cal_rows[s.sample]
-            row += [_fmt(c["tmb_calibrated"]), _fmt(c["ci95_low"]), _fmt(c["ci95_high"]),
-                    "yes" if c["extrapolated"] else "no", cal["model"]]
+        if hz is not None:
+            row += _harmonized_row(s.harmonized)
         lines.append("\t".join(row))
+    if plain:
+        lines = [ln for ln in lines if not ln.startswith("#")]
     return "\n".join(lines) + "\n"
 
 
@@ -235,13 +247,37 @@ class VariantReportWriter:
         self.close()
 
 
-def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
+def _first_member(fh) -> tuple[int, bytes]:
+    """(end offset, text) of the first gzip member of ``fh`` (the report header)."""
+    import zlib
+
+    d = zlib.decompressobj(31)
+    consumed, text = 0, b""
+    while not d.eof:
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            raise ValueError("variants report spool ends inside its header")
+        text += d.decompress(chunk)
+        consumed += len(chunk)
+    return consumed - len(d.unused_data), text
+
+
+def _without_comments(header: bytes) -> bytes:
+    return b"".join(ln for ln in header.splitlines(keepends=True) if not ln.startswith(b"#"))
+
+
+def write_variants(result: TmbResult, path: Path, threads: int = 1, plain: bool = False) -> None:
+    """PREFIX.variants.tsv.gz; ``plain`` leaves out the ``#`` lines (only the column header)."""
     spool = getattr(result, "variants_spool", None)
     if spool is not None:                      # streamed run: the report was written while reading
         import shutil
 
         spool.seek(0)
         with open(path, "wb") as fh:
+            if plain:                          # the header is the spool's first gzip member
+                end, header = _first_member(spool)
+                spool.seek(end)
+                fh.write(_gzip_compressor()(_without_comments(header)))
             shutil.copyfileobj(spool, fh, 1 << 20)
         return
     t = result.table
@@ -249,6 +285,8 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1) -> None:
     names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
                            t.meta.get("indel_anchor") == "N", names, result.denominator.get("warnings", ()))
+    if plain:
+        header = _without_comments(header)
     with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
         w.add(t, result.outcome)
 
@@ -269,15 +307,19 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
-def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1) -> list[Path]:
-    """Write the three TMB outputs atomically; returns their paths."""
+def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1, plain_tsv: bool = False) -> list[Path]:
+    """Write the three TMB outputs atomically; returns their paths.  ``plain_tsv``: the TSVs carry
+    no ``#`` lines (``outputs.tsv_comment_lines`` is then false in the JSON, which holds the
+    provenance)."""
     with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         doc = json_document(result)
         doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
                           "variants": str(outs.path(".variants.tsv.gz"))}
+        if plain_tsv:
+            doc["outputs"]["tsv_comment_lines"] = False
         outs.write_text(".tmb.json", json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
-        outs.write_text(".tmb.tsv", summary_tsv(result))
-        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads))
+        outs.write_text(".tmb.tsv", summary_tsv(result, plain_tsv))
+        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads, plain_tsv))
     return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
 
 

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Leave-one-cohort-out check of harmonized TMB THROUGH THE COMMAND A LAB RUNS.
+
+For every staged TCGA training cohort C and every panel P with a shipped v2 model:
+
+1. simulate panel/reference TMB for all cohorts exactly as ``scripts/fit_calibration.py`` does;
+2. fit P's recommended method (as shipped) on every cohort but C (no bootstrap; grouped 5-fold
+   hold-out inside the training cohorts for the prediction interval and the recommendation);
+3. run ``tmbcalc tmb C.maf --panel P --calibrate-to exome-wes-merino --calibration-model LOCO.json``
+   (plus ``--exclude-hotspots`` when P's profile excludes hotspots) and read PREFIX.tmb.json;
+4. compare raw (``tmb``) and harmonized (``harmonized.value``) calls at 10 mut/Mb with the exome
+   reference TMB of the same tumour: PPA, NPA, kappa, RMSE on ln(1 + TMB), prediction-interval
+   coverage.
+
+Cohorts whose MAF lacks what the panel's profile needs are refused by ``tmb`` (one-line error);
+they are listed, not counted.  Writes a Markdown table to stdout (and ``--out FILE``).
+
+    python benchmarks/calibration_loco_cli.py [--panels f1cdx,...] [--out loco.md]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import fit_calibration as fc  # noqa: E402
+
+from tmbcalc.calibrate import FitOptions, calibrate_simulate  # noqa: E402
+from tmbcalc.calibrate.agreement import agreement, rmse_log  # noqa: E402
+from tmbcalc.calibrate.fit import calibrate_fit  # noqa: E402
+from tmbcalc.calibrate.models import find_model  # noqa: E402
+from tmbcalc.calibrate.simulate import excludes_hotspots  # noqa: E402
+from tmbcalc.panels import load_panel  # noqa: E402
+from tmbcalc.tmb.profiles import load_profile  # noqa: E402
+
+REF = "exome-wes-merino"
+
+
+def simulate(shared: Path):
+    mafs = fc.training_mafs(shared)
+    ref = load_panel(fc.REFERENCE_PANEL)
+    if ref.bed_path("GRCh37") is None:
+        os.environ[ref.bed_env_var("GRCh37")] = str(shared / fc.EXOME_BED)
+    panels = fc.calibration_panels()
+    hotspots = shared / "popfreq_hotspots/maftools/cancerhotspots_v2_GRCh37.tsv"
+    tsg = fc.tumor_suppressor_bed(shared)
+    sim = calibrate_simulate([str(m) for m in mafs], panels, reference_profile=fc.REFERENCE_PROFILE,
+                             reference_regions=fc.reference_footprint(ref, shared / fc.EXONS), hotspots=str(hotspots),
+                             tumor_suppressor_bed=tsg)
+    table, _ = fc.dedupe_patients(sim.table)
+    prov = {"reference": sim.reference, "panels": sim.panels}
+    return mafs, table, prov, (hotspots, tsg)
+
+
+def run_cohort(maf: Path, cohort: str, pid: str, model_path: Path, lists: tuple[Path, Path], tmp: Path) -> dict | str:
+    prefix = tmp / f"{cohort}.{pid}"
+    cmd = ["tmbcalc", "tmb", str(maf), "--panel", pid, "--calibrate-to", REF, "--calibration-model",
+           str(model_path), "-o", str(prefix), "--quiet"]
+    prof = load_profile(load_panel(pid).profile)
+    if excludes_hotspots(prof):
+        cmd += ["--exclude-hotspots", str(lists[0])]
+    if prof.tsg_truncating == "required":
+        cmd += ["--tumor-suppressor-bed", str(lists[1])]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}"
+    doc = json.loads((prefix.parent / (prefix.name + ".tmb.json")).read_text())
+    return {s["sample"]: s for s in doc["samples"]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--panels", default=None)
+    ap.add_argument("--method", default=None, help="method to refit (default: the shipped recommended one)")
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+    t0 = time.time()
+    mafs, table, prov, hotspots = simulate(a.shared)
+    panels = a.panels.split(",") if a.panels else [p.id for p in fc.calibration_panels()]
+    cohorts = {fc_cohort(m): m for m in mafs}
+    rows, refused = [], {}
+    with tempfile.TemporaryDirectory(prefix="tmbcalc-loco-") as td:
+        tmp = Path(td)
+        for pid in panels:
+            method = a.method or find_model(pid, REF).method
+            ys, raw, har, lo, hi = [], [], [], [], []
+            for cohort, maf in cohorts.items():
+                train = table[table["cohort"] != cohort]
+                opts = FitOptions(methods=(method,), bootstrap=0, holdout="kfold", folds=5,
+                                  reference_cuts=(10.0,), version=99, timestamp=False,
+                                  cut_definitions=False)
+                m = calibrate_fit(train, prov, panels=[pid], options=opts).models[0]
+                path = tmp / f"{m.id}.{cohort}.json"
+                path.write_text(m.to_json())
+                got = run_cohort(maf, cohort, pid, path, hotspots, tmp)
+                if isinstance(got, str):
+                    refused.setdefault(pid, []).append((cohort, got))
+                    continue
+                ref = table[(table["cohort"] == cohort) & (table["panel"] == REF)].set_index("sample")["tmb"]
+                for sample, s in got.items():
+                    if sample not in ref.index:
+                        continue
+                    ys.append(ref[sample])
+                    raw.append(s["tmb"])
+                    h = s["harmonized"]
+                    har.append(h["value"])
+                    lo.append(h["pi_low"])
+                    hi.append(h["pi_high"])
+            y, x, z = np.array(ys), np.array(raw), np.array(har)
+            ar, ah = agreement(y >= 10, x >= 10), agreement(y >= 10, z >= 10)
+            ok = (ah.kappa >= ar.kappa) and (ah.ppa >= ar.ppa - 0.02) and (rmse_log(z, y) < rmse_log(x, y))
+            rows.append([pid, method, str(len(cohorts) - len(refused.get(pid, []))), str(y.size),
+                         f"{ar.ppa:.3f}", f"{ah.ppa:.3f}", f"{ar.npa:.3f}", f"{ah.npa:.3f}", f"{ar.kappa:.3f}",
+                         f"{ah.kappa:.3f}", f"{rmse_log(x, y):.3f}", f"{rmse_log(z, y):.3f}",
+                         f"{np.mean((y >= np.array(lo) - 1e-9) & (y <= np.array(hi) + 1e-9)):.3f}",
+                         "yes" if ok else "NO"])
+            print(f"{pid}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
+    head = ["panel", "method", "cohorts run", "tumours", "PPA raw", "PPA harm.", "NPA raw", "NPA harm.",
+            "kappa raw", "kappa harm.", "RMSE raw", "RMSE harm.", "PI95 coverage", "criteria met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["", "Refused by `tmbcalc tmb` (the input lacks what the panel's profile needs; the panel value "
+              "cannot be computed on the model's definition):", ""]
+    for pid, lst in refused.items():
+        lines.append(f"- {pid}: " + "; ".join(f"{c}" for c, _ in lst) + f" (e.g. `{lst[0][1][:160]}`)")
+    lines.append(f"\nRun time: {time.time() - t0:.0f} s.")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if a.out:
+        a.out.write_text(text)
+    return 0
+
+
+def fc_cohort(path: Path) -> str:
+    from tmbcalc.calibrate.simulate import cohort_from_filename
+
+    return cohort_from_filename(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
