@@ -3,7 +3,7 @@
 Each returns the paths it wrote under ``prefix``.  When every capability's result has
 ``write(prefix)`` (issue #9), these shrink to ``api(...).write(prefix)``:
 
-* TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization through the calibration hook);
+* TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization through ``calibrate.harmonize_tmb``);
   several calls files of one sample (Strelka2 SNVs + indels) are passed as a list.
 * MSI from reads: ``msi_score(..., output=prefix)`` writes itself today; ``.write(prefix)`` when
   the API stops writing (both handled).
@@ -12,7 +12,6 @@ Each returns the paths it wrote under ``prefix``.  When every capability's resul
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 def run_tmb(calls: list[str], prefix: Path, *, sample: str, panel: str | None, bed: list[str],
@@ -25,10 +24,9 @@ def run_tmb(calls: list[str], prefix: Path, *, sample: str, panel: str | None, b
                       normal_bam=normal_bam, threads=1, keep_table=False, spool_dir=prefix.parent,
                       sample_name=sample, **options)
     if calibrate_to:
-        from ..calibrate.tmb_hook import handle
+        from ..calibrate.harmonize import harmonize_tmb
 
-        handle(SimpleNamespace(calibrate_to=calibrate_to, calibration_model=None,
-                               calibration_method=calibration_method, panel=panel), res)
+        harmonize_tmb(res, calibrate_to, method=calibration_method)
     return res.write(prefix, threads=1)
 
 

@@ -48,9 +48,9 @@ def results_row(prefix: Path) -> dict[str, Any]:
         for cut, status in s["status"].items():
             row[f"status_ge_{cut}"] = status
             row[f"p_ge_{cut}"] = s["p_tmb_ge_cut"].get(cut)
-        cal = tmb.get("provenance", {}).get("calibration")
-        if cal:
-            row.update(tmb_harmonized=cal["samples"][0]["tmb_calibrated"], harmonized_to=cal["reference"])
+        h = s.get("harmonized")
+        if h:
+            row.update(tmb_harmonized=h["value"], harmonized_to=h["reference"])
     msi = _load(Path(str(prefix) + ".msi.json"))
     if msi is not None:
         row.update(msi_score=msi.get("msi_score"), msi_status=msi.get("status"), msi_mode=msi.get("mode"))
