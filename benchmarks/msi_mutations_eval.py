@@ -8,8 +8,8 @@
    runs :func:`tmbcalc.msi_mutations` on it with MSIseq's per-tumour captured lengths
    (``NGStrainseqLen``); checks that indels/Mb and SNVs/Mb equal MSIseq's own ``T.ind`` /
    ``T.sns`` (``train.mutationNum``).
-2. ``--fit``: fits the logistic indel rule (log10 indels/Mb, log10 SNVs/Mb) on those 361
-   tumours and writes ``calibration/msi_mutations_msiseq_tcga_v1.json`` with its 5-fold
+2. ``--fit``: fits the logistic indel rule (log10 indels/Mb only: no SNV term) on those 361
+   tumours and writes ``calibration/msi_mutations_msiseq_tcga_v2.json`` with its 5-fold
    cross-validated sensitivity/specificity.
 3. Evaluates the rule (and MSIseq's published S.ind > 0.395 on MSIseq's own S.ind figures, for
    reference) on:
@@ -36,10 +36,12 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tmbcalc.msi.mutations import (DEFAULT_RULE_FILE, PSEUDO, IndelRule, fit_indel_rule,  # noqa: E402
-                                   msi_mutations)
+from tmbcalc.msi.indel_rule import DEFAULT_RULE_FILE, PSEUDO, IndelRule, fit_indel_rule  # noqa: E402
+from tmbcalc.msi.mutations import msi_mutations  # noqa: E402
 
-DUMMY_RULE = IndelRule("none", "0", 0.0, 0.0, 0.0, 0.5, PSEUDO, {})
+DUMMY_RULE = IndelRule("none", "0", 1.0, 0.0, 0.0, 0.5, PSEUDO, {})
+# MSIseq's tables and the Firehose MAFs carry no FILTER column: their rows are the released calls
+NO_FILTER_COLUMN = {"filter_missing_is_pass": True}
 
 
 def msiseq_to_maf(table: pd.DataFrame, out: Path) -> Path:
@@ -63,7 +65,7 @@ def rates_msiseq(shared: Path, which: str, tmp: Path) -> pd.DataFrame:
     seqlen = pd.read_csv(d / f"MSIseq_NGS{which}seqLen.tsv", sep="\t")
     maf = msiseq_to_maf(data, tmp / f"msiseq_{which}.maf")
     res = msi_mutations(maf, footprint_mb=dict(zip(seqlen.Tumor_Sample_Barcode, seqlen.Sequence_Length)),
-                        rule=DUMMY_RULE)
+                        rule=DUMMY_RULE, profile_overrides=NO_FILTER_COLUMN)
     return pd.DataFrame([s.to_dict() for s in res.samples]).set_index("sample")
 
 
@@ -94,16 +96,24 @@ def evaluate(shared: Path, rule: IndelRule, tmp: Path) -> dict:
     coad_lab = dict(zip(coad_clin.Tumor_Sample_Barcode.str[:12], coad_clin.microsatellite_instability == "YES"))
     fire: dict[str, pd.DataFrame] = {}
     for c in ("COAD", "STAD", "UCEC"):
-        res = msi_mutations(fh / f"TCGA_Firehose_{c}.maf.tsv.gz", footprint_mb=38.0, rule=rule)
+        res = msi_mutations(fh / f"TCGA_Firehose_{c}.maf.tsv.gz", footprint_mb=38.0, rule=rule,
+                            profile_overrides=NO_FILTER_COLUMN)
         df = pd.DataFrame([s.to_dict() for s in res.samples])
         df["barcode"] = df["sample"].str[:12]
         fire[c] = df.drop_duplicates("barcode").set_index("barcode")
     held = fire["COAD"][fire["COAD"].index.isin(list(coad_lab)) & ~fire["COAD"].index.isin(train_lab.index)]
-    out["heldout_firehose_COAD_clinical"] = sens_spec(held.fitted_status == "MSI-H",
+    out["heldout_firehose_COAD_clinical"] = sens_spec(held.status == "MSI-H",
                                                       [coad_lab[b] for b in held.index])
     out["heldout_firehose_COAD_clinical"]["samples"] = {
         b: {"msi_h": bool(coad_lab[b]), "indels_per_mb": round(float(r.indels_per_mb), 4),
-            "snvs_per_mb": round(float(r.snvs_per_mb), 4), "status": r.fitted_status} for b, r in held.iterrows()}
+            "snvs_per_mb": round(float(r.snvs_per_mb), 4), "status": r.status} for b, r in held.iterrows()}
+    allc = fire["COAD"][fire["COAD"].index.isin(list(coad_lab))]
+    out["firehose_COAD_all_clinical_labels"] = sens_spec(allc.status == "MSI-H", [coad_lab[b] for b in allc.index])
+    out["firehose_COAD_all_clinical_labels"]["misclassified"] = {
+        b: {"clinical_msi_h": bool(coad_lab[b]), "indels_per_mb": round(float(r.indels_per_mb), 4),
+            "snvs_per_mb": round(float(r.snvs_per_mb), 4), "in_msiseq_training": b in train_lab.index,
+            "msiseq_training_label": train_lab.get(b)}
+        for b, r in allc.iterrows() if (r.status == "MSI-H") != coad_lab[b]}
     test = rates_msiseq(shared, "test", tmp)
     test["status"] = np.where(rule.probability(test.indels_per_mb, test.snvs_per_mb) > rule.probability_cutoff,
                               "MSI-H", "MSS")
@@ -111,7 +121,7 @@ def evaluate(shared: Path, rule: IndelRule, tmp: Path) -> dict:
     out["msiseq_testset_with_COAD_clinical_label"] = sens_spec(tl.status == "MSI-H", [coad_lab[b] for b in tl.index])
     for c, df in fire.items():
         sub = df[df.index.isin(train_lab.index)]
-        out[f"transfer_firehose_{c}_training_labels"] = sens_spec(sub.fitted_status == "MSI-H",
+        out[f"transfer_firehose_{c}_training_labels"] = sens_spec(sub.status == "MSI-H",
                                                                   (train_lab.reindex(sub.index) == "MSI-H").to_numpy())
     return out
 
@@ -139,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             from sklearn.model_selection import StratifiedKFold
             cv_pred = np.zeros(len(y), dtype=bool)
             for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(train, y):
-                r = fit_indel_rule(train.indels_per_mb.to_numpy()[tr], train.snvs_per_mb.to_numpy()[tr], y[tr],
-                                   rule_id="cv", version="0", training={})
+                r = fit_indel_rule(train.indels_per_mb.to_numpy()[tr], y[tr], rule_id="cv", version="0", training={})
                 cv_pred[te] = r.probability(train.indels_per_mb.to_numpy()[te],
                                             train.snvs_per_mb.to_numpy()[te]) > 0.5
             files = ["MSIseq_NGStraindata.tsv.gz", "MSIseq_NGStrainseqLen.tsv", "MSIseq_NGStrainclass.tsv"]
@@ -148,12 +157,15 @@ def main(argv: list[str] | None = None) -> int:
                 "data": "CRAN MSIseq 1.0.0 TCGA training set (NGStraindata/NGStrainseqLen/NGStrainclass), "
                         "361 tumours (69 MSI-H), per-tumour captured length 38 or 44 Mb",
                 "files_sha256": {f: sha256(d / f) for f in files},
-                "fit": "scikit-learn LogisticRegression(C=100) on [log10(indels/Mb+0.01), log10(SNVs/Mb+0.01)]",
+                "fit": "scikit-learn LogisticRegression(C=100) on log10(indels/Mb+0.01); no SNV term",
+                "supersedes": "msi_mutations_msiseq_tcga_v1.json (its positive SNV weight called ultramutated "
+                              "MSS tumours MSI-H on few indels)",
                 "cv_5fold": sens_spec(cv_pred, y),
                 "resubstitution": None,
             }
-            rule = fit_indel_rule(train.indels_per_mb, train.snvs_per_mb, y,
-                                  rule_id="msi-mutations-msiseq-tcga", version="1", training=training)
+            rule = fit_indel_rule(train.indels_per_mb, y, rule_id="msi-mutations-msiseq-tcga", version="2",
+                                  training=training)
+            rule.status = "current (default of tmbcalc msi mutations)"
             rule.training["resubstitution"] = sens_spec(
                 rule.probability(train.indels_per_mb, train.snvs_per_mb) > 0.5, y)
             rule_path.write_text(json.dumps(rule.to_json(), indent=2) + "\n")

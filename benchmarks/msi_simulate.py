@@ -23,7 +23,9 @@ Model (all lengths in repeat *units*, all randomness from one seeded numpy gener
 * **Stutter** (PCR slippage, per DNA fragment, so both mates see it): the observed length is
   the true one + d, P(d=-1) = base(L), P(-2) = 0.2 base, P(+1) = 0.25 base, where base grows
   with the repeat length L in bp (homopolymers 1.2% per bp above 6 bp, capped at 35%;
-  dinucleotides 0.6% per bp above 8 bp); the ``strong`` library prep multiplies base by 2.2.
+  dinucleotides 0.6% per bp above 8 bp); the ``strong`` library prep multiplies base by 2.2; the
+  ``heavy`` prep (``heavy=True`` adds an MSS pair and a 10%-purity MSI pair made with it) has
+  P(-1) = min(0.3, 2.5 base), P(-2) = P(+1) = P(-1) / 2 (broad stutter, 2-unit slips common).
 * **Reads**: paired 2 x 150 bp, fragment length ~ N(320, 50) clipped to [150, 600]; ``coverage``
   fragments per locus, each overlapping the repeat by >= 10 bp (reads exist only around loci;
   about ``coverage`` reads cover each repeat), Illumina-like substitution errors rising from
@@ -252,6 +254,9 @@ def stutter_probs(length_bp: int, unit_len: int, prep: str) -> tuple[float, floa
         base = min(0.20, max(0.0, 0.006 * (length_bp - 8)))
     if prep == "strong":
         base = min(0.5, base * 2.2)
+    if prep == "heavy":  # stutter-heavy library (broad, NR21-amplicon-like): 2-unit slips common
+        p1 = min(0.3, base * 2.5)
+        return p1, 0.5 * p1, 0.5 * p1
     return base, 0.2 * base, 0.25 * base
 
 
@@ -399,7 +404,8 @@ def align(reference: Path, fq1: Path, fq2: Path, sample: str, bam: Path, threads
 # ---------------------------------------------------------------------------------------------
 # scenarios
 
-def default_samples(purities: list[float], n_normals: int = 6) -> tuple[dict[str, SampleSpec], dict[str, dict]]:
+def default_samples(purities: list[float], n_normals: int = 6, heavy: bool = False
+                    ) -> tuple[dict[str, SampleSpec], dict[str, dict]]:
     s: dict[str, SampleSpec] = {}
     for i in range(1, n_normals + 1):
         s[f"normal_{i}"] = SampleSpec(f"normal_{i}", i, "normal")
@@ -419,8 +425,18 @@ def default_samples(purities: list[float], n_normals: int = 6) -> tuple[dict[str
         name = f"msi_p{int(round(p * 100)):03d}"
         s[name] = SampleSpec(name, 40, "tumor", msi=True, purity=p)
         scen[name] = {"tumor": name, "normal": "msi_normal", "truth": "MSI-H", "purity": p}
-    for v in scen.values():
-        v["baseline"] = baseline
+    if heavy:  # stutter-heavy library: an MSS pair and a 10%-purity MSI pair
+        s["heavy_normal"] = SampleSpec("heavy_normal", 50, "normal", prep="heavy")
+        s["heavy_tumor"] = SampleSpec("heavy_tumor", 50, "tumor", prep="heavy", purity=0.6)
+        s["heavy_msi_normal"] = SampleSpec("heavy_msi_normal", 60, "normal", prep="heavy")
+        s["heavy_msi_p010"] = SampleSpec("heavy_msi_p010", 60, "tumor", prep="heavy", msi=True, purity=0.1)
+        scen["mss_heavy_stutter"] = {"tumor": "heavy_tumor", "normal": "heavy_normal", "truth": "MSS"}
+        scen["msi_heavy_p010"] = {"tumor": "heavy_msi_p010", "normal": "heavy_msi_normal", "truth": "MSI-H",
+                                  "purity": 0.1}
+        for i in range(1, 6):  # tumor-only baseline of the same library prep
+            s[f"heavy_base_{i}"] = SampleSpec(f"heavy_base_{i}", 70 + i, "normal", prep="heavy")
+    for k, v in scen.items():
+        v["baseline"] = [f"heavy_base_{i}" for i in range(1, 6)] if "heavy" in k else baseline
     return s, scen
 
 
@@ -440,7 +456,7 @@ def _write_loci(loci: list[Locus], ref: dict[str, str], path: Path, bed: Path, f
 def simulate(reference: str | Path, outdir: str | Path, *, purities: tuple[float, ...] = (1.0, 0.5, 0.2, 0.1),
              n_loci: int = 100, coverage: float = 150.0, seed: int = 7, n_normals: int = 6,
              threads: int = 2, samples: list[str] | None = None, background: float = 0.0,
-             spacing: int = MIN_SPACING) -> Simulation:
+             spacing: int = MIN_SPACING, heavy: bool = False) -> Simulation:
     """Build (or reuse) the simulated cohort in ``outdir``; see the module docstring.
 
     ``samples`` restricts which BAMs are built (truth is written for all); ``background``
@@ -454,7 +470,9 @@ def simulate(reference: str | Path, outdir: str | Path, *, purities: tuple[float
         params["background"] = background
     if spacing != MIN_SPACING:
         params["spacing"] = spacing
-    specs, scen = default_samples(list(purities), n_normals)
+    if heavy:
+        params["heavy"] = True
+    specs, scen = default_samples(list(purities), n_normals, heavy)
     wanted = list(specs) if samples is None else samples
     manifest_path = outdir / "manifest.json"
     ref_copy = outdir / "ref.fa"

@@ -127,7 +127,7 @@ def test_rule_field_declared_but_absent_from_records(tmp_path):
     (["tmb", VCF, "--bed", BED, "--min-footprint-mb", "nan"], "--min-footprint-mb"),
     (["msi", "mutations", VCF, "--footprint-mb", "inf"], "--footprint-mb"),
     (["calibrate", "translate", "--model", "f1cdx__to__exome-wes-merino__ols__v1", "--reference-cut", "nan"],
-     "--cutpoints"),   # --reference-cut is an alias of --cutpoints: the error names the canonical option
+     "--cutpoints"),
     (["calibrate", "translate", "--model", "f1cdx__to__exome-wes-merino__ols__v1", "--alpha", "inf"], "--alpha"),
     (["calibrate", "uncertainty", "--mb", "1,nan"], "--mb"),
     (["calibrate", "uncertainty", "--mb", "1", "--cut", "inf"], "--cut"),

@@ -182,7 +182,7 @@ def _single_commands(row: dict, prefix: Path) -> list[list[str]]:
                      row["msi_min_evaluable"], "--sample", row["sample"], "-o", str(prefix)])
     if row.get("calls") and row.get("loci"):
         cmds.append(["msi", "mutations", str(row["calls"]), "--loci", str(row["loci"]), *foot,
-                     "--sample", row["sample"], "-o", str(prefix)])
+                     "--sample", row["sample"], "-o", f"{prefix}.calls"])
     return cmds
 
 
@@ -227,8 +227,8 @@ def test_every_good_sample_equals_the_single_commands(cohort, reference_run, tmp
             assert t[s]["msi_status"] == single["status"]
             _same_file(tmp_path / f"{s}.msi_loci.tsv.gz", f"{b}.msi_loci.tsv.gz")
         if rows[s].get("loci") and rows[s].get("calls"):
-            single = json.loads((tmp_path / f"{s}.msi_mutations.json").read_text())
-            batch = json.loads(Path(f"{b}.msi_mutations.json").read_text())
+            single = json.loads((tmp_path / f"{s}.calls.msi.json").read_text())
+            batch = json.loads(Path(f"{b}.calls.msi.json").read_text())
             assert batch["samples"] == single["samples"]
     # the planted differences show: unstable tumors (odd S01-S09) are MSI-H, stable ones not
     assert [t[f"S{i:02d}"]["msi_status"] == "MSI-H" for i in range(1, 11)] == [i % 2 == 1 for i in range(1, 11)]

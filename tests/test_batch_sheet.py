@@ -128,7 +128,7 @@ def test_sample_option_refuses_multi_tumor_input(tmp_path, shared):
 def test_msi_mutations_sample_option(tmp_path):
     r = run_cli("msi", "mutations", str(VCF), "--bed", str(BED), "--sample", "P9", "-o", str(tmp_path / "m"))
     assert r.returncode == 0, r.stderr
-    doc = json.loads((tmp_path / "m.msi_mutations.json").read_text())
+    doc = json.loads((tmp_path / "m.msi.json").read_text())
     assert [s["sample"] for s in doc["samples"]] == ["P9"]
 
 

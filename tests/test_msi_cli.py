@@ -63,6 +63,20 @@ def test_end_to_end_paired_and_tumor_only(data, tmp_path):
     assert json.loads((tmp_path / "TO.msi.json").read_text())["mode"] == "tumor-only"
 
 
+def test_baseline_from_too_few_normals_is_an_error(data, tmp_path):
+    """Issue #12: one normal with the default --min-support 5 used to exit 0 with '0 of N loci
+    supported'; now usage error, and no file."""
+    out = tmp_path / "b.tsv"
+    r = run_cli("msi", "baseline", str(data["normal"]), "--loci", str(data["loci"]), "-o", str(out))
+    _one_line_error(r, 2, "--min-support is 5")
+    _no_outputs(out)
+    # enough normals but none reaches the coverage: input error
+    r = run_cli("msi", "baseline", str(data["normal"]), "--loci", str(data["loci"]), "--min-support", "1",
+                "--min-coverage", "100000", "-o", str(out))
+    _one_line_error(r, 1, "could score nothing")
+    _no_outputs(out)
+
+
 def test_missing_index(data, tmp_path):
     bam = tmp_path / "noidx.bam"
     shutil.copy(data["tumor"], bam)
@@ -167,7 +181,7 @@ def test_reference_problems(data, tmp_path):
     other.write_text(">chr5\n" + data["seq"] + "\n")
     pysam.faidx(str(other))
     r = run_cli("msi", "baseline", str(data["normal"]), "--loci", str(data["loci"]), "--reference", str(other),
-                "-o", str(prefix))
+                "--min-support", "1", "-o", str(prefix))
     _one_line_error(r, 1, "chr5")
     assert "chrS" in r.stderr
     _no_outputs(prefix)

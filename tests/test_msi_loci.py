@@ -114,3 +114,85 @@ def test_write_read_round_trip(tmp_path_factory, rows):
     p.write_text(buf.getvalue())
     back = read_loci(p)
     assert [back.row(i) for i in range(len(back))] == [t.row(i) for i in range(len(t))]
+
+
+# ------------------------------------------------------------------ MSIsensor(-pro) site lists
+_BIN = {"A": 0, "C": 1, "G": 2, "T": 3}
+
+
+def _binary(s: str) -> int:
+    """MSIsensor's 2-bit encoding of a short sequence (A=00, C=01, G=10, T=11), first base high."""
+    v = 0
+    for c in s:
+        v = (v << 2) | _BIN[c]
+    return v
+
+
+def _sites_from_reference(seq: str, chrom: str) -> list[tuple[int, str, int]]:
+    """Independent pure-Python finder: homopolymers >= 8 bp and (AC)/(AG)... dinucleotides
+    >= 5 copies, as (0-based start, unit, copies)."""
+    import re
+
+    out = []
+    for m in re.finditer(r"(A{8,}|C{8,}|G{8,}|T{8,})", seq):
+        out.append((m.start(), m.group(0)[0], len(m.group(0))))
+    for m in re.finditer(r"((?:AC){5,}|(?:CA){5,}|(?:AG){5,}|(?:GA){5,}|(?:TG){5,}|(?:GT){5,})", seq):
+        out.append((m.start(), m.group(0)[:2], len(m.group(0)) // 2))
+    return sorted(out)
+
+
+def test_msisensor_scan_lists_read_as_loci(shared, tmp_path):
+    import pysam
+
+    from tmbcalc.msi.loci import read_loci
+
+    fa = pysam.FastaFile(str(shared / "reference/dndscv_grch37_chr3_segment/chr3_segment.fa"))
+    chrom = fa.references[0]
+    seq = fa.fetch(chrom).upper()
+    sites = [s for s in _sites_from_reference(seq, chrom) if s[0] >= 5 and "N" not in seq[s[0] - 5:s[0]]]
+    # drop sites overlapping each other (the two regexes can both match a compound repeat)
+    keep, last_end = [], -1
+    for st, unit, k in sites:
+        e = st + len(unit) * k
+        right = seq[e:e + 5]
+        if st >= last_end and len(right) == 5 and set(right) <= set("ACGT") and set(seq[st - 5:st]) <= set("ACGT"):
+            keep.append((st, unit, k))
+            last_end = e
+    assert len(keep) > 50
+    classic = tmp_path / "classic.list"
+    with open(classic, "w") as fh:
+        fh.write("chromosome\tlocation\trepeat_unit_length\trepeat_unit_binary\trepeat_times\tleft_flank_binary\t"
+                 "right_flank_binary\trepeat_unit_bases\tleft_flank_bases\tright_flank_bases\n")
+        for st, unit, k in keep:
+            lf, rf = seq[st - 5:st], seq[st + len(unit) * k:st + len(unit) * k + 5]
+            fh.write(f"{chrom}\t{st}\t{len(unit)}\t{_binary(unit)}\t{k}\t{_binary(lf)}\t{_binary(rf)}\t{unit}\t{lf}\t{rf}\n")
+    t = read_loci(classic)
+    assert len(t) == len(keep)
+    for i, (st, unit, k) in enumerate(keep):
+        assert (int(t.start[i]), int(t.end[i]), t.unit[i], int(t.ref_copies[i])) == (st, st + len(unit) * k, unit, k)
+        assert seq[int(t.start[i]):int(t.end[i])] == unit * k
+        assert t.left_flank[i] == seq[st - 5:st]
+    # the newer layout: only PASS rows
+    newer = tmp_path / "newer.list"
+    with open(newer, "w") as fh:
+        fh.write("chromosome\tlocation\trepeat_unit_length\trepeat_times\trepeat_unit_bases\tleft_flank_bases\t"
+                 "right_flank_bases\tthreshold\tsupport_num\tfilter\n")
+        for j, (st, unit, k) in enumerate(keep):
+            lf, rf = seq[st - 5:st], seq[st + len(unit) * k:st + len(unit) * k + 5]
+            fh.write(f"{chrom}\t{st}\t{len(unit)}\t{k}\t{unit}\t{lf}\t{rf}\t0.01\t10\t{'PASS' if j % 2 == 0 else 'LowSupport'}\n")
+    t2 = read_loci(newer)
+    assert t2.start.tolist() == [st for j, (st, _u, _k) in enumerate(keep) if j % 2 == 0]
+
+
+def test_msisensor_list_errors(tmp_path):
+    from tmbcalc.errors import InputError
+    from tmbcalc.msi.loci import read_loci
+
+    p = tmp_path / "bad.list"
+    p.write_text("chromosome\tlocation\trepeat_unit_length\trepeat_times\trepeat_unit_bases\tleft_flank_bases\t"
+                 "right_flank_bases\n1\t100\t2\t5\tA\tACGTA\tCCCCC\n")
+    with pytest.raises(InputError, match="line 2: repeat_unit_bases 'A' is not 2 bases"):
+        read_loci(p)
+    p.write_text("chromosome\tlocation\trepeat_unit_length\trepeat_times\n1\t100\t1\t9\n")
+    with pytest.raises(InputError, match="lacks column"):
+        read_loci(p)

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import run_cli
 from tmbcalc.errors import UsageError
-from tmbcalc.msi.mutations import (DEFAULT_RULE_FILE, PUBLISHED_THRESHOLD, IndelRule, fit_indel_rule,
-                                   msi_mutations)
+from tmbcalc.msi.indel_rule import DEFAULT_RULE_FILE, IndelRule, fit_indel_rule
+from tmbcalc.msi.mutations import PUBLISHED_THRESHOLD, msi_mutations
 from tmbcalc.resources import calibration_dir
 from tmbcalc.variants import COLUMNS, DEL, INS, SNV, VariantTable
 
@@ -81,7 +81,7 @@ def test_hand_counted_repeat_indels(hand_example):
     assert s1.repeat_indels_per_mb == pytest.approx(400.0)
     assert res.repeat_coverage == 1.0
     assert res.rule_used == "msiseq_repeat_indels"
-    assert s1.status == s1.published_rule_status == "MSI-H"
+    assert s1.status == "MSI-H" and s1.rule_used == "msiseq_repeat_indels"
     assert (s2.indels, s2.repeat_indels, s2.snvs) == (0, 0, 1)
     assert s2.status == "MSS"
     # FILTER-failed call i is counted only on request: one more indel, in a repeat
@@ -113,7 +113,9 @@ def test_repeats_not_covering_input_fall_back_to_fitted_rule(hand_example, tmp_p
     assert res.repeat_coverage == 0.0
     assert res.rule_used == "fitted_indel_rule"
     s1 = res.sample("S1")
-    assert s1.published_rule_status is None and s1.status == s1.fitted_status
+    # every PASS indel counts with an explicit size (a-g and j: 8), 8 / 38 Mb is far below the
+    # fitted threshold (~1.7 indels/Mb)
+    assert s1.rule_used == "fitted_indel_rule" and s1.indels == 8 and s1.status == "MSS"
     assert any("cover only" in w for w in res.warnings)
 
 
@@ -205,7 +207,7 @@ def _msiseq_maf(shared: Path, which: str, out: Path) -> tuple[Path, dict[str, fl
 @pytest.fixture(scope="module")
 def msiseq_train(shared, tmp_path_factory):
     maf, seqlen = _msiseq_maf(shared, "train", tmp_path_factory.mktemp("msiseq") / "train.maf")
-    res = msi_mutations(maf, footprint_mb=seqlen)
+    res = msi_mutations(maf, footprint_mb=seqlen)  # its FILTER column says PASS
     return pd.DataFrame([s.to_dict() for s in res.samples]).set_index("sample")
 
 
@@ -223,11 +225,16 @@ def test_calibration_file_reproducible(shared, msiseq_train):
     shipped = IndelRule.load(calibration_dir() / DEFAULT_RULE_FILE)
     lab = pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t")
     y = (lab.set_index("Tumor_Sample_Barcode")["MSI_status"].reindex(msiseq_train.index) == "MSI-H").to_numpy()
-    refit = fit_indel_rule(msiseq_train.indels_per_mb, msiseq_train.snvs_per_mb, y, rule_id="x", version="x",
-                           training={})
+    refit = fit_indel_rule(msiseq_train.indels_per_mb, y, rule_id="x", version="x", training={})
     assert refit.coef_log_indels == pytest.approx(shipped.coef_log_indels, rel=1e-4)
-    assert refit.coef_log_snvs == pytest.approx(shipped.coef_log_snvs, rel=1e-4)
+    assert shipped.coef_log_snvs == refit.coef_log_snvs == 0.0  # SNV load is never rewarded
     assert refit.intercept == pytest.approx(shipped.intercept, rel=1e-4)
+    assert shipped.version == "2" and shipped.status.startswith("current")
+    # the superseded v1 (positive SNV weight) is refused, not silently used
+    from tmbcalc.errors import InputError
+
+    with pytest.raises(InputError, match="rewards SNV load"):
+        IndelRule.load(calibration_dir() / "msi_mutations_msiseq_tcga_v1.json")
     # resubstitution on the training set: the rule separates most tumours
     pred = shipped.probability(msiseq_train.indels_per_mb, msiseq_train.snvs_per_mb) > 0.5
     assert (pred & y).sum() / y.sum() >= 0.85 and (~pred & ~y).sum() / (~y).sum() >= 0.95
@@ -242,7 +249,8 @@ def test_heldout_firehose_coad(shared):
     clin = clin.dropna(subset=["microsatellite_instability"])
     lab = dict(zip(clin.Tumor_Sample_Barcode.str[:12], clin.microsatellite_instability == "YES"))
     train = set(pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t").Tumor_Sample_Barcode)
-    res = msi_mutations(fh / "TCGA_Firehose_COAD.maf.tsv.gz", footprint_mb=38.0)
+    res = msi_mutations(fh / "TCGA_Firehose_COAD.maf.tsv.gz", footprint_mb=38.0,
+                        profile_overrides={"filter_missing_is_pass": True})  # no FILTER column
     pairs = [(lab[s.sample[:12]], s.status == "MSI-H") for s in res.samples
              if s.sample[:12] in lab and s.sample[:12] not in train]
     truth = np.array([p[0] for p in pairs])
@@ -250,13 +258,48 @@ def test_heldout_firehose_coad(shared):
     assert len(pairs) == 29 and truth.sum() == 5
     assert (pred & truth).sum() / truth.sum() >= 0.6
     assert (~pred & ~truth).sum() / (~truth).sum() >= 0.9
-    assert res.rule_used == "fitted_indel_rule" and not res.warnings
+    assert res.rule_used == "fitted_indel_rule"
+    # POLE-like tumours (many SNVs, few indels) are flagged, not called indeterminate: the input as a
+    # whole reports indels normally
+    assert all(s.status != "indeterminate" for s in res.samples)
 
 
-def test_undercalled_indels_warned(shared):
-    """Firehose UCEC has 2,237 indels for 170,881 SNVs: flagged (its MSI-H tumours look MSS)."""
-    res = msi_mutations(shared / "somatic/tcga_firehose/TCGA_Firehose_UCEC.maf.tsv.gz", footprint_mb=38.0)
-    assert any("may not report indels" in w for w in res.warnings)
+def test_undercalled_indels_flagged_per_tumour(shared):
+    """Firehose UCEC has 2,237 indels for 170,881 SNVs.  The flag is per tumour, checked here
+    against a pandas count: a tumour with >= 100 SNVs and indels < 3% of them is flagged; as the
+    whole input under-calls (0.013), a flagged tumour cannot be called MSS (indeterminate unless
+    MSI-H anyway); the others are not flagged."""
+    maf = shared / "somatic/tcga_firehose/TCGA_Firehose_UCEC.maf.tsv.gz"
+    res = msi_mutations(maf, footprint_mb=38.0, profile_overrides={"filter_missing_is_pass": True})
+    df = pd.read_csv(maf, sep="\t", usecols=["Variant_Type", "Tumor_Sample_Barcode"])
+    snv = df[df.Variant_Type == "SNP"].groupby("Tumor_Sample_Barcode").size()
+    ind = df[df.Variant_Type.isin(["INS", "DEL"])].groupby("Tumor_Sample_Barcode").size()
+    flagged = 0
+    for s in res.samples:
+        n_s, n_i = int(snv.get(s.sample, 0)), int(ind.get(s.sample, 0))
+        assert (s.snvs, s.indels) == (n_s, n_i)
+        want = n_s >= 100 and n_i < 0.03 * n_s
+        assert s.indel_undercalling == want, s.sample
+        if want:
+            flagged += 1
+            assert s.status in ("MSI-H", "indeterminate")
+            assert any(w.startswith(f"{s.sample}:") for w in res.warnings)
+    assert 0 < flagged < len(res.samples)
+
+
+def test_snv_load_not_rewarded(tmp_path):
+    """An ultramutated MSS-like tumour (177 SNVs/Mb, 0.6 indels/Mb: issue #12) is not MSI-H, and
+    adding SNVs never turns MSS into MSI-H (monotone in indels only)."""
+    rows = [("1", 1000 + 10 * i, 1000 + 10 * i, "A", "C", "SNP", "U", "PASS") for i in range(177)]
+    rows += [("1", 5000 + 10 * i, 5000 + 10 * i, "A", "-", "DEL", "U", "PASS") for i in range(6)]
+    maf = _write_maf(tmp_path / "u.maf", rows)
+    s = msi_mutations(maf, footprint_mb=1.0).sample("U")  # 177 SNVs/Mb, 6 indels/Mb
+    s10 = msi_mutations(maf, footprint_mb=10.0).sample("U")  # 17.7 SNVs/Mb, 0.6 indels/Mb
+    assert s10.indels_per_mb == pytest.approx(0.6) and s10.status == "MSS"
+    assert s.status == "MSI-H"  # 6 indels/Mb is well above the fitted threshold
+    rule = IndelRule.load()
+    p = rule.probability(np.array([0.6, 0.6]), np.array([1.0, 500.0]))
+    assert p[0] == p[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,13 +310,18 @@ def test_cli_outputs_and_provenance(hand_example):
     p = run_cli("msi", "mutations", str(hand_example["maf"]), "--loci", str(hand_example["loci"]),
                 "--bed", str(hand_example["bed"]), "-o", str(prefix))
     assert p.returncode == 0, p.stderr
-    d = json.loads(Path(f"{prefix}.msi_mutations.json").read_text())
+    d = json.loads(Path(f"{prefix}.msi.json").read_text())
     assert d["rule_used"] == "msiseq_repeat_indels"
+    from tmbcalc.msi.result import CORE_FIELDS
+
+    assert all(k in d for k in CORE_FIELDS) and d["mode"] == "mutations"
+    assert d["sample"] is None and len(d["samples"]) == 2  # two tumours: the core fields are per tumour
+    assert all(k in d["samples"][0] for k in CORE_FIELDS)
     assert d["provenance"]["inputs"]["input"]["name"] == "calls.maf"
     assert d["provenance"]["calibration_model"]["id"] == "msi-mutations-msiseq-tcga"
     s1 = next(s for s in d["samples"] if s["sample"] == "S1")
     assert s1["repeat_indels"] == 4 and s1["status"] == "MSI-H"
-    lines = Path(f"{prefix}.msi_mutations.tsv").read_text().splitlines()
+    lines = Path(f"{prefix}.msi.tsv").read_text().splitlines()
     assert lines[0].startswith("# tmbcalc") and lines[1].startswith("# parameters: {")
     head = next(ln for ln in lines if not ln.startswith("#")).split("\t")
     rows = [dict(zip(head, ln.split("\t"))) for ln in lines if not ln.startswith("#")][1:]
@@ -292,7 +340,7 @@ def test_cli_errors_leave_no_output(hand_example, tmp_path):
     assert p.returncode == 1 and "bad.tsv" in p.stderr and "Traceback" not in p.stderr
     p = run_cli("msi", "mutations", str(tmp_path / "missing.maf"), "--footprint-mb", "1", "-o", str(prefix))
     assert p.returncode == 1 and "missing.maf" in p.stderr
-    assert not list(tmp_path.glob("bad.*msi_mutations*"))
+    assert not list(tmp_path.glob("bad.*msi*"))
     gz = tmp_path / "trunc.maf.gz"
     gz.write_bytes(gzip.compress(hand_example["maf"].read_bytes())[:60])
     p = run_cli("msi", "mutations", str(gz), "--footprint-mb", "1", "-o", str(prefix))
@@ -310,7 +358,7 @@ def test_panel_footprint_counts_match_pandas(shared):
     pnl = load_panel("msk-impact-468")
     bed_path = pnl.bed_path("GRCh37")
     maf = shared / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz"
-    res = msi_mutations(maf, panel="msk-impact-468")
+    res = msi_mutations(maf, panel="msk-impact-468", profile_overrides={"filter_missing_is_pass": True})
     assert res.footprint["build"] == "GRCh37"
     assert any("trained on exome-wide rates" in w for w in res.warnings)
 
@@ -344,8 +392,15 @@ def test_panel_footprint_counts_match_pandas(shared):
         return k >= 0 and p < en[k]
 
     df = pd.read_csv(maf, sep="\t", usecols=["Chromosome", "Start_Position", "Variant_Type", "Tumor_Sample_Barcode"])
-    df["p0"] = np.where(df.Variant_Type == "INS", df.Start_Position, df.Start_Position - 1)
-    df["in"] = [inside(str(c), int(p)) for c, p in zip(df.Chromosome, df.p0)]
+    # tmb's footprint rule: SNV its base; DEL any deleted base; INS either base flanking the
+    # insertion point (MAF Start_Position/End_Position, 1-based)
+    df = df.merge(pd.read_csv(maf, sep="\t", usecols=["End_Position"]), left_index=True, right_index=True)
+    df["s0"] = df.Start_Position - 1
+    df["e0"] = np.where(df.Variant_Type == "INS", df.Start_Position + 1, df.End_Position)
+
+    def overlaps(c: str, s: int, e: int) -> bool:
+        return any(inside(c, p) for p in range(s, e))
+    df["in"] = [overlaps(str(c), int(s), int(e)) for c, s, e in zip(df.Chromosome, df.s0, df.e0)]
     sub = df[df["in"]]
     ind = sub[sub.Variant_Type.isin(["INS", "DEL"])].groupby("Tumor_Sample_Barcode").size()
     snv = sub[sub.Variant_Type == "SNP"].groupby("Tumor_Sample_Barcode").size()
@@ -364,7 +419,7 @@ def test_pcgr_vcf_counts_match_bcftools(shared, tumour, status):
     vcf = shared / f"somatic/pcgr_examples/T001-{tumour}.grch37.vcf.gz"
     n_ind = len(run_tool("bcftools", "view", "-H", "-v", "indels", "-f", "PASS,.", str(vcf)).splitlines())
     n_snv = len(run_tool("bcftools", "view", "-H", "-v", "snps", "-f", "PASS,.", str(vcf)).splitlines())
-    res = msi_mutations(vcf, footprint_mb=38.0)
+    res = msi_mutations(vcf, footprint_mb=38.0, profile_overrides={"filter_missing_is_pass": True})
     (s,) = res.samples
     assert (s.indels, s.snvs) == (n_ind, n_snv)
     assert s.indels_per_mb == pytest.approx(n_ind / 38.0)

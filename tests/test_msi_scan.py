@@ -62,7 +62,8 @@ def loci_set(table, offset=0):
 
 def test_scan_chr3_segment_matches_oracle(shared, tmp_path):
     ref = shared / CHR3
-    res = msi_scan(ref, output=tmp_path / "loci.tsv")
+    res = msi_scan(ref)
+    res.write(tmp_path / "loci.tsv")
     seq = pysam.FastaFile(str(ref))
     name = seq.references[0]
     want = oracle(seq.fetch(name))

@@ -12,10 +12,11 @@ from scipy import stats as st
 from tests._msi_reads import build_reference, mix, write_bam
 from tmbcalc.errors import InputError, UsageError
 from tmbcalc.msi.baseline import msi_baseline, read_baseline
-from tmbcalc.msi.score import aggregate_excess, call_status, msi_score, paired_tests
+from tmbcalc.msi.call import CallRules, call_from_statistic, call_markers, needed_loci, pair_check
+from tmbcalc.msi.paired import pooled, score_paired, shift_masks, stutter_ratio
+from tmbcalc.msi.score import msi_score
 from tmbcalc.msi.scan import msi_scan
-from tmbcalc.msi.stats import (adjacent_mask, bh_qvalues, chisq_pooled, cmh_greater, core_mask, distant_mask,
-                               fisher_greater, total_variation)
+from tmbcalc.msi.statistics import bh_qvalues, chisq_pooled, core_mask, fisher_greater, total_variation
 
 
 # --------------------------------------------------------------------------------- statistics
@@ -72,60 +73,99 @@ def test_total_variation_by_hand():
     assert math.isnan(d[1])
 
 
-def test_core_distant_adjacent_masks_by_hand():
-    # one homopolymer row: normal alleles at columns 5 (60%) and 9 (30%), stutter at 4
-    normal = np.array([[0, 0, 0, 0, 10, 60, 0, 0, 0, 30, 0, 0, 0]])
-    core = core_mask(normal, 0.2)
-    assert np.nonzero(core[0])[0].tolist() == [5, 9]
-    far = distant_mask(core, np.array([1]), 2)
-    assert np.nonzero(far[0])[0].tolist() == [0, 1, 2, 3, 7, 11, 12]
-    adj = adjacent_mask(core, np.array([1]), 2)
-    assert np.nonzero(adj[0])[0].tolist() == [4, 6, 8, 10]
-    # a dinucleotide (unit 2): distant needs >= 4 bp
-    far2 = distant_mask(core_mask(np.array([[0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0]]), 0.2), np.array([2]), 2)
-    assert np.nonzero(far2[0])[0].tolist() == [0, 1, 9, 10]
+def test_core_mask_by_hand():
+    hist = np.array([[0, 10, 80, 5, 5, 0], [0, 0, 0, 0, 0, 0], [30, 0, 40, 0, 30, 0]])
+    core = core_mask(hist, 0.2)
+    assert np.nonzero(core[0])[0].tolist() == [2]
+    assert not core[1].any()
+    assert np.nonzero(core[2])[0].tolist() == [0, 2, 4]
 
 
-def test_cmh_by_hand():
-    # stratum 1: [[6, 4], [2, 8]]: N=20, K=8, n_t=10 -> E=4, V=10*10*8*12/(400*19)
-    # stratum 2: [[3, 7], [3, 7]]: E=3, V=10*10*6*14/(400*19)
-    z, p = cmh_greater(np.array([6, 3]), np.array([10, 10]), np.array([2, 3]), np.array([10, 10]))
-    v = (10 * 10 * 8 * 12 + 10 * 10 * 6 * 14) / (400 * 19)
-    assert z == pytest.approx((6 - 4 + 3 - 3) / math.sqrt(v))
-    assert p == pytest.approx(st.norm.sf(z))
+def test_locus_shift_by_hand():
+    from tmbcalc.msi.baseline import locus_shift
+
+    # 2 normals x shifts (2, 3, 4) x 3 loci; locus 0: 2-unit share 0.03 -> 2; locus 1: 0.2 / 0.04
+    # -> 3; locus 2: never <= 0.05 -> 4; a non-supporting normal (ok False) is ignored
+    shares = np.array([[[0.03, 0.20, 0.30], [0.01, 0.04, 0.20], [0.0, 0.01, 0.10]],
+                       [[0.03, 0.20, 0.30], [0.01, 0.06, 0.20], [0.0, 0.01, 0.10]]])
+    ok = np.array([[True, True, True], [True, False, True]])
+    assert locus_shift(shares, ok, (2, 3, 4)).tolist() == [2, 3, 4]
 
 
-def test_aggregate_excess_by_hand():
-    xt, nt, fn, nn = np.array([10, 4]), np.array([100, 100]), np.array([0.02, 0.04]), np.array([50, 50])
-    excess, z, p = aggregate_excess(xt, nt, fn, nn, inflation=1.0)
+def test_pooled_statistic_by_hand():
+    x, n, q = np.array([10, 4]), np.array([100, 100]), np.array([0.02, 0.04])
+    var = np.array([3.0, 5.0])
+    r = pooled(x, n, q, var)
     E = 100 * 0.02 + 100 * 0.04
-    V = (100 * 0.02 * 0.98 + 100 ** 2 * 0.02 * 0.98 / 50) + (100 * 0.04 * 0.96 + 100 ** 2 * 0.04 * 0.96 / 50)
-    assert excess == pytest.approx((14 - E) / 200)
-    assert z == pytest.approx((14 - E) / math.sqrt(V))
-    e2, z2, _ = aggregate_excess(xt, nt, fn, nn, inflation=2.0)
-    assert e2 == pytest.approx((14 - 2 * E) / 200)
+    assert r["z"] == pytest.approx((14 - E) / math.sqrt(8.0))
+    assert r["p"] == pytest.approx(st.norm.sf(r["z"]))
+    assert r["fraction"] == pytest.approx((14 - E) / (200 - E))
+    se = math.sqrt(8.0) / (200 - E)
+    assert r["ci95"] == pytest.approx([r["fraction"] - 1.959964 * se, r["fraction"] + 1.959964 * se], rel=1e-6)
 
 
-def test_call_status_rules():
-    assert call_status(None, 0, 6.5, 3.5, 30)[0] == "indeterminate"
-    assert call_status(50.0, 29, 6.5, 3.5, 30)[0] == "indeterminate"
-    assert call_status(10.0, 100, 6.5, 3.5, 30)[0] == "MSI-H"
-    assert call_status(9.99, 100, 6.5, 3.5, 30)[0] == "indeterminate"
-    assert call_status(3.0, 100, 6.5, 3.5, 30)[0] == "indeterminate"
-    assert call_status(2.99, 100, 6.5, 3.5, 30)[0] == "MSS"
-    assert call_status(0.0, 100, 6.5, 3.5, 30, aggregate_positive=True)[0] == "MSI-H"
+def test_shift_masks_by_hand():
+    # columns 0..9; row 0: core at 4 and 6 (a het 2 bp apart), unit 1; row 1: core at 5, unit 2
+    core = np.zeros((2, 10), dtype=bool)
+    core[0, [4, 6]] = True
+    core[1, 5] = True
+    con, exp_, plus = shift_masks(core, np.array([1, 2]), 2)
+    assert np.nonzero(con[0])[0].tolist() == [0, 1, 2] and np.nonzero(exp_[0])[0].tolist() == [8, 9]
+    assert np.nonzero(plus[0])[0].tolist() == [7]
+    assert np.nonzero(con[1])[0].tolist() == [0, 1] and np.nonzero(exp_[1])[0].tolist() == [9]
+    assert np.nonzero(plus[1])[0].tolist() == [7]
 
 
-def test_paired_tests_on_hand_histograms():
-    # normal: 90 at ref (col 3), 10 at -1; tumor: 70 at ref, 10 at -1, 20 at -4 (distant)
-    normal = np.array([[0, 0, 10, 90, 0, 0, 0]])
-    tumor = np.array([[20, 0, 10, 70, 0, 0, 0]])  # col 0 is 3 bp shorter... (distant)
-    r = paired_tests(tumor, normal, np.array([1]), min_coverage=20)
-    assert r["tumor_distant"][0] == 20 and r["normal_distant"][0] == 0
-    assert r["stutter_ratio"] == pytest.approx(1.0) and r["stutter_inflation"] == 1.0
-    assert r["excess_fraction"][0] == pytest.approx(0.2)
-    assert r["fisher_p"][0] == pytest.approx(st.fisher_exact([[20, 80], [0, 100]], alternative="greater")[1])
-    assert r["mantis_difference"][0] == pytest.approx(0.2)
+def test_stutter_ratio_lower_bound_by_hand():
+    r, low, infl = stutter_ratio(np.array([40]), np.array([400]), np.array([20]), np.array([400]))
+    assert r == pytest.approx(2.0)
+    se = math.sqrt(1 / 40 - 1 / 400 + 1 / 20 - 1 / 400)
+    assert low == pytest.approx(2.0 * math.exp(-1.959964 * se), rel=1e-6)
+    assert infl == pytest.approx(low ** 2)
+    assert stutter_ratio(np.array([0]), np.array([10]), np.array([1]), np.array([10])) == (1.0, 1.0, 1.0)
+
+
+def test_call_rules():
+    rules = CallRules()
+    st_ = {"p": 1e-4, "fraction": 0.05, "ci95": [0.02, 0.08]}
+    assert call_from_statistic(st_, 40, 100, rules)[0] == "MSI-H"
+    assert call_from_statistic(st_, 29, 100, rules)[0] == "indeterminate"  # 30 needed of 100
+    assert needed_loci(5) == 3 and needed_loci(1000) == 30 and needed_loci(1) == 1
+    assert call_from_statistic({**st_, "fraction": 0.005}, 40, 100, rules)[0] == "indeterminate"
+    assert call_from_statistic({**st_, "fraction": 0.005, "ci95": [0.0, 0.009]}, 40, 100, rules)[0] == "MSS"
+    assert call_from_statistic({**st_, "p": 0.05}, 40, 100, rules)[0] == "MSS"
+    assert call_from_statistic({**st_, "p": 0.01}, 40, 100, rules)[0] == "indeterminate"
+    flag = pair_check({"p": 1e-9, "fraction": 0.3, "z": 6.0, "ci95": [0.2, 0.4]}, rules)
+    assert flag["flag"] and call_from_statistic(st_, 40, 100, rules, flag)[0] == "indeterminate"
+    assert not pair_check({"p": 0.2, "fraction": 0.3}, rules)["flag"]
+
+
+def test_marker_rule_bethesda():
+    assert call_markers(2, 5, 5)[0] == "MSI-H"  # 2 of 5
+    assert call_markers(2, 4, 5)[0] == "MSI-H"  # 2 of 5 whatever the missing one shows
+    assert call_markers(1, 5, 5)[0] == "MSS"
+    assert call_markers(0, 4, 5)[0] == "MSS"  # at most 1 of 5 even if the missing one is unstable
+    assert call_markers(1, 4, 5)[0] == "indeterminate"  # the missing one could make 2 of 5
+    assert call_markers(0, 3, 5)[0] == "indeterminate"
+    assert call_markers(1, 1, 1)[0] == "MSI-H" and call_markers(0, 1, 1)[0] == "MSS"
+    assert call_markers(0, 0, 1)[0] == "indeterminate"
+
+
+def test_score_paired_on_hand_histograms():
+    # normal: 90 at ref (col 4), 10 at -1; tumor: 70 at ref, 10 at -1, 20 at -4 (contraction)
+    normal = np.array([[0, 0, 0, 10, 90, 0, 0, 0, 0]])
+    tumor = np.array([[20, 0, 0, 10, 70, 0, 0, 0, 0]])
+    r = score_paired(tumor, normal, np.array([1]), min_coverage=20, alpha=0.05)
+    cols = r["loci"]
+    assert cols["tumor_contraction_fraction"][0] == pytest.approx(0.2)
+    assert cols["normal_contraction_fraction"][0] == 0.0
+    assert r["stutter"]["inflation"] == 1.0  # no +1 stutter reads at all
+    assert cols["fisher_p"][0] == pytest.approx(st.fisher_exact([[20, 80], [0, 100]], alternative="greater")[1])
+    assert cols["mantis_difference"][0] == pytest.approx(0.2)
+    assert r["unstable"][0] and r["sample"]["fraction"] == pytest.approx(0.2)
+    # exchanged: the "normal" is more contracted than the "tumor" -> the pair check sees it
+    s = score_paired(normal, tumor, np.array([1]), min_coverage=20, alpha=0.05)
+    assert not s["unstable"][0] and s["pair_check"]["fraction"] == pytest.approx(0.2)
 
 
 # --------------------------------------------------------------------------- simulated BAMs
@@ -158,7 +198,7 @@ def sim(tmp_path_factory):
             dists.append(g)
         return write_bam(tmp / f"{name}.bam", seq, loci, dists, DEPTH, seed, name)
 
-    return {"tmp": tmp, "seq": seq, "loci": loci, "normal": normal, "germ": germ, "het": het,
+    return {"tmp": tmp, "seq": seq, "loci": loci, "normal": normal, "germ": germ, "het": het, "unstable": unstable,
             "mss": tumor("mss", 0.0, loh=True, seed=3), "strong": tumor("strong", 0.0, base=None, seed=4),
             "msi100": tumor("msi100", 1.0, seed=5), "msi10": tumor("msi10", 0.1, seed=6),
             "fa": tmp / "ref.fa"}
@@ -175,22 +215,33 @@ def test_paired_msi_high_and_low_purity(sim):
     assert hi.status == "MSI-H" and hi.msi_score > 50
     lo = msi_score(sim["msi10"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20)
     assert lo.status == "MSI-H"
-    assert lo.summary["sample_level"]["p_value"] < 1e-6
+    assert lo.statistic["p"] < 1e-6
+    # at unstable loci 10% purity x half the alleles shifted = 5% of reads, all >= 3 units below the
+    # reference; at het loci (-3 allele) only the -5/-6 shifts (40%) are >= 2 units below it
+    truth = 0.05 * np.where(sim["het"], 0.4, 1.0)[sim["unstable"]].sum() / len(sim["loci"])
+    lo_, hi_ = lo.statistic["unstable_read_fraction_ci95"]
+    assert lo_ < truth < hi_
 
 
 def test_paired_chisq_test_option(sim):
     r = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20, test="chisq")
-    assert r.status == "MSI-H" and r.summary["test"] == "chisq"
+    assert r.status == "MSI-H" and r.summary["parameters"]["test"] == "chisq"
 
 
 def test_outputs_and_json(sim, tmp_path):
     prefix = tmp_path / "T1"
-    r = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20, output=prefix,
-                  write_dis=True)
+    r = msi_score(sim["msi100"], sim["loci"], normal_bam=sim["normal"], min_evaluable=20)
+    assert not list(tmp_path.iterdir())  # the API writes nothing
+    r.write(prefix, dis=True)
     doc = json.loads((tmp_path / "T1.msi.json").read_text())
-    for key in ("sample", "msi_score", "status", "evaluable_loci", "unstable_loci", "mode", "cutoff",
-                "provenance"):
+    from tmbcalc.msi.result import CORE_FIELDS
+
+    for key in (*CORE_FIELDS, "evaluable_loci", "unstable_loci", "provenance"):
         assert key in doc
+    assert "mantis" not in doc and "status" not in doc["informational"]
+    assert (tmp_path / "T1.msi_msisensor.tsv").read_text().splitlines() == [
+        "Total_Number_of_Sites\tNumber_of_Somatic_Sites\t%",
+        f"{r.evaluable_loci}\t{r.unstable_loci}\t{100 * r.unstable_loci / r.evaluable_loci:.2f}"]
     assert doc["sample"] == "msi100" and doc["mode"] == "paired" and doc["status"] == r.status
     with gzip.open(tmp_path / "T1.msi_loci.tsv.gz", "rt") as fh:
         lines = [x for x in fh if not x.startswith("#")]
@@ -209,19 +260,20 @@ def test_outputs_and_json(sim, tmp_path):
 def test_tumor_only_with_baseline(sim, tmp_path):
     normals = [write_bam(tmp_path / f"n{i}.bam", sim["seq"], sim["loci"], sim["germ"], DEPTH, 100 + i, f"n{i}")
                for i in range(5)]
-    base = msi_baseline(sim["loci"], normals, output=tmp_path / "base.tsv.gz")
+    base = msi_baseline(sim["loci"], normals)
+    base.write(tmp_path / "base.tsv.gz")
     assert base.support.tolist() == [5] * len(sim["loci"])
+    assert base.parameters["null"]["n"] == 5  # leave-one-out null of the sample statistic
     back = read_baseline(tmp_path / "base.tsv.gz")
     assert np.allclose(back.mean, base.mean, atol=1e-6) and back.min_support == 5
+    assert back.shift_of().tolist() == base.shift_of().tolist() and set(base.shift_of().tolist()) <= {2, 3, 4}
     hi = msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)
     assert hi.mode == "tumor-only" and hi.status == "MSI-H"
     ok = msi_score(sim["strong"], sim["loci"], baseline=tmp_path / "base.tsv.gz", min_evaluable=20)
     assert ok.status == "MSS"
-    # support threshold: a baseline from 2 normals with min_support 5 scores nothing
-    small = msi_baseline(sim["loci"], normals[:2], output=tmp_path / "small.tsv")
-    assert small.n_supported == 0
-    r = msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "small.tsv", min_evaluable=20)
-    assert r.evaluable_loci == 0 and r.status == "indeterminate" and r.msi_score is None
+    # a baseline from 2 normals with min_support 5 could score nothing: refused
+    with pytest.raises(UsageError, match="2 normal"):
+        msi_baseline(sim["loci"], normals[:2])
 
 
 def test_usage_errors(sim):
@@ -236,7 +288,7 @@ def test_usage_errors(sim):
 def test_reference_relative_shares_by_hand():
     from tmbcalc.msi.baseline import adjacent_fraction_vs_reference, distant_fraction_vs_reference
     from tmbcalc.msi.loci import LociTable
-    from tmbcalc.msi.profile import Profile
+    from tmbcalc.msi.profile import RepeatLengthHistogram
     loci = LociTable.from_rows([("c", 100, 112, "A", 12, "CCCCC", "GGGGG", ""),
                                 ("c", 200, 212, "CA", 6, "TTTTT", "GGGGG", "")])
     w = 30
@@ -247,14 +299,14 @@ def test_reference_relative_shares_by_hand():
     # dinucleotide: 80 at ref, 10 at -2 (1 unit), 10 at -4 (2 units)
     for dev, c in ((0, 80), (-2, 10), (-4, 10)):
         hist[1, w + dev] = c
-    prof = Profile(loci, hist, np.zeros((2, 5), dtype=np.int32), w, "x.bam", "x")
+    prof = RepeatLengthHistogram(loci, hist, np.zeros((2, 5), dtype=np.int32), w, "x.bam", "x")
     assert distant_fraction_vs_reference(prof, 2, "shorter").tolist() == [0.3, 0.1]
     assert distant_fraction_vs_reference(prof, 2, "both").tolist() == [0.4, 0.1]
     assert adjacent_fraction_vs_reference(prof, 2).tolist() == [0.1, 0.1]
 
 
 def test_tumor_only_stutter_ratio_is_a_median():
-    from tmbcalc.msi.score import tumor_only_stutter
+    from tmbcalc.msi.tumor_only import stutter_inflation as tumor_only_stutter
     r, infl = tumor_only_stutter(np.array([0.2, 0.2, 0.9, np.nan]), np.array([0.1, 0.1, 0.1, 0.1]))
     assert r == pytest.approx(2.0) and infl == pytest.approx(4.0)
     assert tumor_only_stutter(np.array([0.05]), np.array([0.1])) == (0.5, 1.0)
@@ -263,7 +315,8 @@ def test_tumor_only_stutter_ratio_is_a_median():
 
 
 def test_baseline_read_selection_must_match(sim, tmp_path):
-    base = msi_baseline(sim["loci"], [sim["normal"]], min_support=1, output=tmp_path / "b.tsv")
+    base = msi_baseline(sim["loci"], [sim["normal"]], min_support=1)
+    base.write(tmp_path / "b.tsv")
     assert base.parameters["mapq"] == 20
     with pytest.raises(UsageError, match="mapq 20 in the baseline vs 30 here"):
         msi_score(sim["msi100"], sim["loci"], baseline=tmp_path / "b.tsv", mapq=30)
@@ -273,7 +326,7 @@ def test_special_functions_match_scipy():
     """The libm-based norm_sf / chi2_sf / log-binomials used instead of scipy.special."""
     from scipy import special as sp
 
-    from tmbcalc.msi.stats import _lnchoose, chi2_sf, norm_sf
+    from tmbcalc.msi.statistics import _lnchoose, chi2_sf, norm_sf
 
     z = np.array([-40.0, -8.0, -1.5, 0.0, 0.3, 1.96, 5.0, 12.0, 37.0])
     assert np.allclose(norm_sf(z), sp.ndtr(-z), rtol=1e-12, atol=0)  # z/sqrt 2 rounding in the far tail

@@ -6,8 +6,9 @@ reads aligned with bwa mem).  Expectations are the simulator's truth, a pure-Pyt
 the reads' true lengths (encoded in read names), and, for the Promega markers, the coordinates
 of two independent public sources.
 
-Default size: 100 loci, 150x at loci, 16 BAMs (~20 s to simulate on 2 cores); the whole file
-runs in about a minute.  The purity sweep over several seeds is ``@pytest.mark.heavy``.
+Default size: 100 loci, 150x at loci, 25 BAMs (standard, strong and stutter-heavy preps; ~40 s to
+simulate on an idle 2-core machine, minutes under load).  The purity sweep and the panel-size x
+depth grid are ``@pytest.mark.heavy``.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def sim(shared, tmp_path_factory):
     need_tool("bwa")
     need_tool("samtools")
     return msi_simulate.simulate(shared / REF, tmp_path_factory.mktemp("msisim"), n_loci=100,
-                                 coverage=150, seed=7, threads=2)
+                                 coverage=150, seed=7, threads=2, heavy=True)
 
 
 @pytest.fixture(scope="session")
@@ -182,12 +183,17 @@ def _is_yes(v: str) -> bool:
 
 @pytest.fixture(scope="session")
 def baseline(sim, tmp_path_factory):
+    """One baseline per library prep (5 normals of other individuals each), as files."""
     from tmbcalc.msi import msi_baseline
 
-    out = tmp_path_factory.mktemp("msibase") / "baseline.tsv"
-    normals = sim.scenarios["mss"]["baseline"]
-    assert "normal_1" not in normals and len(normals) == 5
-    msi_baseline(sim.loci_tsv, [sim.bams[n] for n in normals], output=out)
+    d = tmp_path_factory.mktemp("msibase")
+    out = {}
+    for name, sc in sim.scenarios.items():
+        normals = tuple(sc["baseline"])
+        assert "normal_1" not in normals and len(normals) == 5
+        if normals not in out:
+            out[normals] = d / f"baseline{len(out)}.tsv"
+            msi_baseline(sim.loci_tsv, [sim.bams[n] for n in normals]).write(out[normals])
     return out
 
 
@@ -201,8 +207,10 @@ def scores(sim, baseline, tmp_path_factory):
     for name, sc in sim.scenarios.items():
         for mode in ("paired", "tumor-only"):
             prefix = d / f"{name}.{mode}"
-            kw = {"normal_bam": sim.bams[sc["normal"]]} if mode == "paired" else {"baseline": baseline}
-            res = msi_score(sim.bams[sc["tumor"]], sim.loci_tsv, output=prefix, **kw)
+            kw = ({"normal_bam": sim.bams[sc["normal"]]} if mode == "paired"
+                  else {"baseline": baseline[tuple(sc["baseline"])]})
+            res = msi_score(sim.bams[sc["tumor"]], sim.loci_tsv, **kw)
+            res.write(prefix)
             out[(name, mode)] = (res, _loci_rows(prefix))
     return out
 
@@ -243,20 +251,30 @@ def test_per_locus_calls_at_50pct_tumor_only(scores, truth):
     assert c["tn"] / (c["tn"] + c["fp"]) >= 0.85
 
 
-@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050", "msi_p020", "msi_p010"])
+@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050", "msi_p020", "msi_p010", "msi_heavy_p010"])
 def test_msi_h_detected_paired(scores, scenario):
+    """Same defaults for every scenario, down to 10% purity and a stutter-heavy library."""
     res, _ = scores[(scenario, "paired")]
-    assert res.status == "MSI-H", (scenario, res.msi_score, res.evaluable_loci)
+    assert res.status == "MSI-H", (scenario, res.statistic, res.evaluable_loci)
 
 
-@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050"])
+@pytest.mark.parametrize("scenario", ["msi_p100", "msi_p050", "msi_p020", "msi_p010", "msi_heavy_p010"])
 def test_msi_h_detected_tumor_only(scores, scenario):
     res, _ = scores[(scenario, "tumor-only")]
-    assert res.status == "MSI-H", (scenario, res.msi_score, res.evaluable_loci)
+    assert res.status == "MSI-H", (scenario, res.statistic, res.evaluable_loci)
+
+
+def test_unstable_fraction_tracks_purity(scores):
+    """Paired estimates of the unstable read fraction rise with purity and their intervals are
+    disjoint between 10% and 50% purity."""
+    f = {p: scores[(f"msi_p{p:03d}", "paired")][0].statistic for p in (10, 20, 50, 100)}
+    est = [f[p]["unstable_read_fraction"] for p in (10, 20, 50, 100)]
+    assert est == sorted(est)
+    assert f[10]["unstable_read_fraction_ci95"][1] < f[50]["unstable_read_fraction_ci95"][0]
 
 
 @pytest.mark.parametrize("mode", ["paired", "tumor-only"])
-@pytest.mark.parametrize("scenario", ["mss", "mss_strong_stutter", "mss_germline"])
+@pytest.mark.parametrize("scenario", ["mss", "mss_strong_stutter", "mss_germline", "mss_heavy_stutter"])
 def test_no_false_msi_h(scores, scenario, mode):
     """MSS tumours, including a stronger-stutter library prep and one with many germline length
     polymorphisms (tumor-only: the baseline normals are other individuals), are never MSI-H."""
@@ -309,16 +327,32 @@ def test_purity_sweep_heavy(shared, tmp_path, seed):
 
     s = msi_simulate.simulate(shared / REF, tmp_path / "sim", purities=(0.5, 0.2, 0.1, 0.05), n_loci=150,
                               coverage=200, seed=seed, threads=2)
-    base = tmp_path / "base.tsv"
-    msi_baseline(s.loci_tsv, [s.bams[n] for n in s.scenarios["mss"]["baseline"]], output=base)
+    base = msi_baseline(s.loci_tsv, [s.bams[n] for n in s.scenarios["mss"]["baseline"]])
     for name, sc in s.scenarios.items():
-        res = msi_score(s.bams[sc["tumor"]], s.loci_tsv, normal_bam=s.bams[sc["normal"]], output=tmp_path / name)
+        res = msi_score(s.bams[sc["tumor"]], s.loci_tsv, normal_bam=s.bams[sc["normal"]])
+        res_to = msi_score(s.bams[sc["tumor"]], s.loci_tsv, baseline=base)
         if sc["truth"] == "MSS":
             assert res.status != "MSI-H", (seed, name)
-            res_to = msi_score(s.bams[sc["tumor"]], s.loci_tsv, baseline=base, output=tmp_path / f"{name}.to")
             assert res_to.status != "MSI-H", (seed, name, "tumor-only")
         elif sc["purity"] >= 0.1:
-            assert res.status == "MSI-H", (seed, name, res.msi_score)
+            assert res.status == "MSI-H", (seed, name, res.statistic)
+            assert res_to.status == "MSI-H", (seed, name, "tumor-only", res_to.statistic)
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("seed", [7, 8])
+def test_panel_size_depth_grid_heavy(shared, tmp_path, seed):
+    """Issue #12: two panel sizes x two depths, stutter-heavy library, germline polymorphisms,
+    SAME defaults: every MSI tumor >= 10% purity MSI-H paired and tumor-only, no MSS tumor MSI-H
+    (benchmarks/msi_grid.py)."""
+    import msi_grid
+
+    rows = []
+    for n, d in ((100, 100), (100, 300), (300, 100), (300, 300)):
+        rows += msi_grid.run_cell(shared / REF, tmp_path / f"{n}x{d}", n, d, seed)
+    wrong = [r for r in rows if not r["ok"]]
+    assert not wrong, msi_grid.table(wrong)
+    assert not any(r["truth"] == "MSS" and r["status"] == "MSI-H" for r in rows)
 
 
 def test_msisensorpro_benchmark_skips_without_binary():

@@ -209,7 +209,14 @@ def test_api_returns_html_and_writes_atomically(results, tmp_path):  # noqa: F81
     assert out.read_text() != "" and not list(tmp_path.glob(".x.html*"))
 
 
-@pytest.mark.parametrize("case", ["missing", "nan", "not_json", "bad_type", "no_dir"])
+def test_missing_output_folder_is_created(results, tmp_path):  # noqa: F811
+    out = tmp_path / "new" / "sub" / "r.html"
+    r = run_cli("report", str(results["TUMOR"]), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("case", ["missing", "nan", "not_json", "bad_type"])
 def test_bad_input_one_line_error_no_output(results, tmp_path, case):  # noqa: F811
     out = tmp_path / "r.html"
     args = [str(tmp_path / "nothing-here")]
@@ -222,8 +229,6 @@ def test_bad_input_one_line_error_no_output(results, tmp_path, case):  # noqa: F
         args = [str(pre)]
     if case == "bad_type":
         args, code = [str(results["TUMOR"]), "--tumor-type", "XYZ"], 2
-    if case == "no_dir":
-        args, code, out = [str(results["TUMOR"])], 2, tmp_path / "nodir" / "r.html"
     r = run_cli("report", *args, "-o", str(out))
     assert r.returncode == code, r.stderr
     lines = r.stderr.strip().splitlines()

@@ -271,13 +271,13 @@ def test_msi_mutations_uses_the_panel_bed_of_the_input_build(tmp_path, shared):
     bed = nochr_bed(tmp_path, REPO / "panels/tso500.GRCh38.bed.gz", "fp.bed")
     r = run_cli("msi", "mutations", str(vcf), "--panel", "tso500", "-o", str(tmp_path / "m"))
     assert r.returncode == 0, r.stderr
-    fp = json.loads((tmp_path / "m.msi_mutations.json").read_text())["footprint"]
+    fp = json.loads((tmp_path / "m.msi.json").read_text())["footprint"]
     assert fp["build"] == "GRCh38" and fp["genome_build"]["method"] == "variant_positions_in_footprints"
     assert fp["mb"] == pytest.approx(merged_bp(bed) / 1e6)
     r = run_cli("msi", "mutations", str(vcf), "--panel", "tso500", "--genome-build", "GRCh37",
                 "-o", str(tmp_path / "s"))
     assert r.returncode == 0, r.stderr
-    fp = json.loads((tmp_path / "s.msi_mutations.json").read_text())["footprint"]
+    fp = json.loads((tmp_path / "s.msi.json").read_text())["footprint"]
     assert fp["build"] == "GRCh37" and fp["genome_build"]["method"] == "stated"
 
 

@@ -3,7 +3,7 @@
 Each returns the paths it wrote under ``prefix``.  When every capability's result has
 ``write(prefix)`` (issue #9), these shrink to ``api(...).write(prefix)``:
 
-* TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization through ``calibrate.harmonize_tmb``);
+* TMB: ``compute_tmb(...)`` -> ``TmbResult.write`` (harmonization by ``calibrate.harmonize_tmb``);
   several calls files of one sample (Strelka2 SNVs + indels) are passed as a list.
 * MSI from reads: ``msi_score(..., output=prefix)`` writes itself today; ``.write(prefix)`` when
   the API stops writing (both handled).

@@ -101,7 +101,7 @@ def _run_step(name: str, spec: SampleSpec, prefix: Path) -> list[Path]:
         return adapters.run_msi_score(str(spec.tumor_bam), prefix, sample=spec.sample, loci=str(spec.loci),
                                       normal_bam=msi_normal(spec), baseline=spec.baseline,
                                       options=msi_kwargs(spec))
-    return adapters.run_msi_mutations(list(spec.calls), prefix, sample=spec.sample, loci=str(spec.loci),
+    return adapters.run_msi_mutations(list(spec.calls), Path(f"{prefix}.calls"), sample=spec.sample, loci=str(spec.loci),
                                       panel=spec.panel, bed=list(spec.bed),
                                       tumor_sample=spec.option("tumor_sample"))
 

@@ -105,8 +105,8 @@ OPTIONS: dict[str, Option] = {o.column: o for o in (
     _o("msi_min_coverage", "msi", int, kwarg="min_coverage", flag="--min-coverage"),
     _o("msi_min_evaluable", "msi", int, kwarg="min_evaluable", flag="--min-evaluable"),
     _o("msi_alpha", "msi", _finite, kwarg="alpha", flag="--alpha"),
-    _o("msi_h_cutoff", "msi", _finite),
-    _o("msi_test", "msi", _choice("excess", "chisq"), kwarg="test", flag="--test"),
+    _o("msi_msi_alpha", "msi", _finite, kwarg="msi_alpha", flag="--msi-alpha"),
+    _o("msi_test", "msi", _choice("contraction", "excess", "chisq"), kwarg="test", flag="--test"),
 )}
 
 

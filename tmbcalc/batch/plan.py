@@ -81,8 +81,9 @@ def steps(spec: SampleSpec, outdir: str | Path) -> list[Step]:
         argv = ["tmbcalc", "msi", "mutations", spec.calls[0], "--loci", spec.loci, *foot]
         if spec.option("tumor_sample"):
             argv += ["--tumor-sample", str(spec.option("tumor_sample"))]
-        argv += ["--sample", spec.sample, "-o", prefix]
-        out.append(Step("msi_mutations", tuple(argv), (".msi_mutations.json", ".msi_mutations.tsv")))
+        # MSI from calls shares the MSI output names (PREFIX.msi.json): its own prefix PREFIX.calls
+        argv += ["--sample", spec.sample, "-o", f"{prefix}.calls"]
+        out.append(Step("msi_mutations", tuple(argv), (".calls.msi.json", ".calls.msi.tsv")))
     return out
 
 

@@ -37,7 +37,7 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 
 def results_row(prefix: Path) -> dict[str, Any]:
-    """Figures of one sample from PREFIX.tmb.json, PREFIX.msi.json, PREFIX.msi_mutations.json."""
+    """Figures of one sample from PREFIX.tmb.json, PREFIX.msi.json, PREFIX.calls.msi.json."""
     row: dict[str, Any] = {}
     tmb = _load(Path(str(prefix) + ".tmb.json"))
     if tmb is not None:
@@ -54,7 +54,7 @@ def results_row(prefix: Path) -> dict[str, Any]:
     msi = _load(Path(str(prefix) + ".msi.json"))
     if msi is not None:
         row.update(msi_score=msi.get("msi_score"), msi_status=msi.get("status"), msi_mode=msi.get("mode"))
-    mut = _load(Path(str(prefix) + ".msi_mutations.json"))
+    mut = _load(Path(str(prefix) + ".calls.msi.json"))
     if mut is not None:
         s = mut["samples"][0]
         row.update(msi_calls_status=s["status"], msi_calls_indels_per_mb=s["indels_per_mb"],

@@ -17,7 +17,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("sheet", metavar="SHEET", help="sample sheet, TSV or CSV with a header: sample, calls, "
                    "tumor_bam, normal_bam, panel, bed, profile, loci, baseline, msi_normal_bam, "
                    "calibrate_to, and option columns named like the tmb/msi flags (docs/scaling.md)")
-    p.add_argument("-o", "--output", metavar="OUTDIR", required=True,
+    p.add_argument("-o", "--output", dest="out_dir", metavar="OUTDIR", required=True,
                    help="output folder (created): OUTDIR/SAMPLE/ per sample, OUTDIR/batch.tsv, batch.json, "
                         "batch.log")
     ex = p.add_argument_group("execution")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--dask-workers must be >= 1")
     if args.workers is not None and (args.scheduler or args.dask_workers):
         raise UsageError("--workers is for the local pool; with Dask give --dask-workers or --scheduler")
-    res = run_batch(args.sheet, args.output, workers=args.workers, scheduler=args.scheduler,
+    res = run_batch(args.sheet, args.out_dir, workers=args.workers, scheduler=args.scheduler,
                     dask_workers=args.dask_workers, force=args.force, attempts=args.attempts,
                     skip_invalid=args.skip_invalid, aggregate_only=args.aggregate_only, quiet=args.quiet)
     if res.failed:

@@ -26,7 +26,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     d = sub.add_parser("dragen", help="DRAGEN-style SAMPLE.tmb.metrics.csv and SAMPLE.microsat_output.json",
                        description="Write DRAGEN v4-style TMB metrics CSV and MSI JSON per sample.")
     _results(d)
-    d.add_argument("-o", "--output", metavar="DIR", required=True, help="existing output folder")
+    d.add_argument("-o", "--output", dest="out_dir", metavar="DIR", required=True,
+                   help="output folder (created when missing)")
     d.set_defaults(func=_run_dragen)
     c = sub.add_parser("cbioportal", help="cBioPortal clinical sample file (TMB_NONSYNONYMOUS, MSI_SCORE, MSI_TYPE)",
                        description="Write a cBioPortal clinical sample attribute file for a cohort.")
@@ -58,7 +59,7 @@ def _run_multiqc(args: argparse.Namespace) -> int:
 def _run_dragen(args: argparse.Namespace) -> int:
     from ..report.interop import write_dragen
 
-    return _done(write_dragen(_views(args), args.output))
+    return _done(write_dragen(_views(args), args.out_dir))
 
 
 def _read_patients(path: str) -> dict[str, str]:

@@ -114,6 +114,18 @@ def contig_names(path: str | Path) -> list[str]:
     return [name for name, _ in _stream(p, lambda _n: False)]
 
 
+def index_lengths(path: str | Path) -> dict[str, int]:
+    """Contig name -> length (bp) from the FASTA's index, or {} without one."""
+    p = Path(path)
+    if not indexed(p):
+        return {}
+    import pysam
+
+    check_index(p)
+    with pysam.FastaFile(str(p)) as fa:
+        return dict(zip(fa.references, fa.lengths))
+
+
 def iter_contigs(path: str | Path, want: Callable[[str], bool] = lambda _n: True
                  ) -> Iterator[tuple[str, bytes | None]]:
     """Yield ``(name, sequence bytes)`` per contig in file order; ``None`` for unwanted ones."""

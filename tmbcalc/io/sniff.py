@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 
@@ -18,7 +19,7 @@ def is_tabular_text(path: str | Path) -> bool:
         opener = gzip.open if head == b"\x1f\x8b" else open
         with opener(p, "rb") as fh:
             start = fh.read(4096)
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):   # corrupt: the VCF/BCF reader names the problem
         return False
     if start.startswith(b"##fileformat=VCF") or start.startswith(b"BCF") or start.startswith(b"#CHROM"):
         return False

@@ -20,10 +20,5 @@ ANCHOR = 5  # flank bases each side, aligned and identical to the reference flan
 # scoring
 MIN_COVERAGE = 20  # measured reads per locus (tumor, and normal in paired mode)
 ALPHA = 0.05  # BH FDR per locus
-# % unstable loci for MSI-H, and +/- band of 'indeterminate' around it, per mode.
-# paired 6.5 +/- 3.5 = MSS < 3, indeterminate 3-10, MSI-H >= 10 (the MSIsensor zones used on
-# MSK-IMPACT, Middha et al. 2017); tumor-only 20 (MSIsensor-pro / TSO500 convention) +/- 5.
-CUTOFFS = {"paired": 6.5, "tumor-only": 20.0}
-INDETERMINATE_BAND = {"paired": 3.5, "tumor-only": 5.0}
-MIN_EVALUABLE = 30  # fewer evaluable loci -> indeterminate
+# the sample call's rules (statistic-based) are in tmbcalc.msi.call
 MIN_SUPPORT = 5  # normals with coverage needed to score a locus tumor-only

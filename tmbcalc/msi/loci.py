@@ -182,7 +182,10 @@ def _check_overlaps(t: LociTable, lines: list[int] | None, source: str) -> None:
 
 
 def read_loci(path: str | Path) -> LociTable:
-    """Read and validate a loci file (plain or gzip).  Errors name the file and line."""
+    """Read and validate a loci file (plain or gzip).  Errors name the file and line.
+
+    An MSIsensor / MSIsensor-pro ``scan`` site list (header ``chromosome<TAB>location...``) is
+    recognised and converted (:mod:`tmbcalc.msi.msisensor_sites`)."""
     p = Path(path)
     src = str(p)
     comments: list[str] = []
@@ -197,6 +200,10 @@ def read_loci(path: str | Path) -> LociTable:
                 comments.append(line[1:].lstrip("#").strip() if line.startswith("##") else line[1:].strip())
                 continue
             fields = [f.strip() for f in line.split("\t")]
+            if not comments and fields[:2] == ["chromosome", "location"]:  # MSIsensor(-pro) scan list
+                from .msisensor_sites import read_msisensor_sites
+
+                return read_msisensor_sites(p)
             if tuple(fields) not in (COLUMNS, COLUMNS[:-1]):
                 raise _fail(f"expected the header line '{chr(9).join(COLUMNS)}' (tab-separated), "
                             f"got '{line[:80]}'", n, src)

@@ -28,7 +28,7 @@ _NT16 = {"A": 1, "C": 2, "G": 4, "T": 8}
 
 
 @dataclass
-class Profile:
+class RepeatLengthHistogram:
     """Per-locus repeat-length histograms of one sample."""
 
     loci: LociTable
@@ -143,7 +143,7 @@ def map_loci_to_file(loci: LociTable, names: list[str], lengths: dict[str, int],
 def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | None = None,
                 mapq: int = DEFAULT_MAPQ, exclude_flags: int = DEFAULT_EXCLUDE_FLAGS,
                 anchor: int = DEFAULT_ANCHOR, threads: int = 1, window: int = DEFAULT_WINDOW,
-                mate_dedup: bool = True, require_reads: bool = True, io_threads: int = 0) -> Profile:
+                mate_dedup: bool = True, require_reads: bool = True, io_threads: int = 0) -> RepeatLengthHistogram:
     """Repeat-length histograms of ``bam`` at ``loci`` (see module docstring for the layout).
 
     ``mate_dedup`` counts a fragment once when both mates span a locus (read 2 is skipped;
@@ -209,10 +209,10 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
                          f"MAPQ >= {mapq}, flags {exclude_flags:#x}); is this the right BAM for these loci?", p)
     params = {"mapq": mapq, "exclude_flags": exclude_flags, "anchor": anchor, "window": window,
               "mate_dedup": mate_dedup}
-    return Profile(loci, hist, rejected, window, str(p), sample, params, missing)
+    return RepeatLengthHistogram(loci, hist, rejected, window, str(p), sample, params, missing)
 
 
-def profile_many(bams: list[str | Path], loci: LociTable, *, threads: int = 1, **kwargs: Any) -> list[Profile]:
+def profile_many(bams: list[str | Path], loci: LociTable, *, threads: int = 1, **kwargs: Any) -> list[RepeatLengthHistogram]:
     """``profile_bam`` of several BAM/CRAMs (same keyword arguments), in input order.
 
     With ``threads`` >= 2 up to ``threads`` files are profiled at once (the kernel runs without

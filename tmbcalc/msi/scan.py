@@ -33,7 +33,8 @@ from ..contigs import canonical, shared_contigs
 from ..errors import InputError, UsageError
 from ..ext import load_kernel
 from ..regions import RegionSet
-from ..io.fasta import contig_names, iter_contigs
+from ..io.fasta import contig_names, index_lengths, iter_contigs
+from .build import reference_build
 from .loci import LociTable, write_loci
 
 from .defaults import FLANK as DEFAULT_FLANK
@@ -52,7 +53,26 @@ class ScanResult:
     bases_scanned: int
     n_homopolymers: int
     parameters: dict[str, Any] = field(default_factory=dict)
-    output: Path | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary (not the loci themselves): counts, contigs, parameters, provenance."""
+        return {"loci": len(self.loci), "homopolymers": self.n_homopolymers, "contigs_scanned": self.contigs_scanned,
+                "bases_scanned": self.bases_scanned, "parameters": self.parameters, "provenance": self.provenance}
+
+    def write(self, path: str | Path) -> list[Path]:
+        """Write the loci file (``.gz``: gzip) atomically; returns [path]."""
+        from ..output import OutputSet
+
+        prov = self.provenance
+        lines = [f"tmbcalc {prov.get('version')} msi scan; created {prov.get('created_utc')}",
+                 f"provenance: {json.dumps(prov, sort_keys=True)}",
+                 "coordinates: 0-based half-open repeat spans; flanks = reference bases beside the span"]
+        out = Path(path)
+        with OutputSet(str(out), inputs=prov.get("inputs")) as outs:
+            with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
+                write_loci(self.loci, fh, lines)
+        return [out]
 
 
 def resolve_overlaps(start: np.ndarray, span: np.ndarray, unit: np.ndarray) -> np.ndarray:
@@ -135,8 +155,8 @@ def _validate(min_homopolymer: int, max_homopolymer: int, min_copies: int, max_r
 def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None = None,
              min_homopolymer: int = DEFAULT_MIN_HOMOPOLYMER, max_homopolymer: int = DEFAULT_MAX_HOMOPOLYMER,
              min_copies: int = DEFAULT_MIN_COPIES, max_repeat_length: int = DEFAULT_MAX_REPEAT_LENGTH,
-             max_unit: int = 6, flank: int = DEFAULT_FLANK, output: str | Path | None = None) -> ScanResult:
-    """Scan ``reference`` (plain/gzip/bgzip FASTA) for microsatellites; optionally write ``output``.
+             max_unit: int = 6, flank: int = DEFAULT_FLANK) -> ScanResult:
+    """Scan ``reference`` (plain/gzip/bgzip FASTA) for microsatellites (write with ``.write(path)``).
 
     ``footprint`` (BED path or RegionSet) keeps only repeats lying fully inside it.  Lengths in
     bp; ``min_copies`` applies to 2-6 bp units.  Raises InputError/UsageError on bad input.
@@ -163,11 +183,13 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
                                                    "left_flank", "right_flank", "name")}
     scanned: list[str] = []
     bases = 0
+    lengths = index_lengths(ref)
     for name, seq in iter_contigs(ref, want):
         if seq is None:
             continue
         scanned.append(name)
         bases += len(seq)
+        lengths[name] = len(seq)
         start, copies, unit = scan_sequence(seq, min_homopolymer=min_homopolymer,
                                             max_homopolymer=max_homopolymer, min_copies=min_copies,
                                             max_repeat_length=max_repeat_length, max_unit=max_unit,
@@ -187,21 +209,17 @@ def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None 
             cols["left_flank"].append(seq[s - flank:s].decode().upper())
             cols["right_flank"].append(seq[e:e + flank].decode().upper())
             cols["name"].append("")
-    table = LociTable._from_lists(cols, [], str(output or ""))
-    n_homo = int(sum(1 for u in table.unit if len(u) == 1))
-    res = ScanResult(table, scanned, bases, n_homo, params)
-    if output is not None:
-        from ..output import OutputSet
-        from ..provenance import build_provenance
+    from ..provenance import build_provenance
 
-        prov = build_provenance("msi scan", params, {"reference": ref, "footprint": footprint
-                                                     if not isinstance(footprint, RegionSet) else None})
-        lines = [f"tmbcalc {prov['version']} msi scan; created {prov['created_utc']}",
-                 f"provenance: {json.dumps(prov, sort_keys=True)}",
-                 "coordinates: 0-based half-open repeat spans; flanks = reference bases beside the span"]
-        out = Path(output)
-        with OutputSet(str(out), inputs=prov.get("inputs")) as outs:
-            with outs.open("", gzip_level=6 if out.name.endswith(".gz") else None) as fh:
-                write_loci(table, fh, lines)
-        res.output = out
+    table = LociTable._from_lists(cols, [], "")
+    n_homo = int(sum(1 for u in table.unit if len(u) == 1))
+    build = reference_build(lengths, str(ref))
+    if build["build"] and regions is not None and not isinstance(footprint, RegionSet):
+        from ..panels.registry import check_regions_fit_build
+
+        check_regions_fit_build(regions, build["build"], Path(footprint))
+    prov = build_provenance("msi scan", params, {"reference": ref, "footprint": footprint
+                                                 if not isinstance(footprint, RegionSet) else None},
+                            genome_build=build)
+    res = ScanResult(table, scanned, bases, n_homo, params, prov)
     return res

@@ -178,12 +178,10 @@ def dragen_msi_json(v: SampleView) -> dict[str, Any]:
 def write_dragen(views: list[SampleView], outdir: str | Path) -> list[Path]:
     """``SAMPLE.tmb.metrics.csv`` / ``SAMPLE.microsat_output.json`` per sample into ``outdir``."""
     out = Path(outdir)
-    if not out.is_dir():
-        raise UsageError(f"output folder '{out}' does not exist")
     names = [_safe_name(v.name, "a DRAGEN-style file name") for v in views]
     if len(set(names)) != len(names):
         raise InputError("two results have the same sample name", out)
-    with OutputSet(str(out) + "/") as outs:
+    with OutputSet(out, folder=True) as outs:
         paths = []
         for v, name in zip(views, names):
             if v.tmb is not None:

@@ -109,8 +109,8 @@ def compute_tmb(
     ``footprint_mb`` declares a denominator (kept beside the measured one); below
     ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
-    ``keep_table=False`` spools the variants report (in ``spool_dir``) instead of keeping rows.
-    ``sample_name`` reports the input's one tumor under this name (``tumor_suppressor_bed``: _tsg_drivers).
+    ``keep_table=False`` spools the variants report (in ``spool_dir``).  ``sample_name`` renames
+    the input's one tumor.  ``tumor_suppressor_bed``: see :func:`_tsg_drivers`.
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage,

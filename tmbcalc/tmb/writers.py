@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -307,21 +309,50 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
+@dataclass(frozen=True)
+class OutputFormat:
+    """One file of a TMB result: ``suffix`` after the prefix, ``key`` in the JSON ``outputs`` block,
+    and ``write(result, outs, suffix, options)`` producing it inside the output set."""
+
+    suffix: str
+    key: str
+    write: Callable[[TmbResult, OutputSet, str, dict[str, Any]], None]
+
+
+def _write_json(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
+    doc = json_document(result)
+    doc["outputs"] = {f.key: str(outs.path(f.suffix)) for f in OUTPUT_FORMATS}
+    if options["plain_tsv"]:
+        doc["outputs"]["tsv_comment_lines"] = False
+    outs.write_text(suffix, json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
+
+
+def _write_tsv(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
+    outs.write_text(suffix, summary_tsv(result, options["plain_tsv"]))
+
+
+def _write_variants(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
+    outs.write_with(suffix, lambda p: write_variants(result, p, options["threads"], options["plain_tsv"]))
+
+
+# the registry of a TMB result's files: adding an output format is one entry here (plus its tests)
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(".tmb.json", "json", _write_json),
+    OutputFormat(".tmb.tsv", "tsv", _write_tsv),
+    OutputFormat(".variants.tsv.gz", "variants", _write_variants),
+)
+
+
 def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1, plain_tsv: bool = False) -> list[Path]:
-    """Write the three TMB outputs atomically; returns their paths.  ``plain_tsv``: the TSVs carry
-    no ``#`` lines (``outputs.tsv_comment_lines`` is then false in the JSON, which holds the
-    provenance)."""
+    """Write every file of :data:`OUTPUT_FORMATS` atomically; returns their paths.  ``plain_tsv``:
+    the TSVs carry no ``#`` lines (``outputs.tsv_comment_lines`` is then false in the JSON, which
+    holds the provenance)."""
+    options = {"threads": threads, "plain_tsv": plain_tsv}
     with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
-        doc = json_document(result)
-        doc["outputs"] = {"json": str(outs.path(".tmb.json")), "tsv": str(outs.path(".tmb.tsv")),
-                          "variants": str(outs.path(".variants.tsv.gz"))}
-        if plain_tsv:
-            doc["outputs"]["tsv_comment_lines"] = False
-        outs.write_text(".tmb.json", json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
-        outs.write_text(".tmb.tsv", summary_tsv(result, plain_tsv))
-        outs.write_with(".variants.tsv.gz", lambda p: write_variants(result, p, threads, plain_tsv))
-    return [outs.path(s) for s in (".tmb.json", ".tmb.tsv", ".variants.tsv.gz")]
+        for fmt in OUTPUT_FORMATS:
+            fmt.write(result, outs, fmt.suffix, options)
+    return [outs.path(f.suffix) for f in OUTPUT_FORMATS]
 
 
-__all__ = ["write_outputs", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document",
+__all__ = ["write_outputs", "OUTPUT_FORMATS", "OutputFormat", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document",
            "VariantReportWriter", "report_header"]

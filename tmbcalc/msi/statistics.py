@@ -95,38 +95,6 @@ def core_mask(hist: np.ndarray, core_fraction: float) -> np.ndarray:
     return core
 
 
-def core_distance(core: np.ndarray) -> np.ndarray:
-    """Per cell, the distance in columns (bp) to the nearest core column of its row
-    (a very large number for rows without a core)."""
-    n, w = core.shape
-    cols = np.arange(w)
-    big = np.iinfo(np.int64).max // 4
-    dist = np.full((n, w), big, dtype=np.int64)
-    for i in range(n):  # cores are few per row; a loop over loci is fine
-        c = np.nonzero(core[i])[0]
-        if c.size:
-            dist[i] = np.abs(cols[:, None] - c[None, :]).min(axis=1)
-    return dist
-
-
-def distant_mask(core: np.ndarray, unit_len: np.ndarray, min_shift_units: int) -> np.ndarray:
-    """Columns at least ``min_shift_units * unit_len`` bp away from every core column.
-
-    Rows without core columns get no distant columns.
-    """
-    need = (np.asarray(unit_len, dtype=np.int64) * min_shift_units)[:, None]
-    return (core_distance(core) >= need) & core.any(axis=1)[:, None]
-
-
-def adjacent_mask(core: np.ndarray, unit_len: np.ndarray, min_shift_units: int) -> np.ndarray:
-    """Columns 1 .. min_shift_units units (exclusive) away from the nearest core column: the
-    stutter bins (for the default of 2 units: exactly +/-1 unit, and partial-unit lengths
-    between)."""
-    u = np.asarray(unit_len, dtype=np.int64)[:, None]
-    d = core_distance(core)
-    return (d >= 1) & (d < u * min_shift_units) & core.any(axis=1)[:, None]
-
-
 def fisher_greater(x_t: np.ndarray, n_t: np.ndarray, x_n: np.ndarray, n_n: np.ndarray) -> np.ndarray:
     """One-sided Fisher exact p that the tumor's share x_t/n_t exceeds the normal's x_n/n_n.
 
@@ -192,24 +160,3 @@ def total_variation(t: np.ndarray, n: np.ndarray) -> np.ndarray:
         d = np.abs(t / st - n / sn).sum(axis=1) / 2
     d[(st[:, 0] == 0) | (sn[:, 0] == 0)] = np.nan
     return d
-
-
-def cmh_greater(x_t: np.ndarray, n_t: np.ndarray, x_n: np.ndarray, n_n: np.ndarray) -> tuple[float, float]:
-    """Cochran-Mantel-Haenszel one-sided test over loci (strata) of 2x2 tables
-    [[x_t, n_t - x_t], [x_n, n_n - x_n]]: is the tumor's share consistently higher?
-
-    Uses the hypergeometric mean and variance of x_t per stratum, no continuity correction:
-    Z = sum(x_t - E) / sqrt(sum V); returns (Z, upper-tail normal p).  Strata with a zero
-    margin carry no information and are skipped.
-    """
-    x_t, n_t, x_n, n_n = (np.asarray(a, dtype=float) for a in (x_t, n_t, x_n, n_n))
-    N = n_t + n_n
-    K = x_t + x_n
-    ok = (N > 1) & (K > 0) & (K < N) & (n_t > 0) & (n_n > 0)
-    if not ok.any():
-        return 0.0, 1.0
-    x_t, n_t, n_n, N, K = x_t[ok], n_t[ok], n_n[ok], N[ok], K[ok]
-    E = n_t * K / N
-    V = n_t * n_n * K * (N - K) / (N * N * (N - 1))
-    z = float((x_t - E).sum() / np.sqrt(V.sum()))
-    return z, float(norm_sf(z))
