@@ -12,7 +12,9 @@ and the distribution are in the same unit:
 * TMB per tumour = ``calibrate_simulate`` reference TMB: eligible mutations under the
   ``wes-merino`` profile (rules whose input column a cohort lacks are relaxed, as recorded in the
   output) inside the exonic part of the SureSelect V4 exome (kit ∩ ExomeDepth hg19 exons,
-  28.07 Mb), cancerhotspots v2 hotspots excluded as in the calibration models, divided by that Mb;
+  28.07 Mb), hotspots counted (the wes-merino profile does not ask for their exclusion, so the
+  hotspot list given to ``calibrate_simulate`` is not applied to it, as in the v2 calibration
+  models), divided by that Mb;
 * per tumour type: n, mean, the 0th..100th percentiles (numpy ``linear`` interpolation), and the
   fractions at or above 10 and 20 mut/Mb.
 

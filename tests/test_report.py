@@ -136,20 +136,20 @@ def test_tcga_context_for_the_tumor_type(tumor_page):
 def test_harmonized_value_and_model_curve(results, tmp_path):  # noqa: F811
     html, els = _report(tmp_path, str(results["chol"]) + ".tmb.json")
     doc = json.loads((results["chol"].parent / "chol.tmb.json").read_text())
-    cal = doc["provenance"]["calibration"]
+    cal = [s["harmonized"] for s in doc["samples"]]
     assert len(with_attr(els, "data-sample")) >= len(doc["samples"])
     shown = [float(e["attrs"]["data-value"]) for e in with_attr(els, "data-k", "harmonized_value")]
-    assert shown == [r["tmb_calibrated"] for r in cal["samples"]]
+    assert shown == [h["value"] for h in cal]
     assert len(with_class(els, "model-curve")) == len(doc["samples"])
     pts = [e["attrs"] for e in with_class(els, "point") if "data-x" in e["attrs"]]
     assert [(float(p["data-x"]), float(p["data-value"])) for p in pts] == \
-        [(s["tmb"], r["tmb_calibrated"]) for s, r in zip(doc["samples"], cal["samples"])]
+        [(s["tmb"], h["value"]) for s, h in zip(doc["samples"], cal)]
     # the model curve passes through the sample's harmonized point (same model, read from its file)
     from tmbcalc.calibrate.models import load_model
 
-    m = load_model(cal["model_file"])
-    for s, r in zip(doc["samples"][:5], cal["samples"][:5]):
-        assert float(m.predict(np.array([s["tmb"]]))[0]) == pytest.approx(r["tmb_calibrated"], abs=1e-4)
+    m = load_model(doc["harmonization"]["model_file"])
+    for s, h in zip(doc["samples"][:5], cal[:5]):
+        assert float(m.predict(np.array([s["tmb"]]))[0]) == pytest.approx(h["value"], abs=1e-4)
 
 
 def test_untrusted_text_is_escaped(results, tmp_path):  # noqa: F811
@@ -342,17 +342,14 @@ def test_harmonized_layout_with_equivocal_zones(results, tmp_path):  # noqa: F81
     equivalent panel cut) is shown as written."""
     pre = copy_prefix(results["chol"], tmp_path / "H")
     doc = json.loads((tmp_path / "H.tmb.json").read_text())
-    cal = doc["provenance"].pop("calibration")
-    s, c = doc["samples"][0], cal["samples"][0]
+    s = doc["samples"][0]
     doc["samples"] = [s]
-    s["harmonized"] = {"reference": cal["reference"], "raw": s["tmb"], "value": c["tmb_calibrated"],
-                       "pi_low": c["ci95_low"] - 0.5, "pi_high": c["ci95_high"] + 0.5, "band_low": c["ci95_low"],
-                       "band_high": c["ci95_high"], "level": 0.95, "model": cal["model"], "model_version": 1,
-                       "method": cal["method"], "recommended": True, "extrapolated": False,
-                       "high": {"10": False}, "equivocal": {"10": True}}
-    doc["harmonization"] = {"model_file": cal["model_file"], "notes": ["a <note>"],
-                            "equivocal_zones": {"10": {"reference_cut": 10.0, "panel_cut": 13.6853, "low": 9.1744,
-                                                       "high": 19.6573, "probability_range": [0.1, 0.9]}}}
+    h = s["harmonized"]
+    c = {"tmb_calibrated": h["value"], "ci95_low": h["band_low"]}
+    h["pi_low"] = h["band_low"] - 0.5
+    h.update(high={"10": False}, equivocal={"10": True})
+    doc["harmonization"].update(notes=["a <note>"], equivocal_zones={"10": {
+        "reference_cut": 10.0, "panel_cut": 13.6853, "low": 9.1744, "high": 19.6573, "probability_range": [0.1, 0.9]}})
     (tmp_path / "H.tmb.json").write_text(json.dumps(doc))
     html, els = _report(tmp_path, pre)
     assert float(_shown(els, "harmonized_value")[1]) == c["tmb_calibrated"]
