@@ -99,7 +99,7 @@ def test_vaf_histogram_and_consequences_match_the_variants_report(results, tumor
 
 
 def test_callable_and_msi_sections_match_their_files(results, tumor_page):  # noqa: F811
-    _, els = tumor_page
+    html, els = tumor_page
     cal = json.loads((results["TUMOR"].parent / "TUMOR.callable.json").read_text())
     text, exact = _shown(els, "callable_bp")
     assert int(float(exact)) == cal["callable_bp"] and text == str(cal["callable_bp"])
@@ -107,6 +107,13 @@ def test_callable_and_msi_sections_match_their_files(results, tumor_page):  # no
     text, exact = _shown(els, "msi_score")
     assert float(exact) == msi["msi_score"] and text == f"{msi['msi_score']:.2f}"
     assert _shown(els, "evaluable_loci")[0] == str(msi["evaluable_loci"])
+    stat = msi.get("statistic")
+    if isinstance(stat, dict) and stat.get("unstable_read_fraction") is not None:
+        text, exact = _shown(els, "unstable_read_fraction")
+        assert float(exact) == stat["unstable_read_fraction"] and text == f"{stat['unstable_read_fraction']:.4f}"
+    from markupsafe import escape
+
+    assert str(escape(msi["call_basis"])) in html
     # per-locus evidence: the drawn tumor/normal counts are the msi_dis lines of that locus
     dis = (results["TUMOR"].parent / "TUMOR.msi_dis").read_text().splitlines()
     svgs = [e for e in els if e["tag"] == "svg" and re.match(r"^\S+:\d+ \d+x", e["attrs"].get("aria-label", ""))]
