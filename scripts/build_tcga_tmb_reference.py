@@ -12,9 +12,9 @@ and the distribution are in the same unit:
 * TMB per tumour = ``calibrate_simulate`` reference TMB: eligible mutations under the
   ``wes-merino`` profile (rules whose input column a cohort lacks are relaxed, as recorded in the
   output) inside the exonic part of the SureSelect V4 exome (kit ∩ ExomeDepth hg19 exons,
-  28.07 Mb), hotspots counted (the wes-merino profile does not ask for their exclusion, so the
-  hotspot list given to ``calibrate_simulate`` is not applied to it, as in the v2 calibration
-  models), divided by that Mb;
+  28.07 Mb), divided by that Mb; the cancerhotspots v2 list is passed as scripts/fit_calibration.py
+  passes it, and ``calibrate_simulate`` removes hotspots only for a profile whose ``hotspots`` is
+  ``required`` (``wes-merino`` says ``optional``: hotspot mutations are counted);
 * per tumour type: n, mean, the 0th..100th percentiles (numpy ``linear`` interpolation), and the
   fractions at or above 10 and 20 mut/Mb.
 
@@ -90,8 +90,8 @@ def main() -> int:
     prov.pop("command_line", None)
     doc = {"format": "tmbcalc-tcga-tmb-reference", "format_version": 1,
            "scale": "exome-wes-merino", "unit": "mutations per Mb",
-           "definition": ("eligible mutations under the wes-merino profile inside the exonic part of the "
-                          "SureSelect V4 exome (kit intersected with ExomeDepth hg19 exons), hotspots excluded, "
+           "definition": ("eligible mutations under the wes-merino profile (hotspot mutations counted) inside "
+                          "the exonic part of the SureSelect V4 exome (kit intersected with ExomeDepth hg19 exons), "
                           "divided by its Mb; the reference scale of the shipped calibration models"),
            "reference_mb": round(float(sim.reference["mb"]), 6),
            "n_tumours": int(len(table)), "duplicate_patients_dropped": int(dropped),

@@ -99,7 +99,7 @@ def test_vaf_histogram_and_consequences_match_the_variants_report(results, tumor
 
 
 def test_callable_and_msi_sections_match_their_files(results, tumor_page):  # noqa: F811
-    _, els = tumor_page
+    html, els = tumor_page
     cal = json.loads((results["TUMOR"].parent / "TUMOR.callable.json").read_text())
     text, exact = _shown(els, "callable_bp")
     assert int(float(exact)) == cal["callable_bp"] and text == str(cal["callable_bp"])
@@ -107,6 +107,13 @@ def test_callable_and_msi_sections_match_their_files(results, tumor_page):  # no
     text, exact = _shown(els, "msi_score")
     assert float(exact) == msi["msi_score"] and text == f"{msi['msi_score']:.2f}"
     assert _shown(els, "evaluable_loci")[0] == str(msi["evaluable_loci"])
+    stat = msi.get("statistic")
+    if isinstance(stat, dict) and stat.get("unstable_read_fraction") is not None:
+        text, exact = _shown(els, "unstable_read_fraction")
+        assert float(exact) == stat["unstable_read_fraction"] and text == f"{stat['unstable_read_fraction']:.4f}"
+    from markupsafe import escape
+
+    assert str(escape(msi["call_basis"])) in html
     # per-locus evidence: the drawn tumor/normal counts are the msi_dis lines of that locus
     dis = (results["TUMOR"].parent / "TUMOR.msi_dis").read_text().splitlines()
     svgs = [e for e in els if e["tag"] == "svg" and re.match(r"^\S+:\d+ \d+x", e["attrs"].get("aria-label", ""))]
@@ -136,20 +143,24 @@ def test_tcga_context_for_the_tumor_type(tumor_page):
 def test_harmonized_value_and_model_curve(results, tmp_path):  # noqa: F811
     html, els = _report(tmp_path, str(results["chol"]) + ".tmb.json")
     doc = json.loads((results["chol"].parent / "chol.tmb.json").read_text())
-    cal = [s["harmonized"] for s in doc["samples"]]
+    hz = doc["harmonization"]
+    harm = [s["harmonized"] for s in doc["samples"]]
     assert len(with_attr(els, "data-sample")) >= len(doc["samples"])
     shown = [float(e["attrs"]["data-value"]) for e in with_attr(els, "data-k", "harmonized_value")]
-    assert shown == [h["value"] for h in cal]
+    assert shown == [h["value"] for h in harm]
+    lows = [float(e["attrs"]["data-value"]) for e in with_attr(els, "data-k", "harmonized_low_detail")]
+    assert lows == [h["pi_low"] for h in harm]
     assert len(with_class(els, "model-curve")) == len(doc["samples"])
     pts = [e["attrs"] for e in with_class(els, "point") if "data-x" in e["attrs"]]
-    assert [(float(p["data-x"]), float(p["data-value"])) for p in pts] == \
-        [(s["tmb"], h["value"]) for s, h in zip(doc["samples"], cal)]
-    # the model curve passes through the sample's harmonized point (same model, read from its file)
+    assert [(float(p["data-x"]), float(p["data-value"])) for p in pts] == [(s["tmb"], h["value"])
+                                                                          for s, h in zip(doc["samples"], harm)]
+    # the curve drawn is the model named in the result: it maps each raw TMB to the harmonized value
     from tmbcalc.calibrate.models import load_model
 
-    m = load_model(doc["harmonization"]["model_file"])
-    for s, h in zip(doc["samples"][:5], cal[:5]):
-        assert float(m.predict(np.array([s["tmb"]]))[0]) == pytest.approx(h["value"], abs=1e-4)
+    m = load_model(hz["model_file"])
+    assert m.id == hz["model"]
+    for s_, h in zip(doc["samples"][:5], harm[:5]):
+        assert float(m.predict(np.array([s_["tmb"]]))[0]) == pytest.approx(h["value"], abs=1e-4)
 
 
 def test_untrusted_text_is_escaped(results, tmp_path):  # noqa: F811
@@ -337,28 +348,22 @@ def test_tumor_only_msi_page(results, tmp_path):  # noqa: F811
     assert "baseline of normals" in html
 
 
-def test_harmonized_layout_with_equivocal_zones(results, tmp_path):  # noqa: F811
-    """The per-sample ``harmonized`` + ``harmonization`` layout (with equivocal zones around the
-    equivalent panel cut) is shown as written."""
-    pre = copy_prefix(results["chol"], tmp_path / "H")
-    doc = json.loads((tmp_path / "H.tmb.json").read_text())
-    s = doc["samples"][0]
-    doc["samples"] = [s]
-    h = s["harmonized"]
-    c = {"tmb_calibrated": h["value"], "ci95_low": h["band_low"]}
-    h["pi_low"] = h["band_low"] - 0.5
-    h.update(high={"10": False}, equivocal={"10": True})
-    doc["harmonization"].update(notes=["a <note>"], equivocal_zones={"10": {
-        "reference_cut": 10.0, "panel_cut": 13.6853, "low": 9.1744, "high": 19.6573, "probability_range": [0.1, 0.9]}})
-    (tmp_path / "H.tmb.json").write_text(json.dumps(doc))
-    html, els = _report(tmp_path, pre)
-    assert float(_shown(els, "harmonized_value")[1]) == c["tmb_calibrated"]
-    assert float(_shown(els, "harmonized_low_detail")[1]) == c["ci95_low"] - 0.5
-    zone = with_class(els, "zone")[0]["attrs"]
-    assert (float(zone["data-low"]), float(zone["data-high"])) == (9.1744, 19.6573)
-    assert _shown(els, "zone_low_1")[0] == "9.17" and _shown(els, "zone_high_1")[0] == "19.66"
-    assert "panel cut 13.6853 = reference 10" in html and "a &lt;note&gt;" in html
-    assert "raw value in the equivocal zone" in html
+def test_equivocal_zones_of_a_harmonized_result(results, tmp_path):  # noqa: F811
+    """The equivocal zones the result carries (around the panel cut equivalent to each reference cut)
+    are drawn and tabulated as written; the zone whose panel cut equals a TMB cut sits in that row."""
+    doc = json.loads((results["chol"].parent / "chol.tmb.json").read_text())
+    name = doc["samples"][0]["sample"]
+    html, els = _report(tmp_path, results["chol"], "--sample", name)
+    zones = doc["harmonization"]["equivocal_zones"]
+    drawn = sorted((float(e["attrs"]["data-low"]), float(e["attrs"]["data-high"])) for e in with_class(els, "zone")
+                   if "data-low" in e["attrs"])
+    assert drawn == sorted((z["low"], z["high"]) for z in zones.values())
+    for i, z in enumerate(zones.values(), 1):
+        assert _shown(els, f"zone_low_{i}")[0] == f"{z['low']:.2f}" and _shown(els, f"zone_high_{i}")[0] == f"{z['high']:.2f}"
+        assert f"panel cut {z['panel_cut']:g} = reference {z['reference_cut']:g}" in html
+    row10 = [e for e in els if e["tag"] == "tr" and e["attrs"].get("data-cut") == "10"][0]
+    z10 = next(z for z in zones.values() if z["panel_cut"] == 10.0)
+    assert f"{z10['low']:.2f}" in row10["text"] and f"{z10['high']:.2f}" in row10["text"]
 
 
 def test_batch_page_reads_the_batch_command_layout(results, tmp_path):  # noqa: F811

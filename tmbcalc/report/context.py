@@ -173,16 +173,26 @@ def denominator_section(v: SampleView) -> dict[str, Any] | None:
     return out if (den or v.callable or v.coverage) else None
 
 
+def msi_param(m: dict[str, Any], key: str) -> Any:
+    """A scoring parameter of an msi.json: top level (older layout) or under ``parameters``."""
+    if m.get(key) is not None:
+        return m[key]
+    return (m.get("parameters") or {}).get(key)
+
+
 def msi_section(v: SampleView) -> dict[str, Any] | None:
     m = v.msi
     if m is None:
         return None
-    band = m.get("indeterminate_band")
+    cutoff, band = msi_param(m, "cutoff"), msi_param(m, "indeterminate_band")
+    stat = m.get("statistic") if isinstance(m.get("statistic"), dict) else None
     out = {"score": m.get("msi_score"), "status": m.get("status"), "mode": m.get("mode"),
-           "cutoff": m.get("cutoff"), "band": band, "evaluable": m.get("evaluable_loci"),
+           "cutoff": cutoff, "band": band, "evaluable": m.get("evaluable_loci"),
            "unstable": m.get("unstable_loci"), "total": m.get("loci_total"), "basis": m.get("call_basis"),
-           "unit": m.get("score_unit", "% unstable of evaluable loci"),
-           "figure": svg.score_scale(m.get("msi_score"), m.get("cutoff"), band, "MSI score"),
+           "unit": m.get("score_unit", "% unstable of evaluable loci"), "statistic": stat,
+           "warnings": [str(w) for w in m.get("warnings") or []],
+           "pair_check": m.get("pair_check") if isinstance(m.get("pair_check"), dict) else None,
+           "figure": svg.score_scale(m.get("msi_score"), cutoff, band, "MSI score"),
            "loci": [], "baseline_note": m.get("mode") == "tumor-only"}
     for r in v.msi_loci or []:
         key = (r["chrom"], int(r["start"]))

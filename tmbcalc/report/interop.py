@@ -160,19 +160,21 @@ def dragen_tmb_csv(v: SampleView) -> str:
 
 def dragen_msi_json(v: SampleView) -> dict[str, Any]:
     """DRAGEN-style ``microsat_output.json`` (flat documented keys; tmbcalc details under Settings)."""
+    from .context import msi_param
+
     m = v.msi
     assert m is not None
     evaluable, unstable = int(m.get("evaluable_loci") or 0), int(m.get("unstable_loci") or 0)
-    min_ev = m.get("min_evaluable")
+    min_ev = msi_param(m, "min_evaluable")
     valid = _finite(m.get("msi_score")) and (not _finite(min_ev) or evaluable >= min_ev)
     return {"TotalMicrosatelliteSitesAssessed": evaluable, "TotalMicrosatelliteSitesUnstable": unstable,
             "PercentageUnstableSites": round(float(m["msi_score"]), 4) if _finite(m.get("msi_score")) else "NaN",
             "ResultIsValid": bool(valid),
             "ResultMessage": "" if valid else f"fewer than {min_ev} evaluable loci",
             "Settings": {"Tool": f"tmbcalc {__version__}", "Mode": m.get("mode"), "MsiStatus": m.get("status"),
-                         "MsiHighCutoffPercent": m.get("cutoff"), "IndeterminateBand": m.get("indeterminate_band"),
-                         "CallBasis": m.get("call_basis"), "Alpha": m.get("alpha"),
-                         "MinCoverage": m.get("min_coverage")}}
+                         "CallBasis": m.get("call_basis"), "MsiHighCutoffPercent": msi_param(m, "cutoff"),
+                         "IndeterminateBand": msi_param(m, "indeterminate_band"),
+                         "MinEvaluableLoci": min_ev, "MinCoverage": msi_param(m, "min_coverage")}}
 
 
 def write_dragen(views: list[SampleView], outdir: str | Path) -> list[Path]:
