@@ -108,7 +108,8 @@ def snapshot(outdir: Path) -> dict[str, bytes]:
     (seconds, peak memory) removed from markers and summary, and 'reused' read as 'ok'."""
     snap = {}
     for p in sorted(outdir.rglob("*")):
-        if not p.is_file() or p.name in ("batch.log", "batch.json"):
+        # batch.html renders batch.json (run times, memory): compared through batch.tsv instead
+        if not p.is_file() or p.name in ("batch.log", "batch.json", "batch.html"):
             continue
         data = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
         if p.name.endswith(".batch.json"):
@@ -337,6 +338,28 @@ def test_api_in_process(cohort, reference_run, tmp_path):
     assert res.exit_code == 1 and res.counts == {"samples": 18, "ok": 17, "reused": 0, "failed": 1}
     assert res.to_dict()["samples"][0]["sample"] == "S01"
     assert_same_outputs(reference_run, tmp_path / "out")
+
+
+def test_cohort_report_and_multiqc_on_the_batch_folder(reference_run, tmp_path):
+    """`multiqc OUTDIR` finds tmbcalc's general-statistics columns with each sample's TMB and status
+    as its own PREFIX.tmb.json says; OUTDIR/batch.html lists every sample, the failed one with its error."""
+    import pandas as pd
+
+    r = subprocess.run([sys.executable, "-m", "multiqc", str(reference_run), "-o", str(tmp_path / "mq"), "--no-ansi",
+                        "-q", "--force"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    gs = pd.read_csv(tmp_path / "mq/multiqc_data/multiqc_general_stats.txt", sep="\t", dtype={"Sample": str})
+    cols = {c.split("-", 1)[-1]: c for c in gs.columns if c.startswith("custom_content_tmbcalc")}
+    gs = gs.set_index("Sample")
+    t = _table(reference_run / "batch.tsv")
+    ok = [s for s, row in t.items() if row["run_status"] == "ok" and (reference_run / s / f"{s}.tmb.json").is_file()]
+    assert len(ok) >= 10
+    for s in ok:
+        doc = json.loads((reference_run / s / f"{s}.tmb.json").read_text())["samples"][0]
+        assert gs.loc[s, cols["tmb"]] == pytest.approx(doc["tmb"], rel=1e-12)
+        assert gs.loc[s, cols["tmb_status_10"]] == doc["status"]["10"]
+    html = (reference_run / "batch.html").read_text()
+    assert all(f">{s}<" in html for s in t) and "truncated" in html
 
 
 def test_progress_log_and_quiet(cohort, reference_run, tmp_path):

@@ -12,7 +12,9 @@ import re
 
 NAME_RE = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]{0,99}")
 # files of OUTDIR itself; a sample folder may not take these names
-RESERVED = frozenset({"batch.tsv", "batch.json", "batch.log"})
+# files of the batch output folder (a sample folder of the same name would collide)
+RESERVED = frozenset({"batch.tsv", "batch.json", "batch.log", "batch.html", "batch.tmbcalc_generalstats_mqc.json",
+                      "batch.tmbcalc_tmb_mqc.json"})
 
 
 def name_problem(name: str) -> str | None:

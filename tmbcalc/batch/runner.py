@@ -136,12 +136,35 @@ def _finish(specs, outcomes, sheet, out, prog, executor, workers, scheduler, das
     params = {"executor": executor, "workers": workers, "scheduler": scheduler, "dask_workers": dask_workers,
               "force": force, "outdir": str(out)}
     paths = write_summary(out, rows, build_provenance("batch", params, {"sheet": sheet}))
+    paths += cohort_outputs(out, [r["sample"] for r in rows if r["run_status"] != "failed"], prog)
     c = counts(rows)
     failed = [r["sample"] for r in rows if r["run_status"] == "failed"]
     prog.log(f"done: {c['ok']} computed, {c['reused']} reused, {c['failed']} failed"
              + (f" ({', '.join(failed[:20])}{' ...' if len(failed) > 20 else ''})" if failed else "")
              + f"; wrote {paths[0]}, {paths[1]}")
     return BatchResult(out, rows, c, executor, paths)
+
+
+def cohort_outputs(out: Path, good: list[str], prog) -> list[Path]:
+    """After the summary: the batch HTML report (``OUTDIR/batch.html``) and MultiQC custom content
+    for the samples that have results (``OUTDIR/batch.tmbcalc_*_mqc.json``), so that ``multiqc
+    OUTDIR`` shows tmbcalc's columns.  These read the written results (they never recompute); a
+    failure here is logged and leaves the per-sample results and batch.tsv/json as they are."""
+    from ..errors import TmbcalcError
+    from ..report.interop import write_multiqc
+    from ..report.load import load_results
+    from ..report.render import write_batch_report
+
+    written: list[Path] = []
+    try:
+        written.append(write_batch_report(out / "batch.json", out / "batch.html"))
+        prefixes = [prefix_of(out, s) for s in good
+                    if any(Path(str(prefix_of(out, s)) + sfx).is_file() for sfx in (".tmb.json", ".msi.json"))]
+        if prefixes:
+            written += write_multiqc(load_results(prefixes), out / "batch")
+    except TmbcalcError as exc:
+        prog.log(f"warning: cohort report not written ({exc})")
+    return written
 
 
 def _existing(spec: SampleSpec, out: Path) -> Outcome:

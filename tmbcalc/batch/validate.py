@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import TmbcalcError
-from .names import fold, name_problem
+from .names import RESERVED, fold, name_problem
 from .options import OPTIONS
 from .sheet import Problem, SampleSpec, is_profile_file
 
@@ -103,7 +103,7 @@ def _check_files(spec: SampleSpec, add, out_real: Path, names: set[str]) -> bool
             ok = False
             continue
         real = Path(os.path.realpath(p))
-        if real.parent == out_real and real.name.casefold() in ("batch.tsv", "batch.json", "batch.log"):
+        if real.parent == out_real and real.name.casefold() in RESERVED:
             add(col, f"{path}: is an output of this batch (would be overwritten)")
             ok = False
         elif out_real in real.parents and fold(real.relative_to(out_real).parts[0]) in names:
