@@ -285,3 +285,21 @@ def test_reference_restrict_gives_the_exonic_exome(shared, panels_dir, tmp_path)
         spans, sep="\t", header=False, index=False)
     hits = run_tool("bedtools", "intersect", "-u", "-a", str(spans), "-b", str(inter)).splitlines()
     assert int(ref["count"].sum()) == len(hits) > 100
+
+
+def test_simulate_refuses_a_maf_of_another_build(shared, panels_dir, tmp_path):
+    """A MAF whose NCBI_Build says GRCh38 is not counted on GRCh37 footprints (--build GRCh37)."""
+    import gzip as _gzip
+
+    src = shared / "somatic/tcga_mc3/TCGA_MC3_ACC.maf.tsv.gz"
+    lines = _gzip.open(src, "rt").read().splitlines()
+    head = [ln for ln in lines if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")]
+    maf = tmp_path / "g38.maf"
+    maf.write_text("\n".join(head + [body[0] + "\tNCBI_Build"] + [ln + "\tGRCh38" for ln in body[1:200]]) + "\n")
+    r = run_cli("calibrate", "simulate", "--maf", str(maf), "--panels", "t-impact468", "--reference-panel",
+                "t-exome", "--panels-dir", str(panels_dir), "--build", "GRCh37", "-o", str(tmp_path / "s"))
+    assert r.returncode == 1, r.stderr
+    line, = r.stderr.strip().splitlines()
+    assert "g38.maf" in line and "GRCh38" in line and "--build" in line
+    assert not list(tmp_path.glob("s*"))

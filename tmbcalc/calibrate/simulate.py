@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingFieldError, UsageError
+from ..errors import ContigMismatchError, InputError, MissingFieldError, UsageError
 from ..io.bed import read_bed
 from ..io.maf import read_maf
 from ..panels.registry import footprint_digest
@@ -226,7 +226,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     for path, cohort in zip(mafs, names):
         rows, off = _simulate_file(path, profiles, lists, ref_regions, missing_fields,
                                    [(ref_name, ref_prof.name, None, ref_mb)] +
-                                   [(s.id, s.profile.name, s.regions, s.mb) for s in specs])
+                                   [(s.id, s.profile.name, s.regions, s.mb) for s in specs], build)
         if off:
             relaxed[cohort] = off
         rows.insert(1, "cohort", cohort)
@@ -314,10 +314,16 @@ def _driver_masks(vt: VariantTable, lists: tuple, profiles: dict[str, Profile]
 
 
 def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple, ref_regions: RegionSet,
-                   missing_fields: str, targets: list[tuple[str, str, RegionSet | None, float]]
+                   missing_fields: str, targets: list[tuple[str, str, RegionSet | None, float]], build: str
                    ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Counts per tumour of one MAF for every target (id, profile name, regions or None = reference, Mb)."""
+    """Counts per tumour of one MAF for every target (id, profile name, regions or None = reference, Mb).
+    A MAF whose NCBI_Build column names another build than ``build`` is refused (its positions would
+    be counted on the other build's footprints)."""
     vt = read_maf(path, keep_alleles=False)
+    if vt.meta.get("build") and vt.meta["build"] != build:
+        raise ContigMismatchError(f"genome build mismatch: the MAF is {vt.meta['build']} by its NCBI_Build column but "
+                                  f"the footprints are {build}; give build={vt.meta['build']} (--build) or a MAF "
+                                  f"on {build}", path, params=("build",))
     if len(vt) == 0:
         raise InputError("MAF has no variant rows", path)
     if not set(vt.contigs) & set(ref_regions.contigs):
