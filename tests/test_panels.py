@@ -529,3 +529,23 @@ def test_build_script_is_reproducible(shared, tmp_path):
                     "--out", str(out)], check=True, capture_output=True)
     for f in sorted(panels_dir().glob("*.toml")) + sorted(panels_dir().glob("*.bed.gz")):
         assert (out / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_build_panel_api_returns_a_result_that_writes_itself(tmp_path):
+    """The API behind `panels build`: no file is written until `.write(prefix)`; the summary counts
+    what the tiny exon table holds (by hand: G1 two exons 100 + 50 bp, G2 absent)."""
+    from tmbcalc.panels.build import build_panel
+
+    genes = tmp_path / "g.txt"
+    genes.write_text("G1\nG2\n")
+    table = tmp_path / "t.bed"
+    table.write_text("chr1\t1000\t1100\tG1:CDS\nchr1\t2000\t2050\tG1:CDS\n")
+    res = build_panel(genes, [table], build="GRCh37")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.txt", "t.bed"]
+    s = res.to_dict()["summary"]
+    assert (s["genes_found"], s["genes_missing"], s["footprint_bp"], s["intervals"]) == (1, ["G2"], 150, 2)
+    assert res.to_dict()["provenance"]["command"] == "panels build"
+    paths = res.write(tmp_path / "o")
+    assert [p.name for p in paths] == ["o.bed", "o.genes.tsv", "o.json"]
+    rows = [ln.split("\t") for ln in (tmp_path / "o.bed").read_text().splitlines() if not ln.startswith("#")]
+    assert rows == [["chr1", "1000", "1100", "G1"], ["chr1", "2000", "2050", "G1"]]

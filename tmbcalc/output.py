@@ -504,8 +504,19 @@ def _alive(pid: int, since: float) -> bool:
         return False
     except PermissionError:
         return True
+    if _process_state(pid) in ("Z", "X"):      # killed and not yet reaped: it writes nothing any more
+        return False
     started = _process_start(pid)
     return started is None or started <= since + 1
+
+
+def _process_state(pid: int) -> str | None:
+    """The one-letter state of process ``pid`` from /proc (``Z`` zombie, ``X`` dead), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _process_start(pid: int) -> float | None:

@@ -124,13 +124,18 @@ def error_line(exc: BaseException) -> str:
 
 def clear_sample_dir(prefix: Path) -> None:
     """Remove this sample's files (``SAMPLE.*`` and hidden temporaries ``.SAMPLE.*``) from its
-    folder, and nothing else: files a user put there are left alone."""
+    folder, and the temporary folders that killed runs left for its prefixes (``.SAMPLE.calls...``),
+    and nothing else: files a user put there are left alone."""
+    from ..output import TMP_TAG, remove_stale
+
     folder, name = prefix.parent, prefix.name
     if not folder.is_dir():
         return
     for p in folder.iterdir():
         if (p.name.startswith(name + ".") or p.name.startswith("." + name + ".")) and p.is_file():
             p.unlink()
+        elif p.name.startswith("." + name) and TMP_TAG in p.name and p.is_dir():
+            remove_stale(folder, p.name[1:p.name.index(TMP_TAG)])
 
 
 @contextlib.contextmanager

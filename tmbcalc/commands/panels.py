@@ -246,48 +246,14 @@ def run_validate(args) -> int:
 
 # -- build ------------------------------------------------------------------------------------------
 def run_build(args) -> int:
-    from ..output import OutputSet
-    from ..panels.build import build_panel_bed, read_aliases, read_exon_table, read_gene_list
-    from ..panels.registry import check_regions_fit_build
-    from ..provenance import build_provenance
+    from ..panels.build import build_panel
 
-    if args.pad < 0:
-        raise UsageError("--pad must be >= 0")
-    genes = read_gene_list(args.genes)
-    aliases = read_aliases(args.aliases) if args.aliases else None
-    tables = [read_exon_table(t, args.exon_format, cds_only=args.cds_only) for t in args.exons]
-    res = build_panel_bed(genes, tables, pad=args.pad, aliases=aliases)
-    if res.regions.is_empty():
-        raise InputError(f"none of the {len(genes)} genes was found in the exon table(s)", args.genes)
-    if res.missing and args.require_all_genes:
-        raise InputError(f"{len(res.missing)} genes not found in the exon table(s): "
-                         f"{', '.join(res.missing)}", args.genes)
-    for t in args.exons:
-        check_regions_fit_build(res.regions, args.build, Path(t))
-    params = {"build": args.build, "cds_only": args.cds_only, "pad": args.pad,
-              "exon_format": args.exon_format, "require_all_genes": args.require_all_genes}
-    prov = build_provenance("panels build", params,
-                            {"genes": args.genes, "exons": list(args.exons), "aliases": args.aliases})
-    summary = {"genes_requested": len(genes), "genes_found": len(genes) - len(res.missing),
-               "genes_missing": res.missing, "intervals": len(res.records),
-               "footprint_bp": res.regions.total_bp(), "footprint_mb": res.footprint_mb,
-               "cds_only": res.cds_only, "pad": res.pad, "table_format": res.table_format,
-               "build": args.build}
-    head = (f"# tmbcalc {prov['version']} panels build\n"
-            f"# parameters: {json.dumps(params, sort_keys=True)}\n"
-            f"# inputs: {json.dumps({k: v['sha256'] if isinstance(v, dict) else [x['sha256'] for x in v] for k, v in prov['inputs'].items()})}\n")
-    with OutputSet(args.output) as outs:
-        with outs.open(".bed") as fh:
-            fh.write(head)
-            fh.write(res.bed_text())
-        with outs.open(".genes.tsv") as fh:
-            fh.write(head)
-            fh.write("gene\tfound\ttable_symbol\ttable\tintervals\tbp\n")
-            for g in res.genes:
-                fh.write(f"{g.gene}\t{'yes' if g.table_symbol else 'no'}\t{g.table_symbol}\t"
-                         f"{g.table}\t{g.n_intervals}\t{g.bp}\n")
-        outs.write_json(".json", {"summary": summary, "provenance": prov})
-    print(f"{summary['genes_found']}/{len(genes)} genes, {len(res.records)} intervals, "
+    res = build_panel(args.genes, args.exons, build=args.build, exon_format=args.exon_format,
+                      cds_only=args.cds_only, pad=args.pad, aliases_file=args.aliases,
+                      require_all_genes=args.require_all_genes)
+    res.write(args.output)
+    s = res.to_dict()["summary"]
+    print(f"{s['genes_found']}/{s['genes_requested']} genes, {s['intervals']} intervals, "
           f"{res.footprint_mb:.6f} Mb ({'CDS only' if res.cds_only else 'whole exons'}, pad "
           f"{res.pad}) -> {args.output}.bed")
     if res.missing:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,8 @@ class PanelBuildResult:
     table_format: str
     cds_only: bool
     pad: int
+    build: str = ""
+    provenance: dict = field(default_factory=dict)
 
     @property
     def footprint_mb(self) -> float:
@@ -83,6 +85,68 @@ class PanelBuildResult:
 
     def bed_text(self) -> str:
         return "".join(f"{c}\t{s}\t{e}\t{g}\n" for c, s, e, g in self.records)
+
+    def to_dict(self) -> dict:
+        """The PREFIX.json document: a summary (counts in genes and intervals, bp and Mb) and the provenance."""
+        found = len(self.genes) - len(self.missing)
+        summary = {"genes_requested": len(self.genes), "genes_found": found, "genes_missing": self.missing,
+                   "intervals": len(self.records), "footprint_bp": self.regions.total_bp(),
+                   "footprint_mb": self.footprint_mb, "cds_only": self.cds_only, "pad": self.pad,
+                   "table_format": self.table_format, "build": self.build}
+        return {"summary": summary, "provenance": self.provenance}
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.bed (0-based half-open, one row per gene interval), PREFIX.genes.tsv, PREFIX.json."""
+        import json
+
+        from ..output import OutputSet
+
+        prov = self.provenance
+        head = (f"# tmbcalc {prov.get('version', '')} panels build\n"
+                f"# parameters: {json.dumps(prov.get('parameters', {}), sort_keys=True)}\n"
+                f"# inputs: {json.dumps(_input_digests(prov.get('inputs', {})))}\n")
+        with OutputSet(prefix, inputs=prov.get("inputs")) as outs:
+            outs.write_text(".bed", head + self.bed_text())
+            outs.write_text(".genes.tsv", head + "gene\tfound\ttable_symbol\ttable\tintervals\tbp\n" + "".join(
+                f"{g.gene}\t{'yes' if g.table_symbol else 'no'}\t{g.table_symbol}\t{g.table}\t{g.n_intervals}\t{g.bp}\n"
+                for g in self.genes))
+            outs.write_json(".json", self.to_dict())
+        return [outs.path(s) for s in (".bed", ".genes.tsv", ".json")]
+
+
+def _input_digests(inputs: dict) -> dict:
+    return {k: v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v] for k, v in inputs.items()}
+
+
+def build_panel(genes_file: str | Path, exon_tables: Sequence[str | Path], *, build: str, exon_format: str = "auto",
+                cds_only: bool = True, pad: int = 0, aliases_file: str | Path | None = None,
+                require_all_genes: bool = False) -> PanelBuildResult:
+    """A panel footprint from a gene list and exon tables (the API behind ``tmbcalc panels build``):
+    refuses an empty result, missing genes when ``require_all_genes``, and intervals past ``build``'s
+    contig ends; the result carries its provenance and writes itself."""
+    import dataclasses
+
+    from ..provenance import build_provenance
+    from .registry import check_regions_fit_build
+
+    if pad < 0:
+        raise UsageError("pad must be >= 0", params=("pad",))
+    genes = read_gene_list(genes_file)
+    aliases = read_aliases(aliases_file) if aliases_file else None
+    tables = [read_exon_table(t, exon_format, cds_only=cds_only) for t in exon_tables]
+    res = build_panel_bed(genes, tables, pad=pad, aliases=aliases)
+    if res.regions.is_empty():
+        raise InputError(f"none of the {len(genes)} genes was found in the exon table(s)", genes_file)
+    if res.missing and require_all_genes:
+        raise InputError(f"{len(res.missing)} genes not found in the exon table(s): {', '.join(res.missing)}",
+                         genes_file)
+    for t in exon_tables:
+        check_regions_fit_build(res.regions, build, Path(t))
+    params = {"build": build, "cds_only": cds_only, "pad": pad, "exon_format": exon_format,
+              "require_all_genes": require_all_genes}
+    prov = build_provenance("panels build", params, {"genes": genes_file, "exons": list(exon_tables),
+                                                    "aliases": aliases_file})
+    return dataclasses.replace(res, build=build, provenance=prov)
 
 
 # -- gene lists ---------------------------------------------------------------------------------
