@@ -60,7 +60,7 @@ def check_number(value: object, what: str, *, path: str | Path | None = None,
     (:func:`range_problem` keywords); else raise ``error`` naming ``what`` (and ``path``)."""
     problem = range_problem(value, **bounds)
     if problem:
-        name = what.split(" ", 1)[0]          # a parameter name is translated to its option by the CLI
+        name = what.split(" (", 1)[0]         # a parameter name is translated to its option by the CLI
         raise error(f"{what}: {problem}", path, params=(name,) if name.isidentifier() else ())
     return int(value) if bounds.get("integer") else float(value)  # type: ignore[arg-type]
 

@@ -322,8 +322,8 @@ def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple,
     vt = read_maf(path, keep_alleles=False)
     if vt.meta.get("build") and vt.meta["build"] != build:
         raise ContigMismatchError(f"genome build mismatch: the MAF is {vt.meta['build']} by its NCBI_Build column but "
-                                  f"the footprints are {build}; give build={vt.meta['build']} (--build) or a MAF "
-                                  f"on {build}", path, params=("build",))
+                                  f"the footprints are {build}; simulate it on {vt.meta['build']} or use MAFs on "
+                                  f"{build}", path)
     if len(vt) == 0:
         raise InputError("MAF has no variant rows", path)
     if not set(vt.contigs) & set(ref_regions.contigs):

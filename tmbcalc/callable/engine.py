@@ -101,8 +101,8 @@ def open_alignment(path: Path, reference: Path | None, what: str):
     except (OSError, ValueError):
         raise InputError(f"{what} is not a readable BAM/CRAM file", path) from None
     if rdr.is_cram and reference is None:
-        raise InputError(f"{what} is CRAM: give the reference FASTA it was written against with "
-                         f"reference", path, params=("reference",))
+        raise InputError(f"{what} is CRAM: give the FASTA it was written against as reference", path,
+                         params=("reference",))
     if rdr.eof_status == 0:
         raise InputError(f"{what} is truncated (no end-of-file marker); re-create or re-download it", path)
     so = rdr.sort_order()

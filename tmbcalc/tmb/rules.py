@@ -143,7 +143,7 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
                          f"(e.g. cancerhotspots.org v2 TSV)", params=("exclude_hotspots",))
     if hotspots_given and profile.hotspots == "none":
         raise UsageError(f"profile '{profile.name}' counts known hotspots (as the assay it approximates does): "
-                         f"drop exclude_hotspots or choose another profile", params=("exclude_hotspots", "profile"))
+                         f"drop exclude_hotspots or choose another counting profile", params=("exclude_hotspots",))
     if len(table) == 0:
         return
     active = active_rules(profile, hotspots_given=hotspots_given)
