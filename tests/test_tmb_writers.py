@@ -18,7 +18,9 @@ def test_registered_formats_are_written_and_listed(tmp_path, monkeypatch):
     monkeypatch.setattr(writers, "OUTPUT_FORMATS", (*writers.OUTPUT_FORMATS, extra))
     res = compute_tmb(EXAMPLE, bed=BED, profile="wes-merino")
     paths = res.write(tmp_path / "s")
-    assert [p.name for p in paths] == ["s.tmb.json", "s.tmb.tsv", "s.variants.tsv.gz", "s.eligible.txt"]
+    assert [p.name for p in paths] == ["s.tmb.json", "s.tmb.tsv", "s.variants.tsv.gz", "s.footprint.bed.gz",
+                                       "s.footprint.bed.gz.tbi", "s.eligible.txt"]
+    assert all(p.is_file() for p in paths)
     doc = json.loads((tmp_path / "s.tmb.json").read_text())
     assert doc["outputs"]["eligible"] == str(tmp_path / "s.eligible.txt")
     # the example's 18 eligible variants (README quick start: 18 / 0.7528 Mb)

@@ -160,10 +160,9 @@ def compute_tmb(
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
     provenance = _provenance(command, params, req, den, call, guard, prof, tally, meta, pop_af_vcf, reference)
     inputs_doc = _inputs_doc(src, dups) if multi else None
-    return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts,
-                     _denominator_doc(den, guard, call), provenance,
-                     guard.warnings + _warnings(tally, prof, meta, str(req.input), dups), table, outcome, spool,
-                     inputs_doc, guard.status)
+    return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts, _denominator_doc(den, guard, call),
+                     provenance, guard.warnings + _warnings(tally, prof, meta, str(req.input), dups), table, outcome,
+                     spool, inputs_doc, guard.status, footprint=den.regions, contig_spelling=meta.get("native_contigs") or {})
 
 
 # -- stages ---------------------------------------------------------------------------------------

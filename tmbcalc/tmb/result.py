@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..harmonized import Harmonization, HarmonizedTmb
 from ..variants import VariantTable
 from .profiles import Profile
 from .rules import RuleOutcome
+
+if TYPE_CHECKING:
+    from ..regions import RegionSet
 
 
 @dataclass
@@ -64,6 +67,10 @@ class TmbResult:
     inputs: dict[str, Any] | None = None
     footprint_status: str = "ok"      # or "insufficient_footprint" (see tmbcalc.tmb.guards)
     harmonization: Harmonization | None = None  # model shared by the samples' harmonized values
+    # the measured denominator regions (canonical contig names, 0-based half-open) and the spelling of
+    # each contig in the call file (canonical -> native), for PREFIX.footprint.bed.gz
+    footprint: RegionSet | None = field(repr=False, default=None)
+    contig_spelling: dict[str, str] = field(repr=False, default_factory=dict)
 
     def sample(self, name: str) -> SampleTmb:
         for s in self.samples:
@@ -83,7 +90,8 @@ class TmbResult:
         return doc
 
     def write(self, prefix: str | Path, *, threads: int = 2, plain_tsv: bool = False) -> list[Path]:
-        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz atomically (``plain_tsv``:
+        """Write PREFIX.tmb.json, PREFIX.tmb.tsv, PREFIX.variants.tsv.gz and PREFIX.footprint.bed.gz
+        (+ .tbi) atomically (``plain_tsv``:
         the two TSVs without their ``#`` lines; the provenance stays in PREFIX.tmb.json)."""
         from .writers import write_outputs
 

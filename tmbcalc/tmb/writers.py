@@ -312,11 +312,16 @@ def _nan_to_none(obj: Any) -> Any:
 @dataclass(frozen=True)
 class OutputFormat:
     """One file of a TMB result: ``suffix`` after the prefix, ``key`` in the JSON ``outputs`` block,
-    and ``write(result, outs, suffix, options)`` producing it inside the output set."""
+    and ``write(result, outs, suffix, options)`` producing it (and its ``companions``) inside the
+    output set."""
 
     suffix: str
     key: str
     write: Callable[[TmbResult, OutputSet, str, dict[str, Any]], None]
+    companions: tuple[str, ...] = ()    # further files it writes (e.g. an index), full suffixes
+
+    def suffixes(self) -> tuple[str, ...]:
+        return (self.suffix, *self.companions)
 
 
 def _write_json(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
@@ -335,11 +340,53 @@ def _write_variants(result: TmbResult, outs: OutputSet, suffix: str, options: di
     outs.write_with(suffix, lambda p: write_variants(result, p, options["threads"], options["plain_tsv"]))
 
 
+def _contig_order(name: str) -> tuple[int, int, str]:
+    """Chromosomes 1..22, X, Y, MT in that order (canonical names), then other contigs by name."""
+    if name.isdigit():
+        return (0, int(name), "")
+    return (1, {"X": 0, "Y": 1, "MT": 2}.get(name, 3), name)
+
+
+def footprint_bed(result: TmbResult, plain: bool = False) -> str:
+    """The measured denominator regions as BED text: 0-based half-open, merged, contigs spelled as in
+    the call file (canonical names where it does not name them), chromosome order, starts ascending.
+    Unless ``plain``, ``#`` lines first say what the regions are and where their provenance is."""
+    regions = result.footprint
+    lines: list[str] = []
+    if not plain:
+        den, prov = result.denominator, result.provenance
+        build = (den.get("genome_build") or {}).get("build")
+        lines.append(f"# {prov.get('tool', 'tmbcalc')} {prov.get('version', '')} tmb: the denominator footprint "
+                     f"(kind {den.get('kind')}, {regions.total_bp() if regions else 0} bp measured, "
+                     f"genome build {build or 'not determined'}); BED, 0-based half-open")
+        if den.get("declared_mb") is not None:
+            lines.append(f"# TMB divides by the declared {den['declared_mb']:g} Mb; these are the measured regions")
+        lines.append("# provenance: the PREFIX.tmb.json written with this file")
+    if regions is not None:
+        spell = result.contig_spelling
+        for contig in sorted(regions.by_contig, key=_contig_order):
+            starts, ends = regions.by_contig[contig]
+            name = spell.get(contig, contig)
+            lines.extend(f"{name}\t{a}\t{b}" for a, b in zip(starts.tolist(), ends.tolist()))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _write_footprint(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
+    """PREFIX.footprint.bed.gz (BGZF) and its tabix index, published with the other files."""
+    from ..callable.engine import write_bgzf_with_tabix
+
+    text = footprint_bed(result, options["plain_tsv"]).encode()
+    bgzf: list[Path] = []
+    outs.write_with(suffix, bgzf.append)
+    outs.write_with(suffix + ".tbi", lambda tbi: write_bgzf_with_tabix(text, bgzf[0], tbi))
+
+
 # the registry of a TMB result's files: adding an output format is one entry here (plus its tests)
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat(".tmb.json", "json", _write_json),
     OutputFormat(".tmb.tsv", "tsv", _write_tsv),
     OutputFormat(".variants.tsv.gz", "variants", _write_variants),
+    OutputFormat(".footprint.bed.gz", "footprint_bed", _write_footprint, (".footprint.bed.gz.tbi",)),
 )
 
 
@@ -351,8 +398,8 @@ def write_outputs(result: TmbResult, prefix: str | Path, *, threads: int = 1, pl
     with OutputSet(prefix, inputs=result.provenance.get("inputs")) as outs:
         for fmt in OUTPUT_FORMATS:
             fmt.write(result, outs, fmt.suffix, options)
-    return [outs.path(f.suffix) for f in OUTPUT_FORMATS]
+    return [outs.path(s) for f in OUTPUT_FORMATS for s in f.suffixes()]
 
 
-__all__ = ["write_outputs", "OUTPUT_FORMATS", "OutputFormat", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document",
+__all__ = ["write_outputs", "OUTPUT_FORMATS", "OutputFormat", "footprint_bed", "summary_tsv", "summary_columns", "VARIANT_COLUMNS", "json_document",
            "VariantReportWriter", "report_header"]
