@@ -514,3 +514,53 @@ def test_api_numbers_checked(kw):
 
     with pytest.raises(UsageError):
         compute_tmb(VCF, bed=BED, **kw)
+
+
+# -- one open_alignment: MSI refuses the alignments that callable refuses -------------------------
+@pytest.fixture(scope="module")
+def msi_data(tmp_path_factory):
+    """A synthetic reference, its loci ('msi scan') and a coordinate-sorted, indexed normal BAM."""
+    from tests._msi_reads import build_reference, write_bam
+    from tmbcalc.msi.loci import read_loci
+
+    tmp = tmp_path_factory.mktemp("msi_bad")
+    seq = build_reference(tmp / "ref.fa", 12, seed=3)
+    r = run_cli("msi", "scan", "--reference", str(tmp / "ref.fa"), "-o", str(tmp / "loci.tsv"))
+    assert r.returncode == 0, r.stderr
+    loci = read_loci(tmp / "loci.tsv")
+    normal = write_bam(tmp / "normal.bam", seq, loci, [{0: 0.9, -1: 0.1}] * len(loci), 20, 1, "N")
+    (tmp / "all.bed").write_text(f"chrS\t0\t{len(seq)}\n")
+    return {"loci": tmp / "loci.tsv", "normal": normal, "bed": tmp / "all.bed"}
+
+
+def _damaged_bam(src: Path, dst: Path, damage: str) -> Path:
+    """``unsorted``: the same records under a header saying SO:queryname (indexed: samtools does
+    not read SO); ``no_eof``: the file without its last 28 bytes (the BGZF end-of-file block),
+    with the original's index made newer than it (so the index is not what is wrong)."""
+    import pysam
+
+    if damage == "unsorted":
+        with pysam.AlignmentFile(str(src)) as f:
+            hdr = f.header.to_dict()
+            hdr["HD"] = {"VN": "1.6", "SO": "queryname"}
+            with pysam.AlignmentFile(str(dst), "wb", header=hdr) as out:
+                for rec in f:
+                    out.write(rec)
+        pysam.index(str(dst))
+    else:
+        dst.write_bytes(src.read_bytes()[:-28])
+        shutil.copy(str(src) + ".bai", str(dst) + ".bai")
+        os.utime(str(dst) + ".bai", (dst.stat().st_mtime + 60,) * 2)
+    return dst
+
+
+@pytest.mark.parametrize("damage, fragment", [("unsorted", "is not coordinate-sorted (@HD SO:queryname)"),
+                                              ("no_eof", "is truncated (no end-of-file marker)")])
+def test_msi_refuses_what_callable_refuses(tmp_path, msi_data, damage, fragment):
+    bad = _damaged_bam(msi_data["normal"], tmp_path / "bad.bam", damage)
+    for args in (["callable", bad, "--bed", msi_data["bed"], "--min-coverage", "1"],
+                 ["msi", "score", bad, "--normal-bam", msi_data["normal"], "--loci", msi_data["loci"]],
+                 ["msi", "score", msi_data["normal"], "--normal-bam", bad, "--loci", msi_data["loci"]],
+                 ["msi", "baseline", bad, "--loci", msi_data["loci"], "--min-support", "1"]):
+        line = refused(tmp_path, [*args, "-o", tmp_path / "out"], 1, "bad.bam", fragment)
+        assert line.startswith(f"tmbcalc: error: {bad}: "), line

@@ -303,3 +303,64 @@ def test_simulate_refuses_a_maf_of_another_build(shared, panels_dir, tmp_path):
     line, = r.stderr.strip().splitlines()
     assert "g38.maf" in line and "GRCh38" in line and "GRCh37" in line
     assert not list(tmp_path.glob("s*"))
+
+
+# -- the API returns results that carry their provenance and write what the command writes ----------
+def _body(path: Path) -> list[str]:
+    """A calibration table without its two provenance comment lines."""
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("# tmbcalc ") and lines[1].startswith("# provenance: ")
+    return lines[2:]
+
+
+def test_api_results_write_what_the_commands_write(simulated, fitted, panels_dir, tmp_path):
+    from tmbcalc import calibrate_apply, calibrate_fit, calibrate_simulate, calibrate_translate
+    from tmbcalc import calibrate_uncertainty
+
+    table, mafs = simulated
+    sim = calibrate_simulate(mafs, ["t-impact468", "t-goal"], reference_panel="t-exome", panels_dir=[panels_dir])
+    assert sim.provenance["command"] == "calibrate simulate" and sim.provenance["parameters"]["panels_dir"] == [
+        str(panels_dir)]
+    assert [i["name"] for i in sim.provenance["inputs"]["maf"]] == [Path(m).name for m in mafs]
+    doc = json.loads(json.dumps(sim.to_dict()))
+    assert len(doc["rows"]) == len(sim.table) and doc["reference"]["name"] == "exome-wes-merino-kit"
+    assert sim.write(tmp_path / "s") == [tmp_path / "s.simulated.tsv.gz"]
+    assert _body(tmp_path / "s.simulated.tsv.gz") == _body(table)
+
+    out, _ = fitted
+    fit = calibrate_fit(table, methods=("ols", "deming", "huber-log", "isotonic"), bootstrap=40, seed=1,
+                        reference_cuts=(1.0, 10.0))
+    assert fit.provenance["inputs"]["table"]["sha256"] == json.loads(
+        (out / f"{fit.models[0].id}.json").read_text())["training"]["table"]["sha256"]
+    written = fit.write(tmp_path / "m")
+    # the command's folder also holds tr.translate.json (test_translate_agreement_matches_pandas)
+    assert sorted(p.name for p in written) == sorted(p.name for p in out.iterdir() if p.name != "tr.translate.json")
+    assert _body(tmp_path / "m" / "fit_summary.tsv") == _body(out / "fit_summary.tsv")
+    for m in fit.models:
+        a, b = (json.loads((d / f"{m.id}.json").read_text()) for d in (tmp_path / "m", out))
+        for d in (a, b):
+            d.pop("created_utc")
+        assert a.pop("provenance")["command"] == b.pop("provenance")["command"] == "calibrate fit"
+        assert a == b
+    assert json.loads(json.dumps(fit.to_dict()))["validation"] == fit.validation
+
+    model = out / "t-impact468__to__exome-wes-merino-kit__ols__v1.json"
+    tr = calibrate_translate(model, 1.0, table=table)
+    tr.write(tmp_path / "t")
+    d = json.loads((tmp_path / "t.translate.json").read_text())
+    assert d["provenance"]["inputs"]["table"]["name"] == table.name and d["provenance"]["calibration_model"] == \
+        "t-impact468__to__exome-wes-merino-kit__ols__v1"
+    ap = calibrate_apply(model, [0.0, 5.0, 12.5])
+    ap.write(tmp_path / "a")
+    r = run_cli("calibrate", "apply", "--model", str(model), "--values", "0,5,12.5", "-o", str(tmp_path / "c"))
+    assert r.returncode == 0, r.stderr
+    assert _body(tmp_path / "a.calibrated.tsv") == _body(tmp_path / "c.calibrated.tsv") == r.stdout.splitlines()
+    cli_doc = json.loads((tmp_path / "c.calibrated.json").read_text())
+    assert {**ap.to_dict(), "provenance": None} == {**cli_doc, "provenance": None}
+    un = calibrate_uncertainty(mb=[0.8, 1.14], cuts=[10.0])
+    un.write(tmp_path / "u")
+    r = run_cli("calibrate", "uncertainty", "--mb", "0.8,1.14", "--cutpoints", "10")
+    assert _body(tmp_path / "u.uncertainty.tsv") == r.stdout.splitlines()
+    assert [row["k_min"] for row in un.to_dict()["rows"]] == [8, 12]   # ceil(10 * 0.8), ceil(10 * 1.14)

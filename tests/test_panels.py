@@ -310,7 +310,7 @@ def test_table_kind_errors(shared, tmp_path):
         read_exon_table(shared / UCLA, cds_only=False)
     plain = tmp_path / "plain.bed"
     plain.write_text("1\t10\t20\tG\n")
-    with pytest.raises(UsageError, match="include-utr"):
+    with pytest.raises(UsageError, match=r"CDS-only footprint \(cds_only\) cannot be built.*whole exons"):
         read_exon_table(plain)
 
 

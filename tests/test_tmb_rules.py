@@ -157,7 +157,7 @@ def test_germline_heuristic():
 def test_requirements_errors():
     t = make_table([{"csq": -1}])
     t.meta["missing_fields"] = ["csq"]
-    with pytest.raises(MissingFieldError, match="VEP or SnpEff.*--consequences all with --coding-bed"):
+    with pytest.raises(MissingFieldError, match="VEP or SnpEff.*consequences all with coding_bed"):
         check_requirements(t, load_profile("wes-merino"), hotspots_given=False)
     t2 = make_table([{}])
     t2.meta["missing_fields"] = ["t_depth"]

@@ -6,7 +6,8 @@ Public API (each returns a result object; nothing here prints or exits)::
     compute_callable(...)     # callable footprint from BAM/CRAM    -> CallableResult (tmbcalc.callable)
     load_panel(id), list_panels()                                   # panel registry (tmbcalc.panels)
     msi_scan(...), msi_baseline(...), msi_score(...), msi_mutations(...)   (tmbcalc.msi)
-    calibrate_simulate(...), calibrate_fit(...), calibrate_translate(...), calibrate_apply(...)
+    calibrate_simulate(...), calibrate_fit(...), calibrate_translate(...), calibrate_apply(...),
+    calibrate_uncertainty(...)                                      # (tmbcalc.calibrate)
     run_batch(sheet, outdir, ...)                                   # a whole sheet -> BatchResult (tmbcalc.batch)
 
 Names are imported lazily so ``import tmbcalc`` stays fast.
@@ -33,6 +34,7 @@ _LAZY = {
     "calibrate_fit": "tmbcalc.calibrate",
     "calibrate_translate": "tmbcalc.calibrate",
     "calibrate_apply": "tmbcalc.calibrate",
+    "calibrate_uncertainty": "tmbcalc.calibrate",
     "harmonize_tmb": "tmbcalc.calibrate",
     "RegionSet": "tmbcalc.regions",
     "read_bed": "tmbcalc.io.bed",

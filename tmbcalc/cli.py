@@ -134,7 +134,7 @@ def prepare_paths(args: argparse.Namespace) -> list[str]:
         if dest in OUTPUT_DESTS:
             if not OUTPUT_DESTS[dest]:
                 for v in _path_values(value):
-                    check_prefix(v)
+                    check_prefix(v, "-o/--output")
             continue
         paths = _path_values(value)
         if not paths:
@@ -306,7 +306,8 @@ def in_option_names(exc: TmbcalcError, args: argparse.Namespace) -> str:
     for name in exc.params:
         dest = api_names.get(name, name)
         flag = options.get(dest) or "--" + dest.replace("_", "-")
-        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag, text)
+        # a name in quotes is a value (a rule called 'min_depth'), not the parameter
+        text = re.sub(rf"(?<![\w'-]){re.escape(name)}(?![\w'-])", flag, text)
     return text
 
 

@@ -32,6 +32,9 @@ BUILDS = tuple(BUILD_LENGTHS)
 MIN_IN_FOOTPRINT = 5
 SHARE_RATIO = 3.0
 HOW_TO_STATE = "state it with --genome-build GRCh37 or --genome-build GRCh38 (API: genome_build=)"
+# the same advice in an error message: names the parameter (params=STATE_PARAMS), the CLI writes the option
+STATE_BUILD = "state it with genome_build GRCh37 or genome_build GRCh38"
+STATE_PARAMS = ("genome_build",)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def decide_from_shares(total: int, inside: Mapping[str, int], what: str, source:
         return BuildCall(best, "variant_positions_in_footprints",
                          f"variant positions in {what} footprint per build: {text}", shares)
     raise InputError(f"cannot tell the genome build: the header has no contig lengths and the variant positions "
-                     f"in {what} footprint per build are {text}; {HOW_TO_STATE}", source)
+                     f"in {what} footprint per build are {text}; {STATE_BUILD}", source,
+                     params=STATE_PARAMS)
 
 
 def builds_fitting(max_end: Mapping[str, int]) -> list[str]:
@@ -150,7 +154,7 @@ def check_positions_fit(build: str, max_end: Mapping[str, int], source: str) -> 
     for c, end in sorted(max_end.items()):
         if c in lengths and end > lengths[c]:
             raise ContigMismatchError(f"a variant on {c} ends at {end}, past the {build} length {lengths[c]}: the "
-                                      f"input is not {build}; {HOW_TO_STATE}", source)
+                                      f"input is not {build}; {STATE_BUILD}", source, params=STATE_PARAMS)
 
 
 def track_max_end(max_end: dict[str, int], table: Any) -> None:
@@ -166,6 +170,6 @@ def track_max_end(max_end: dict[str, int], table: Any) -> None:
         max_end[c] = max(max_end.get(c, 0), int(best[ci]))
 
 
-__all__ = ["BuildCall", "BuildClaim", "BUILDS", "HOW_TO_STATE", "check_stated", "claim_from_meta",
+__all__ = ["BuildCall", "BuildClaim", "BUILDS", "HOW_TO_STATE", "STATE_BUILD", "STATE_PARAMS", "check_stated", "claim_from_meta",
            "decide_declared", "decide_from_shares", "builds_fitting", "positions_call",
            "check_positions_fit", "track_max_end"]

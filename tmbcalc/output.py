@@ -141,8 +141,9 @@ def _bam_style_index(path: str) -> list[str]:
 
 # -- prefixes ------------------------------------------------------------------------------------
 
-def check_prefix(prefix: str | os.PathLike, option: str = "-o/--output") -> str:
-    """Refuse an output prefix that names no file: empty, ending in a separator, ``.``/``..``."""
+def check_prefix(prefix: str | os.PathLike, option: str = "prefix") -> str:
+    """Refuse an output prefix that names no file: empty, ending in a separator, ``.``/``..``;
+    messages start with ``option`` (the command line gives its option, ``-o/--output``)."""
     text = os.fspath(prefix)
     seps = (os.sep,) + ((os.altsep,) if os.altsep else ())
     if not text or not text.strip():

@@ -58,6 +58,6 @@ def rename_single_sample(result: Any, name: str) -> None:
     from ..errors import UsageError
 
     if len(result.samples) != 1:
-        raise UsageError(f"--sample names one tumor but the input holds {len(result.samples)}; "
-                         "pick one with --tumor-sample")
+        raise UsageError(f"sample names one tumor but the input holds {len(result.samples)}; "
+                         "pick one with tumor_sample", params=("sample", "tumor_sample"))
     result.samples[0].sample = name

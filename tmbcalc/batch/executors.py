@@ -162,7 +162,8 @@ class DaskExecutor:
         except ModuleNotFoundError:
             from ..errors import UsageError
 
-            raise UsageError("--scheduler/--dask-workers need Dask distributed: pip install 'tmbcalc[cluster]'") \
+            raise UsageError("scheduler/dask_workers need Dask distributed: pip install 'tmbcalc[cluster]'",
+                             params=("scheduler", "dask_workers")) \
                 from None
         from .job import error_line
 

@@ -71,7 +71,7 @@ def run_batch(sheet: str | Path, outdir: str | Path, *, workers: int | None = No
 
     sheet_path, out = Path(sheet), Path(outdir)
     if scheduler and dask_workers:
-        raise UsageError("give --scheduler or --dask-workers, not both")
+        raise UsageError("give scheduler or dask_workers, not both", params=("scheduler", "dask_workers"))
     sh = read_sheet(sheet_path)
     header = [p for p in sh.problems if p.line == 0]
     problems = sh.problems + ([] if header else validate(sh.specs, out))
@@ -185,6 +185,6 @@ def _executor(workers, scheduler, dask_workers, attempts, n_jobs):
     if workers == 0:
         return InProcess()
     if workers is not None and workers < 0:
-        raise UsageError("--workers must be >= 0")
+        raise UsageError("workers must be >= 0", params=("workers",))
     n = workers or os.cpu_count() or 1
     return LocalPool(max(1, min(n, n_jobs or 1)), attempts)

@@ -5,7 +5,21 @@ API (each returns a result object; nothing here prints or exits)::
     calibrate_simulate(mafs, panels, reference_profile="wes-merino", ...) -> SimulationResult
     calibrate_fit(table_or_path, panels=None, reference=None, options=FitOptions()) -> FitResult
     calibrate_translate(model_id_or_path, reference_cut=10, table=None) -> CutTranslation
-    calibrate_apply(model_id_or_path, values=None, input_path=None) -> dict
+    calibrate_apply(model_id_or_path, values=None, input_path=None) -> ApplyResult
+    calibrate_uncertainty(panels=None, mb=None, cuts=(10,), alpha=0.05) -> UncertaintyResult
+
+Each result carries its provenance (tool version, parameters, inputs with sha256) and has
+``to_dict()`` (JSON-ready) and ``write(prefix)`` (``FitResult.write(out_dir, plots=None)``), which
+publishes its files atomically through :class:`tmbcalc.output.OutputSet`::
+
+    SimulationResult -> PREFIX.simulated.tsv.gz
+    FitResult        -> DIR/<model-id>.json, DIR/fit_summary.tsv (+ PLOTS/<model-id>.png)
+    CutTranslation   -> PREFIX.translate.json
+    ApplyResult      -> PREFIX.calibrated.tsv, PREFIX.calibrated.json
+    UncertaintyResult-> PREFIX.uncertainty.tsv
+
+Other helpers::
+
     harmonize(panel_id, reference, tmb_values) -> (values, ci_low, ci_high, model_id)
     harmonize_tmb(tmb_result, reference) -> tmb_result with SampleTmb.harmonized filled (or a
         one-line UsageError when the result's panel value is not the model's definition)
@@ -24,7 +38,8 @@ from typing import Any
 _LAZY = {
     "calibrate_fit": "api", "calibrate_translate": "api",
     "calibrate_simulate": "simulate", "SimulationResult": "simulate", "PanelSpec": "simulate",
-    "calibrate_apply": "apply", "harmonize": "apply",
+    "calibrate_apply": "apply", "ApplyResult": "apply", "harmonize": "apply",
+    "calibrate_uncertainty": "uncertainty", "UncertaintyResult": "uncertainty",
     "FitOptions": "fit", "FitResult": "fit",
     "CalibrationModel": "models", "load_model": "models", "list_models": "models", "find_model": "models",
     "CutTranslation": "translate", "translate_cut": "translate",

@@ -12,7 +12,7 @@ Values above the largest panel TMB seen in training are flagged ``extrapolated``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,26 +152,72 @@ def _input_panel(prov: dict[str, Any]) -> str | None:
     return params.get("panel") if isinstance(params.get("panel"), str) else None
 
 
-def calibrate_apply(model: str | Path | CalibrationModel, values=None, *, input_path: str | Path | None = None,
-                    samples: list[str] | None = None, allow_panel_mismatch: bool = False) -> dict[str, Any]:
-    """Calibrate TMB values (or a ``tmbcalc tmb`` output) with a model.
+APPLY_COLUMNS = ("sample", "tmb_raw", "tmb_calibrated", "ci_low", "ci_high", "pi_low", "pi_high", "extrapolated",
+                 "model")
 
-    Returns ``{"model": id, "rows": [{sample, tmb_raw, tmb_calibrated, ci_low, ci_high, pi_low,
-    pi_high, extrapolated}], "input_panel": ...}``.
+
+@dataclass
+class ApplyResult:
+    """Calibrated (reference-scale) TMB beside the raw panel values, one row per sample (mut/Mb;
+    ``ci_*``: the mapping's 95% band, ``pi_*``: 95% prediction interval), with the provenance."""
+
+    model: str
+    panel: str
+    reference: str
+    method: str
+    input_panel: str | None
+    rows: list[dict[str, Any]]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: model, panel, reference, method, input_panel, rows, provenance (PREFIX.calibrated.json)."""
+        return dict(self.__dict__)
+
+    def table_text(self) -> str:
+        """The rows as TSV with a header line (columns :data:`APPLY_COLUMNS`)."""
+        from .outputs import tsv
+
+        return tsv(APPLY_COLUMNS, ([*(r.get(c) for c in APPLY_COLUMNS[:-1]), self.model] for r in self.rows))
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.calibrated.tsv (provenance header + :meth:`table_text`) and PREFIX.calibrated.json."""
+        from ..output import OutputSet
+        from .outputs import provenance_header
+
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
+            outs.write_text(".calibrated.tsv", provenance_header(self.provenance, "calibrate apply") + self.table_text())
+            outs.write_json(".calibrated.json", self.to_dict())
+        return [outs.path(".calibrated.tsv"), outs.path(".calibrated.json")]
+
+
+def calibrate_apply(model: str | Path | CalibrationModel, values=None, *, input_path: str | Path | None = None,
+                    samples: list[str] | None = None, allow_panel_mismatch: bool = False,
+                    parameters: dict[str, Any] | None = None) -> ApplyResult:
+    """Calibrate TMB values (mut/Mb, >= 0) or a ``tmbcalc tmb`` output (``input_path``) with a model.
+
+    A TMB output computed with another panel than the model's is refused unless
+    ``allow_panel_mismatch``.  ``parameters``: what the provenance records (default: these
+    arguments).  Nothing is written: call ``.write(prefix)``.
     """
+    from ..provenance import build_provenance
+    from .outputs import record_parameters
+
     m = model if isinstance(model, CalibrationModel) else load_model(model)
     prov: dict[str, Any] = {}
     if input_path is not None:
         samples, vals, prov = read_tmb_input(input_path)
     elif values is not None:
         vals = np.atleast_1d(np.asarray(values, float))
+        if np.any(vals < 0):
+            raise UsageError("values must be >= 0", params=("values",))
         samples = samples or [str(i) for i in range(vals.size)]
     else:
         raise UsageError("give values or an input file to calibrate")
     ip = _input_panel(prov)
     if ip and ip != m.panel_id and not allow_panel_mismatch:
         raise UsageError(f"model '{m.id}' is for panel '{m.panel_id}' but the input was computed with "
-                         f"panel '{ip}' (use --allow-panel-mismatch to apply it anyway)")
+                         f"panel '{ip}' (set allow_panel_mismatch to apply it anyway)",
+                         params=("allow_panel_mismatch",))
     h = apply_model(m, vals)
     rows = []
     for i, s in enumerate(samples):
@@ -180,8 +226,12 @@ def calibrate_apply(model: str | Path | CalibrationModel, values=None, *, input_
                      "pi_low": None if h.pi_low is None else round(float(h.pi_low[i]), 4),
                      "pi_high": None if h.pi_high is None else round(float(h.pi_high[i]), 4),
                      "extrapolated": bool(h.extrapolated[i])})
-    return {"model": m.id, "panel": m.panel_id, "reference": m.reference, "method": m.method,
-            "input_panel": ip, "rows": rows}
+    own = {"model": m.path or m.id, "values": None if values is None else vals.tolist(),
+           "input_path": None if input_path is None else str(input_path), "samples": samples if values is not None
+           else None, "allow_panel_mismatch": allow_panel_mismatch}
+    provenance = build_provenance("calibrate apply", record_parameters(parameters, own),
+                                  {"model": m.path, "input": input_path}, calibration_model=m.id)
+    return ApplyResult(m.id, m.panel_id, m.reference, m.method, ip, rows, provenance)
 
 
-__all__ = ["Harmonized", "apply_model", "harmonize", "calibrate_apply", "read_tmb_input"]
+__all__ = ["Harmonized", "ApplyResult", "APPLY_COLUMNS", "apply_model", "harmonize", "calibrate_apply", "read_tmb_input"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,10 +52,69 @@ class FitOptions:
     min_samples: int = 20
 
 
+# the part of the fit's provenance each model JSON carries
+MODEL_PROVENANCE_KEYS = ("tool", "version", "command", "command_line", "parameters")
+
+
 @dataclass
 class FitResult:
+    """Fitted models (one per panel and method), one validation row per model, and the provenance.
+
+    ``table`` (the simulation table fitted) and ``reference_cut`` (the first reference cut,
+    mut/Mb) are kept for the optional per-model plots of :meth:`write`."""
+
     models: list[CalibrationModel]
     validation: list[dict[str, Any]] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    table: pd.DataFrame | None = field(default=None, repr=False)
+    reference_cut: float = 10.0
+
+    def set_provenance(self, provenance: dict[str, Any]) -> None:
+        """Record the run's provenance here and its :data:`MODEL_PROVENANCE_KEYS` in every model."""
+        self.provenance = provenance
+        for m in self.models:
+            m.data["provenance"] = {k: provenance[k] for k in MODEL_PROVENANCE_KEYS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every model document, the validation rows and the provenance."""
+        return {"models": [m.data for m in self.models], "validation": self.validation,
+                "provenance": self.provenance}
+
+    def summary_text(self) -> str:
+        """fit_summary.tsv: provenance header, then one row per model (columns: union of the rows' keys)."""
+        from .outputs import provenance_header, tsv
+
+        cols: list[str] = []
+        for r in self.validation:
+            cols.extend(k for k in r if k not in cols)
+        return (provenance_header(self.provenance, "calibrate fit")
+                + tsv(cols, ([r.get(c) for c in cols] for r in self.validation)))
+
+    def write(self, out_dir: str | Path, *, plots: str | Path | None = None) -> list[Path]:
+        """DIR/<model-id>.json per model and DIR/fit_summary.tsv; with ``plots`` also PLOTS/<model-id>.png
+        (scatter, fit, band, cuts and Bland-Altman).  The plots are published just before the models,
+        or not at all."""
+        from ..output import OutputSet
+
+        with OutputSet(out_dir, folder=True, inputs=self.provenance.get("inputs")) as outs:
+            for m in self.models:
+                outs.write_text(f"{m.id}.json", m.to_json())
+            outs.write_text("fit_summary.tsv", self.summary_text())
+            if plots is not None:  # nested set: committed before the models' set
+                self._write_plots(plots)
+        return [outs.path(f"{m.id}.json") for m in self.models] + [outs.path("fit_summary.tsv")]
+
+    def _write_plots(self, folder: str | Path) -> None:
+        from ..output import OutputSet
+        from .plots import plot_model
+
+        if self.table is None:
+            raise UsageError("plots need the simulation table the models were fitted on", params=("plots",))
+        cut = self.reference_cut
+        with OutputSet(folder, folder=True) as outs:
+            for m in self.models:
+                pairs = paired(self.table, m.panel_id, m.reference)
+                outs.write_with(f"{m.id}.png", lambda p, m=m, pairs=pairs: plot_model(m, pairs, p, reference_cut=cut))
 
 
 def _r(v: Any, digits: int = 6) -> Any:
@@ -91,7 +151,7 @@ def _folds(cohorts: np.ndarray, opts: FitOptions) -> list[np.ndarray]:
         return []
     if len(uniq) < 2:
         raise UsageError(f"hold-out validation needs >= 2 cohorts in the table, found {len(uniq)} "
-                         "(use --holdout none)")
+                         "(or turn hold-out validation off)")
     if opts.holdout == "cohort":
         return [cohorts == c for c in uniq]
     if opts.holdout == "kfold":
@@ -295,11 +355,15 @@ def calibrate_fit(table: pd.DataFrame, provenance: dict[str, Any] | None = None,
         if m not in mappings.METHODS:
             raise UsageError(f"unknown calibration method '{m}' (known: {', '.join(mappings.METHODS)})")
     if opts.bootstrap < 0:
-        raise UsageError("--bootstrap must be >= 0")
+        raise UsageError("bootstrap must be >= 0", params=("bootstrap",))
+    if opts.holdout == "kfold" and opts.folds < 2:
+        raise UsageError("folds must be >= 2", params=("folds",))
+    if opts.deming_delta is not None and not opts.deming_delta > 0:
+        raise UsageError("deming_delta must be > 0", params=("deming_delta",))
     ref_info = dict(prov.get("reference") or {})
     ref_name = reference or ref_info.get("name")
     if not ref_name:
-        raise UsageError("the table's provenance names no reference: give --reference NAME")
+        raise UsageError("the table's provenance names no reference: give reference", params=("reference",))
     present = list(dict.fromkeys(table["panel"].tolist()))
     if ref_name not in present:
         raise InputError(f"reference '{ref_name}' has no rows in the simulation table (panels: "
@@ -323,7 +387,9 @@ def calibrate_fit(table: pd.DataFrame, provenance: dict[str, Any] | None = None,
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):  # thousands of tiny fits: BLAS threads only add overhead
-        return _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, table_info, table_name)
+        res = _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, table_info, table_name)
+    res.table, res.reference_cut = table, opts.reference_cuts[0]
+    return res
 
 
 def _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, table_info, table_name) -> FitResult:

@@ -123,9 +123,10 @@ def _choose_model(result: Any, reference: str | None, method: str | None,
         return m
     panel = (result.provenance.get("panel") or {}).get("id")
     if not panel:
-        raise UsageError("--calibrate-to needs --panel ID: calibration models are specific to a panel's TMB value")
+        raise UsageError("harmonizing needs a TMB result computed with panel: calibration models are specific to a "
+                         "panel's TMB value", params=("panel",))
     if not reference:
-        raise UsageError("give the reference scale to harmonize to (--calibrate-to REF)")
+        raise UsageError("give the reference scale to harmonize to (calibrate_to)", params=("calibrate_to",))
     return find_model(panel, reference, method)
 
 

@@ -31,15 +31,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ContigMismatchError, InputError, MissingFieldError, UsageError
+from ..errors import ContigMismatchError, InputError, MissingFieldError, UsageError, require_readable
 from ..io.bed import read_bed
 from ..io.maf import read_maf
 from ..panels.registry import footprint_digest
 from ..tmb.profiles import Profile, load_profile
-from ..provenance import sha256_file
+from ..provenance import build_provenance, sha256_file
 from ..regions import RegionSet
 from ..tmb.rules import check_requirements, evaluate, in_footprint
 from ..variants import VariantTable
+from .outputs import record_parameters
 
 _MAF_SUFFIXES = (".maf.tsv.gz", ".maf.txt.gz", ".maf.gz", ".tsv.gz", ".txt.gz", ".maf.tsv", ".maf.txt",
                  ".maf", ".tsv", ".txt", ".gz")
@@ -65,13 +66,44 @@ class PanelSpec:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+PANEL_MB_CONVENTION = "panel Mb = |panel footprint ∩ reference footprint|"
+
+
 @dataclass
 class SimulationResult:
+    """Reference and panel TMB per tumour (the tidy table, see :mod:`.table`) with its provenance."""
+
     table: pd.DataFrame                     # sample, cohort, panel, profile, count, mb, tmb
     reference: dict[str, Any]
     panels: dict[str, dict[str, Any]]
     relaxed_rules: dict[str, dict[str, list[str]]]
     inputs: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_tumours(self) -> int:
+        """Tumours simulated (rows of the reference)."""
+        return int((self.table["panel"] == self.reference["name"]).sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the table's rows (one per tumour and footprint), reference, panels, relaxed
+        rules and provenance."""
+        from .table import COLUMNS
+
+        rows = [dict(zip(COLUMNS, (str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), float(r[6]))))
+                for r in self.table.loc[:, list(COLUMNS)].itertuples(index=False)]
+        return {"rows": rows, "reference": self.reference, "panels": self.panels,
+                "relaxed_rules": self.relaxed_rules, "provenance": self.provenance}
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.simulated.tsv.gz (:func:`tmbcalc.calibrate.table.format_simulated`)."""
+        from ..output import OutputSet
+        from .table import format_simulated
+
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
+            with outs.open(".simulated.tsv.gz") as fh:
+                fh.write(format_simulated(self.table, self.provenance))
+        return [outs.path(".simulated.tsv.gz")]
 
 
 def relax_profile(profile: Profile, table: VariantTable, *, hotspots_given: bool) -> tuple[Profile, list[str]]:
@@ -175,7 +207,9 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                        build: str = "GRCh37", reference_label: str | None = None,
                        reference_panel_bed: str | Path | None = None,
                        reference_restrict: str | Path | None = None,
-                       tumor_suppressor_bed: str | Path | None = None) -> SimulationResult:
+                       tumor_suppressor_bed: str | Path | None = None,
+                       panels_dir: list[str | Path] | None = None,
+                       parameters: dict[str, Any] | None = None) -> SimulationResult:
     """Simulate panel and reference TMB for every tumour of the given exome MAFs.
 
     ``panels``: panel ids (looked up in the registry) or :class:`PanelSpec` objects.
@@ -186,19 +220,18 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     tumor-suppressor coding regions whose truncations profiles with ``tsg_truncating = "required"``
     exclude (as ``tmbcalc tmb --tumor-suppressor-bed`` does); ``reference_label`` describes
     given regions in the provenance; ``reference_name`` defaults to :func:`default_reference_name`.
-    Returns the tidy table.
+    Panel ids (``panels``, ``reference_panel``) are looked up in the registry and ``panels_dir``.
+    ``parameters``: what the provenance records as the run's parameters (default: these arguments).
+    Returns the tidy table with its provenance; nothing is written: call ``.write(prefix)``.
     """
+    own = _own_parameters(dict(locals()))  # first: the call's arguments and nothing else
     from ..tmb.hotspots import TruncatingInRegions, read_hotspots
 
-    if missing_fields not in ("relax", "error"):
-        raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}")
-    if not mafs:
-        raise UsageError("give at least one MAF")
-    if cohorts is not None and len(cohorts) != len(mafs):
-        raise UsageError(f"{len(cohorts)} cohort names for {len(mafs)} MAF files")
+    _check_arguments(mafs, cohorts, missing_fields, reference_bed, reference_panel_bed, reference_restrict,
+                     hotspots, tumor_suppressor_bed, reference_mb)
     ref_prof = load_profile(reference_profile)
-    ref_regions, ref_info = _reference_footprint(reference_regions, reference_bed, reference_panel,
-                                                 reference_panel_bed, reference_restrict, reference_label, build)
+    ref_regions, ref_info = _reference_footprint(reference_regions, reference_bed, reference_panel, reference_panel_bed,
+                                                 reference_restrict, reference_label, build, panels_dir)
     ref_fp_mb = ref_regions.total_mb()
     ref_mb = float(reference_mb) if reference_mb else ref_fp_mb
     ref_name = reference_name or default_reference_name(ref_prof.name, whole_kit=reference_regions is None
@@ -210,7 +243,7 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
                       "footprint_sha256": footprint_digest(ref_regions)},
         "denominator_mb": ref_mb, "profile": value_profile(ref_prof),
         "hotspots": hotspot_handling(ref_prof, hotspots, tumor_suppressor_bed)}
-    specs = _panel_specs(panels, build, ref_regions, hotspots, tumor_suppressor_bed)
+    specs = _panel_specs(panels, build, ref_regions, hotspots, tumor_suppressor_bed, panels_dir)
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids) or ref_name in ids:
         raise UsageError(f"panel ids must be unique and differ from the reference name '{ref_name}'")
@@ -234,11 +267,55 @@ def calibrate_simulate(mafs: list[str | Path], panels: list[Any], *, reference_p
     table = pd.concat(frames, ignore_index=True)
     table["tmb"] = table["count"] / table["mb"]
     panel_info = {s.id: {"profile": s.profile.name, "mb": s.mb, **s.info} for s in specs}
-    return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs])
+    prov = build_provenance("calibrate simulate", record_parameters(parameters, own),
+                            {"maf": [str(m) for m in mafs], "reference_bed": reference_bed or reference_panel_bed,
+                             "reference_restrict": reference_restrict, "hotspots": hotspots,
+                             "tumor_suppressor_bed": tumor_suppressor_bed},
+                            reference=ref_info, panels=panel_info, relaxed_rules=relaxed,
+                            panel_mb_convention=PANEL_MB_CONVENTION)
+    return SimulationResult(table, ref_info, panel_info, relaxed, [str(m) for m in mafs], prov)
+
+
+def _own_parameters(args: dict[str, Any]) -> dict[str, Any]:
+    """:func:`calibrate_simulate`'s arguments as its provenance records them (JSON-ready: panels and
+    paths as text, given regions left out)."""
+    out = {k: v for k, v in args.items() if k not in ("mafs", "reference_regions", "parameters")}
+    out["panels"] = [p if isinstance(p, str) else getattr(p, "id", str(p)) for p in args["panels"]]
+    out["reference_panel"] = getattr(args["reference_panel"], "id", args["reference_panel"])
+    for k in ("reference_bed", "reference_panel_bed", "reference_restrict", "hotspots", "tumor_suppressor_bed"):
+        out[k] = None if args[k] is None else str(args[k])
+    out["panels_dir"] = None if args["panels_dir"] is None else [str(d) for d in args["panels_dir"]]
+    return out
+
+
+def _check_arguments(mafs, cohorts, missing_fields, reference_bed, reference_panel_bed, reference_restrict,
+                     hotspots, tumor_suppressor_bed, reference_mb) -> None:
+    """Refuse inconsistent arguments and unreadable input files before any work."""
+    if missing_fields not in ("relax", "error"):
+        raise UsageError(f"missing_fields must be 'relax' or 'error', got {missing_fields!r}",
+                         params=("missing_fields",))
+    if not mafs:
+        raise UsageError("give at least one MAF")
+    if cohorts is not None and len(cohorts) != len(mafs):
+        raise UsageError(f"{len(cohorts)} cohort names for {len(mafs)} MAF files")
+    for m in mafs:
+        require_readable(m, "MAF")
+    if reference_bed is not None:
+        require_readable(reference_bed, "reference BED")
+        if reference_panel_bed is not None:
+            raise UsageError("reference_panel_bed goes with reference_panel, not with reference_bed",
+                             params=("reference_panel_bed", "reference_panel", "reference_bed"))
+    for path, what in ((reference_panel_bed, "reference panel BED"), (reference_restrict, "reference restriction BED"),
+                       (hotspots, "hotspot list"), (tumor_suppressor_bed, "tumor-suppressor BED")):
+        if path is not None:
+            require_readable(path, what)
+    if reference_mb is not None and not reference_mb > 0:
+        raise UsageError("reference_mb must be > 0", params=("reference_mb",))
 
 
 def _reference_footprint(regions: RegionSet | None, bed: str | Path | None, panel: Any, panel_bed: str | Path | None,
-                         restrict: str | Path | None, label: str | None, build: str) -> tuple[RegionSet, dict]:
+                         restrict: str | Path | None, label: str | None, build: str,
+                         panels_dir: list[str | Path] | None = None) -> tuple[RegionSet, dict]:
     """The reference (exome) footprint and its description (see :func:`calibrate_simulate`)."""
     info: dict[str, Any] = {}
     if regions is not None:
@@ -251,7 +328,7 @@ def _reference_footprint(regions: RegionSet | None, bed: str | Path | None, pane
         from ..panels.registry import load_panel
 
         rp = panel if panel is not None else "exome-sureselect-v4-grch37"
-        rp = load_panel(rp) if isinstance(rp, str) else rp
+        rp = load_panel(rp, panels_dir) if isinstance(rp, str) else rp
         regions = rp.footprint(build, bed=panel_bed)  # sha256-checked by the registry
         info["footprint"] = f"panel {rp.id} {rp.version} ({build})"
         info["panel"] = rp.id
@@ -268,7 +345,7 @@ def _reference_footprint(regions: RegionSet | None, bed: str | Path | None, pane
 
 
 def _panel_specs(panels: list[Any], build: str, ref_regions: RegionSet, hotspots: str | Path | None,
-                 tsg_bed: str | Path | None) -> list[PanelSpec]:
+                 tsg_bed: str | Path | None, panels_dir: list[str | Path] | None = None) -> list[PanelSpec]:
     """Registry panels (ids or objects) as specs on their TMB region ∩ the reference footprint."""
     from ..panels.registry import load_panel
 
@@ -277,7 +354,7 @@ def _panel_specs(panels: list[Any], build: str, ref_regions: RegionSet, hotspots
         if isinstance(p, PanelSpec):
             specs.append(p)
             continue
-        panel = load_panel(p) if isinstance(p, str) else p
+        panel = load_panel(p, panels_dir) if isinstance(p, str) else p
         if build not in panel.builds:
             raise UsageError(f"panel '{panel.id}' has no {build} footprint (builds: {', '.join(panel.builds)}); "
                              f"the exome calls are {build}")
@@ -305,10 +382,11 @@ def _driver_masks(vt: VariantTable, lists: tuple, profiles: dict[str, Profile]
     hs, tsg = lists
     if hs is None and any(excludes_hotspots(p) for p in profiles.values()):
         raise UsageError("a profile excludes known hotspots (" + ", ".join(
-            n for n, p in profiles.items() if excludes_hotspots(p)) + "): give --exclude-hotspots FILE")
+            n for n, p in profiles.items() if excludes_hotspots(p)) + "): give hotspots", params=("hotspots",))
     if tsg is None and any(p.tsg_truncating == "required" for p in profiles.values()):
         raise UsageError("a profile excludes truncations in tumor-suppressor genes (" + ", ".join(
-            n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give --tumor-suppressor-bed BED")
+            n for n, p in profiles.items() if p.tsg_truncating == "required") + "): give tumor_suppressor_bed",
+            params=("tumor_suppressor_bed",))
     return (match_hotspots(vt, hs) if hs is not None else None,
             match_truncating(vt, tsg) if tsg is not None else None)
 
@@ -342,8 +420,8 @@ def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple,
         try:
             check_requirements(vt, use, hotspots_given=pmask is not None)
         except MissingFieldError as exc:
-            raise InputError(f"{exc.message} (or let 'calibrate simulate' relax it: --missing-fields relax)",
-                             path) from None
+            raise InputError(f"{exc.message} (or relax the rule for this file: missing_fields 'relax')",
+                             path, params=(*exc.params, "missing_fields")) from None
         elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
     ns = len(vt.samples)
     rows: dict[str, list] = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}

@@ -11,6 +11,7 @@ cohort), else from the model's record for that cut.  The Poisson equivocal zones
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,9 +46,19 @@ class CutTranslation:
     recommended_definition: dict[str, Any] | None = None
     model_recommended: bool | None = None
     notes: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every field above, provenance last (the PREFIX.translate.json document)."""
         return dict(self.__dict__)
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.translate.json."""
+        from ..output import OutputSet
+
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
+            outs.write_json(".translate.json", self.to_dict())
+        return [outs.path(".translate.json")]
 
 
 def _f(v: float) -> float | None:
@@ -56,7 +67,8 @@ def _f(v: float) -> float | None:
 
 def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.DataFrame | None = None,
                   alpha: float = 0.05) -> CutTranslation:
-    check_number(reference_cut, "--reference-cut (mut/Mb)", lo=0.0, lo_open=True)
+    check_number(reference_cut, "reference_cut (mut/Mb)", lo=0.0, lo_open=True)
+    check_number(alpha, "alpha", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     c = float(reference_cut)
     pc = model.inverse(c)
     gx, lo, hi = model.band_arrays()

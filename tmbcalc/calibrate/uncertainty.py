@@ -18,7 +18,9 @@ bound on the real one.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,4 +108,92 @@ def equivocal_panel_values(mb: float, cut: float, low: float = 0.10, high: float
             "probability_range": [low, high]}
 
 
-__all__ = ["min_count", "prob_high", "EquivocalZone", "equivocal_zone", "equivocal_panel_values"]
+UNCERTAINTY_COLUMNS = ("panel", "mb", "mb_source", "cut", "k_min", "equivocal_low", "equivocal_high", "width",
+                       "p_high_at_cut", "alpha", "equivocal_panel_low", "equivocal_panel_high")
+
+
+@dataclass
+class UncertaintyResult:
+    """Equivocal zones per footprint and cut (one row each, columns :data:`UNCERTAINTY_COLUMNS`;
+    ``mb_source`` is ``tmb_region`` for a panel, ``given`` for a size), with the provenance."""
+
+    rows: list[dict[str, Any]]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": [dict(r) for r in self.rows], "provenance": self.provenance}
+
+    def table_text(self) -> str:
+        """The rows as TSV with a header line (zones to 4 decimals)."""
+        from .outputs import cell
+
+        lines = ["\t".join(UNCERTAINTY_COLUMNS)]
+        for r in self.rows:
+            lines.append("\t".join([r["panel"], f"{r['mb']:.6g}", r["mb_source"], f"{r['cut']:g}", str(r["k_min"]),
+                                    f"{r['equivocal_low']:.4f}", f"{r['equivocal_high']:.4f}", f"{r['width']:.4f}",
+                                    f"{r['p_high_at_cut']:.4f}", f"{r['alpha']:g}", cell(r["equivocal_panel_low"]),
+                                    cell(r["equivocal_panel_high"])]))
+        return "\n".join(lines) + "\n"
+
+    def write(self, prefix: str | Path) -> list[Path]:
+        """PREFIX.uncertainty.tsv: provenance header + :meth:`table_text`."""
+        from ..output import OutputSet
+        from .outputs import provenance_header
+
+        with OutputSet(prefix, inputs=self.provenance.get("inputs")) as outs:
+            outs.write_text(".uncertainty.tsv", provenance_header(self.provenance, "calibrate uncertainty")
+                            + self.table_text())
+        return [outs.path(".uncertainty.tsv")]
+
+
+def calibrate_uncertainty(panels: Sequence[Any] | None = None, *, mb: Sequence[float] | None = None,
+                          cuts: Sequence[float] = (10.0,), alpha: float = 0.05,
+                          panels_dir: Sequence[str | Path] | None = None,
+                          parameters: dict[str, Any] | None = None) -> UncertaintyResult:
+    """Equivocal zones of each cut (mut/Mb) for registry panels (ids or objects: the Mb of their
+    TMB region, as ``tmb --panel`` divides by) or for footprint sizes ``mb`` (exactly one of the
+    two).  ``parameters``: what the provenance records (default: these arguments)."""
+    from ..checks import check_number
+    from ..errors import UsageError
+    from ..provenance import build_provenance
+    from .outputs import record_parameters
+
+    if (panels is None) == (mb is None):
+        raise UsageError("give exactly one of panels or mb", params=("panels", "mb"))
+    check_number(alpha, "alpha", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    for c in cuts:
+        check_number(c, "cuts", lo=0.0, lo_open=True)
+    items = _panel_sizes(panels, panels_dir) if panels is not None else [
+        (f"{check_number(v, 'mb', lo=0.0, lo_open=True):g}Mb", float(v), "given") for v in mb]  # type: ignore[union-attr]
+    rows = []
+    for name, size, source in items:
+        for c in cuts:
+            z = equivocal_zone(size, c, alpha)
+            pv = equivocal_panel_values(size, c)
+            rows.append({"panel": name, "mb": size, "mb_source": source, "cut": float(c), "k_min": z.k_min,
+                         "equivocal_low": z.low, "equivocal_high": z.high, "width": z.width,
+                         "p_high_at_cut": z.p_high_at_cut, "alpha": alpha, "equivocal_panel_low": pv["low"],
+                         "equivocal_panel_high": pv["high"]})
+    own = {"panels": None if panels is None else [p if isinstance(p, str) else p.id for p in panels],
+           "mb": None if mb is None else [float(v) for v in mb], "cuts": [float(c) for c in cuts], "alpha": alpha,
+           "panels_dir": None if panels_dir is None else [str(d) for d in panels_dir]}
+    return UncertaintyResult(rows, build_provenance("calibrate uncertainty", record_parameters(parameters, own), {}))
+
+
+def _panel_sizes(panels: Sequence[Any], panels_dir) -> list[tuple[str, float, str]]:
+    """(id, Mb of the TMB region, 'tmb_region') per panel; a panel whose BED is not at hand is refused."""
+    from ..errors import InputError
+    from ..panels.registry import load_panel
+
+    out = []
+    for p in panels:
+        panel = load_panel(p, panels_dir) if isinstance(p, str) else p
+        if panel.bed_path() is None and panel.footprints[panel.build].tmb_bed is None:
+            raise InputError(f"panel '{panel.id}': its footprint BED is not available; give mb", panel.path,
+                             params=("mb",))
+        out.append((panel.id, panel.tmb_region().total_mb(), "tmb_region"))
+    return out
+
+
+__all__ = ["min_count", "prob_high", "EquivocalZone", "equivocal_zone", "equivocal_panel_values",
+           "UncertaintyResult", "UNCERTAINTY_COLUMNS", "calibrate_uncertainty"]

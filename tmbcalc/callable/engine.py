@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..contigs import canonical, check_same_build, detect_build, native_map, shared_contigs
-from ..io.bam_index import index_problem
-from ..io.bam_index import precheck as precheck_index
+from ..io.alignment import open_alignment as checked_open
 from ..errors import ContigMismatchError, InputError, UsageError, require_readable
 from ..intervals import Footprint, Targets, intersect_intervals, merge_intervals
 
@@ -92,27 +91,13 @@ def write_bgzf_with_tabix(text: bytes, bgzf_path: str | Path, tbi_path: str | Pa
 
 
 def open_alignment(path: Path, reference: Path | None, what: str):
-    """Open an alignment file with its index; raise InputError for every bad-input case."""
-    problem = precheck_index(path)
-    if problem:
-        raise InputError(f"{what}: {problem}", path)
-    try:
-        rdr = _kernel().DepthReader(str(path), None if reference is None else str(reference))
-    except (OSError, ValueError):
-        raise InputError(f"{what} is not a readable BAM/CRAM file", path) from None
-    if rdr.is_cram and reference is None:
-        raise InputError(f"{what} is CRAM: give the FASTA it was written against as reference", path,
-                         params=("reference",))
-    if rdr.eof_status == 0:
-        raise InputError(f"{what} is truncated (no end-of-file marker); re-create or re-download it", path)
-    so = rdr.sort_order()
-    if so is not None and so not in ("coordinate", "unknown"):
-        raise InputError(f"{what} is not coordinate-sorted (@HD SO:{so}); run `samtools sort` "
-                         f"and `samtools index`", path)
-    problem = index_problem(path, loaded=bool(rdr.has_index))
-    if problem:
-        raise InputError(f"{what}: {problem}", path)
-    return rdr
+    """Open an alignment file with its index (:func:`tmbcalc.io.alignment.open_alignment`'s checks);
+    raise InputError for every bad-input case."""
+    def reader(p: Path, ref: Path | None):
+        rdr = _kernel().DepthReader(str(p), None if ref is None else str(ref))
+        return rdr, bool(rdr.has_index)
+
+    return checked_open(path, reference, reader, what)
 
 
 def _check_contigs(footprint: Footprint, lengths: dict[str, int], path: Path, fp_name: str) -> None:

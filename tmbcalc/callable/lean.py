@@ -59,10 +59,10 @@ def bam_build(path: str | Path) -> str | None:
 def panel_build(pnl, bam: str | Path, stated: str | None):
     """The build whose footprint of registry panel ``pnl`` is used for ``bam``: stated, else the
     BAM header's (contig lengths), else the panel's only build; a panel with several builds and a
-    header that does not tell is refused (say it with --genome-build).  A
+    header that does not tell is refused (say it with genome_build).  A
     :class:`~tmbcalc.genome_build.BuildCall`."""
     from ..errors import InputError
-    from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, check_stated, decide_declared
+    from ..genome_build import STATE_BUILD, STATE_PARAMS, BuildCall, BuildClaim, check_stated, decide_declared
 
     if stated is None and engine.bam_contig_lengths(bam) is None:    # unreadable: the run reports it
         return BuildCall(pnl.build, "panel_primary_build", "the alignment header could not be read")
@@ -70,7 +70,8 @@ def panel_build(pnl, bam: str | Path, stated: str | None):
                            [BuildClaim(str(bam), bam_build(bam), "alignment header contig lengths")])
     if call is None and len(pnl.builds) > 1:
         raise InputError(f"the alignment header's contig lengths do not identify GRCh37 or GRCh38, so panel "
-                         f"{pnl.id}'s footprint ({', '.join(pnl.builds)}) cannot be chosen; {HOW_TO_STATE}", bam)
+                         f"{pnl.id}'s footprint ({', '.join(pnl.builds)}) cannot be chosen; {STATE_BUILD}", bam,
+                         params=STATE_PARAMS)
     if call is None:
         call = BuildCall(pnl.build, "panel_only_build", f"panel {pnl.id} has a {pnl.build} footprint only")
     return call

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, UsageError, require_readable
+from ..errors import InputError, UsageError
 from ..checks import check_number, number_arg
+from ..calibrate.outputs import cell
 from ..output import OutputSet
-from ..provenance import build_provenance
 
 NAME = "calibrate"
 HELP = "cross-panel TMB calibration: simulate panels from exomes, fit, translate cut points, apply"
+# API parameter -> option dest, for error messages (cli.in_option_names)
+API_NAMES = {"reference_cut": "cutpoints", "cuts": "cutpoints", "hotspots": "exclude_hotspots",
+             "folds": "holdout_folds", "input_path": "input", "min_alt_reads": "min_alt",
+             "max_normal_alt_reads": "max_normal_alt"}
 
 
 def _csv(text: str) -> list[str]:
@@ -150,146 +153,78 @@ def run(args: argparse.Namespace) -> int:  # pragma: no cover - argparse dispatc
 
 
 # -- simulate ------------------------------------------------------------------------------------
+def _parameters(args: argparse.Namespace, *skip: str) -> dict[str, Any]:
+    """The options a result's provenance records: every parsed argument but the dispatch ones."""
+    return {k: v for k, v in vars(args).items() if k not in ("func", "calibrate_command", *skip)}
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     from ..calibrate import calibrate_simulate
-    from ..calibrate.table import format_simulated
-    from ..panels.registry import load_panel
 
-    mafs = [str(require_readable(m, "MAF")) for m in args.maf]
     panel_ids = _csv(args.panels)
     if not panel_ids:
         raise UsageError("--panels: give at least one panel id")
-    panels = [load_panel(pid, args.panels_dir) for pid in panel_ids]
-    cohorts = _csv(args.cohorts) if args.cohorts else None
-    ref_panel = load_panel(args.reference_panel, args.panels_dir) if args.reference_panel else None
-    if args.reference_bed:
-        require_readable(args.reference_bed, "reference BED")
-        if args.reference_panel_bed:
-            raise UsageError("--reference-panel-bed goes with --reference-panel, not with --reference-bed")
-    if args.reference_panel_bed:
-        require_readable(args.reference_panel_bed, "reference panel BED")
-    if args.reference_restrict:
-        require_readable(args.reference_restrict, "reference restriction BED")
-    if args.exclude_hotspots:
-        require_readable(args.exclude_hotspots, "hotspot list")
-    if args.tumor_suppressor_bed:
-        require_readable(args.tumor_suppressor_bed, "tumor-suppressor BED")
-    if args.reference_mb is not None and args.reference_mb <= 0:
-        raise UsageError("--reference-mb must be > 0")
-    res = calibrate_simulate(mafs, panels, reference_profile=args.reference_profile, reference_panel=ref_panel,
-                             reference_bed=args.reference_bed, reference_mb=args.reference_mb,
-                             reference_name=args.reference_name, cohorts=cohorts, hotspots=args.exclude_hotspots,
+    res = calibrate_simulate([str(Path(m)) for m in args.maf], panel_ids, reference_profile=args.reference_profile,
+                             reference_panel=args.reference_panel, reference_bed=args.reference_bed,
+                             reference_mb=args.reference_mb, reference_name=args.reference_name,
+                             cohorts=_csv(args.cohorts) if args.cohorts else None, hotspots=args.exclude_hotspots,
                              missing_fields=args.missing_fields, build=args.build,
-                             reference_panel_bed=args.reference_panel_bed,
-                             reference_restrict=args.reference_restrict,
-                             tumor_suppressor_bed=args.tumor_suppressor_bed)
-    params = {k: v for k, v in vars(args).items() if k not in ("func", "maf", "calibrate_command")}
-    prov = build_provenance("calibrate simulate", params,
-                            {"maf": mafs, "reference_bed": args.reference_bed or args.reference_panel_bed,
-                             "reference_restrict": args.reference_restrict, "hotspots": args.exclude_hotspots,
-                             "tumor_suppressor_bed": args.tumor_suppressor_bed},
-                            reference=res.reference, panels=res.panels, relaxed_rules=res.relaxed_rules,
-                            panel_mb_convention="panel Mb = |panel footprint ∩ reference footprint|")
-    with OutputSet(args.output) as outs:
-        with outs.open(".simulated.tsv.gz") as fh:
-            fh.write(format_simulated(res.table, prov))
-    n_samples = res.table.loc[res.table["panel"] == res.reference["name"]].shape[0]
-    print(f"{n_samples} tumours x {len(panels)} panels -> {args.output}.simulated.tsv.gz", file=sys.stderr)
+                             reference_panel_bed=args.reference_panel_bed, reference_restrict=args.reference_restrict,
+                             tumor_suppressor_bed=args.tumor_suppressor_bed, panels_dir=args.panels_dir,
+                             parameters=_parameters(args, "maf"))
+    res.write(args.output)
+    print(f"{res.n_tumours} tumours x {len(panel_ids)} panels -> {args.output}.simulated.tsv.gz", file=sys.stderr)
     return 0
 
 
 # -- fit -------------------------------------------------------------------------------------------
 def run_fit(args: argparse.Namespace) -> int:
-    from ..calibrate import FitOptions
-    from ..calibrate.fit import calibrate_fit as fit_table
-    from ..calibrate.plots import plot_model
-    from ..calibrate.table import paired, read_simulated
-    from ..provenance import sha256_file
+    from ..calibrate import FitOptions, calibrate_fit
 
-    out_dir = Path(args.out_dir)
-    OutputSet(out_dir, folder=True)  # refuses a file in the way before the work; folders made on publishing
+    OutputSet(args.out_dir, folder=True)  # refuses a file in the way before the work; folders made on publishing
     if args.plots:
         OutputSet(args.plots, folder=True)
     holdout = "none" if args.no_holdout else ("kfold" if args.holdout_folds else "cohort")
-    if args.holdout_folds is not None and args.holdout_folds < 2:
-        raise UsageError("--holdout-folds must be >= 2")
     opts = FitOptions(methods=tuple(_csv(args.methods)), bootstrap=args.bootstrap, seed=args.seed,
                       holdout=holdout, folds=args.holdout_folds or 5,
                       reference_cuts=tuple(_floats(args.cutpoints, "--cutpoints")),
                       deming_delta=args.deming_delta, version=args.model_version)
-    if args.deming_delta is not None and args.deming_delta <= 0:
-        raise UsageError("--deming-delta must be > 0")
-    df, prov = read_simulated(args.table)
-    res = fit_table(df, prov, panels=_csv(args.panels) if args.panels else None, reference=args.reference,
-                    options=opts, table_name=Path(args.table).name, table_sha256=sha256_file(args.table))
-    params = {k: v for k, v in vars(args).items() if k not in ("func", "calibrate_command")}
-    fit_prov = build_provenance("calibrate fit", params, {"table": args.table})
-    with OutputSet(out_dir, folder=True) as outs:
-        for m in res.models:
-            m.data["provenance"] = {k: fit_prov[k] for k in ("tool", "version", "command", "command_line",
-                                                             "parameters")}
-            outs.write_text(f"{m.id}.json", m.to_json())
-        outs.write_text("fit_summary.tsv", format_summary(res.validation, fit_prov))
-        if args.plots:  # nested set: plots are published just before the models, or not at all
-            with OutputSet(args.plots, folder=True) as plot_outs:
-                cut = opts.reference_cuts[0]
-                for m in res.models:
-                    pairs = paired(df, m.panel_id, m.reference)
-                    plot_outs.write_with(f"{m.id}.png", lambda p, m=m, pairs=pairs:
-                                         plot_model(m, pairs, p, reference_cut=cut))
+    res = calibrate_fit(args.table, panels=_csv(args.panels) if args.panels else None, reference=args.reference,
+                        options=opts, parameters=_parameters(args))
+    res.write(args.out_dir, plots=args.plots)
     _print_summary(res.validation)
     return 0
-
-
-def format_summary(rows: list[dict[str, Any]], prov: dict[str, Any]) -> str:
-    cols: list[str] = []
-    for r in rows:
-        for k in r:
-            if k not in cols:
-                cols.append(k)
-    lines = [f"# tmbcalc {prov['version']} calibrate fit", "# provenance: " + json.dumps(prov, separators=(",", ":")),
-             "\t".join(cols)]
-    for r in rows:
-        lines.append("\t".join(_cell(r.get(c)) for c in cols))
-    return "\n".join(lines) + "\n"
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "NA"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    if isinstance(v, list):
-        return ",".join(_cell(x) for x in v)
-    return str(v)
 
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:
     print("model\trmse_log_raw\trmse_log_calibrated\trecommended")
     for r in rows:
-        print(f"{r['model']}\t{_cell(r['rmse_log_raw'])}\t{_cell(r['rmse_log_calibrated'])}\t{_cell(r['recommended'])}")
+        print(f"{r['model']}\t{cell(r['rmse_log_raw'])}\t{cell(r['rmse_log_calibrated'])}\t{cell(r['recommended'])}")
 
 
 # -- translate ------------------------------------------------------------------------------------
 def run_translate(args: argparse.Namespace) -> int:
-    from ..calibrate import calibrate_translate, load_model
+    from ..calibrate import calibrate_translate
 
-    if not 0 < args.alpha < 1:
-        raise UsageError("--alpha must be in (0, 1)")
-    model = load_model(args.model)
-    res = calibrate_translate(model, _one_cut(args.cutpoints), table=args.table, alpha=args.alpha)
+    res = calibrate_translate(args.model, _one_cut(args.cutpoints), table=args.table, alpha=args.alpha,
+                              parameters=_parameters(args))
+    _print_translation(res)
+    if args.output:
+        res.write(args.output)
+    return 0
+
+
+def _print_translation(res) -> None:
     d = res.to_dict()
     print(f"model\t{res.model}")
     print(f"reference_cut\t{res.reference_cut:g}")
-    print(f"panel_cut\t{_cell(res.panel_cut)}\tci95\t{_cell(res.ci_low)}-{_cell(res.ci_high)}")
+    print(f"panel_cut\t{cell(res.panel_cut)}\tci95\t{cell(res.ci_low)}-{cell(res.ci_high)}")
     for label, key in (("training", "agreement_training"), ("holdout", "agreement_holdout"),
                        ("raw_cut", "agreement_raw_cut")):
         a = d.get(key)
         if a:
-            print(f"agreement_{label}\tPPA {_cell(a['ppa'])}\tNPA {_cell(a['npa'])}\tOPA {_cell(a['opa'])}"
-                  f"\tkappa {_cell(a['kappa'])}\tn {a['n']}")
+            print(f"agreement_{label}\tPPA {cell(a['ppa'])}\tNPA {cell(a['npa'])}\tOPA {cell(a['opa'])}"
+                  f"\tkappa {cell(a['kappa'])}\tn {a['n']}")
     for label, key in (("panel", "equivocal_panel"), ("reference", "equivocal_reference")):
         z = d.get(key)
         if z:
@@ -301,92 +236,44 @@ def run_translate(args: argparse.Namespace) -> int:
               f"0.10-0.90 on {z['mb']:.4g} Mb)")
     for name, r in (res.definitions or {}).items():
         h = r["holdout"]
-        print(f"definition\t{name}\tpanel_cut {_cell(r['panel_cut'])}\tholdout PPA {_cell(h['ppa'])}\t"
-              f"NPA {_cell(h['npa'])}\tkappa {_cell(h['kappa'])}")
+        print(f"definition\t{name}\tpanel_cut {cell(r['panel_cut'])}\tholdout PPA {cell(h['ppa'])}\t"
+              f"NPA {cell(h['npa'])}\tkappa {cell(h['kappa'])}")
     if res.recommended_definition:
         r = res.recommended_definition
-        print(f"recommended_definition\t{r['definition']}\tpanel_cut {_cell(r['panel_cut'])}\t{r['reason']}")
+        print(f"recommended_definition\t{r['definition']}\tpanel_cut {cell(r['panel_cut'])}\t{r['reason']}")
     for n in res.notes:
         print(f"note\t{n}")
-    if args.output:
-        prov = build_provenance("calibrate translate", {k: v for k, v in vars(args).items()
-                                                        if k not in ("func", "calibrate_command")},
-                                {"model": model.path, "table": args.table}, calibration_model=model.id)
-        with OutputSet(args.output) as outs:
-            outs.write_json(".translate.json", {**d, "provenance": prov})
-    return 0
 
 
 # -- apply ------------------------------------------------------------------------------------------
 def run_apply(args: argparse.Namespace) -> int:
-    from ..calibrate import calibrate_apply, load_model
+    from ..calibrate import calibrate_apply
 
-    model = load_model(args.model)
-    if args.input:
-        require_readable(args.input, "TMB input")
-        res = calibrate_apply(model, input_path=args.input, allow_panel_mismatch=args.allow_panel_mismatch)
-    else:
-        vals = _floats(args.values, "--values")
-        if any(v < 0 for v in vals):
-            raise UsageError("--values must be >= 0")
-        res = calibrate_apply(model, vals)
-    prov = build_provenance("calibrate apply", {k: v for k, v in vars(args).items()
-                                                if k not in ("func", "calibrate_command")},
-                            {"model": model.path, "input": args.input}, calibration_model=model.id)
-    cols = ["sample", "tmb_raw", "tmb_calibrated", "ci_low", "ci_high", "pi_low", "pi_high", "extrapolated", "model"]
-    lines = [f"# tmbcalc {prov['version']} calibrate apply", "# provenance: " + json.dumps(prov, separators=(",", ":")),
-             "\t".join(cols)]
-    for r in res["rows"]:
-        lines.append("\t".join(_cell(r.get(c, res["model"]) if c != "model" else res["model"]) for c in cols))
-    with OutputSet(args.output) as outs:
-        outs.write_text(".calibrated.tsv", "\n".join(lines) + "\n")
-        outs.write_json(".calibrated.json", {**res, "provenance": prov})
-    print("\n".join(lines[2:]))
+    values = None if args.input else _floats(args.values, "--values")
+    res = calibrate_apply(args.model, values, input_path=args.input, allow_panel_mismatch=args.allow_panel_mismatch,
+                          parameters=_parameters(args))
+    res.write(args.output)
+    sys.stdout.write(res.table_text())
     return 0
 
 
 # -- uncertainty -------------------------------------------------------------------------------------
 def run_uncertainty(args: argparse.Namespace) -> int:
-    from ..calibrate.uncertainty import equivocal_panel_values, equivocal_zone
+    from ..calibrate import calibrate_uncertainty
 
-    if not 0 < args.alpha < 1:
-        raise UsageError("--alpha must be in (0, 1)")
     cuts = _floats(args.cutpoints, "--cutpoints")
     if any(c <= 0 for c in cuts):
         raise UsageError("--cutpoints values must be > 0")
-    items: list[tuple[str, float, str]] = []
-    if args.panels:
-        from ..panels.registry import load_panel
-
-        for pid in _csv(args.panels):
-            panel = load_panel(pid, args.panels_dir)
-            # the same Mb as `tmb --panel`: the panel's TMB region
-            if panel.bed_path() is None and panel.footprints[panel.build].tmb_bed is None:
-                raise InputError(f"panel '{pid}': its footprint BED is not available; give --mb", panel.path)
-            items.append((panel.id, panel.tmb_region().total_mb(), "tmb_region"))
-    else:
-        for v in _floats(args.mb, "--mb"):
-            if v <= 0:
-                raise UsageError("--mb values must be > 0")
-            items.append((f"{v:g}Mb", v, "given"))
-    cols = ["panel", "mb", "mb_source", "cut", "k_min", "equivocal_low", "equivocal_high", "width", "p_high_at_cut",
-            "alpha", "equivocal_panel_low", "equivocal_panel_high"]
-    lines = ["\t".join(cols)]
-    for name, mb, srcname in items:
-        for c in cuts:
-            z = equivocal_zone(mb, c, args.alpha)
-            pv = equivocal_panel_values(mb, c)
-            lines.append("\t".join([name, f"{mb:.6g}", srcname, f"{c:g}", str(z.k_min), f"{z.low:.4f}",
-                                    f"{z.high:.4f}", f"{z.width:.4f}", f"{z.p_high_at_cut:.4f}", f"{args.alpha:g}",
-                                    _cell(pv["low"]), _cell(pv["high"])]))
-    text = "\n".join(lines) + "\n"
+    mb = None
+    if not args.panels:
+        mb = _floats(args.mb, "--mb")
+        if any(v <= 0 for v in mb):
+            raise UsageError("--mb values must be > 0")
+    res = calibrate_uncertainty(_csv(args.panels) if args.panels else None, mb=mb, cuts=cuts, alpha=args.alpha,
+                                panels_dir=args.panels_dir, parameters=_parameters(args))
     if args.output:
-        prov = build_provenance("calibrate uncertainty", {k: v for k, v in vars(args).items()
-                                                          if k not in ("func", "calibrate_command")}, {})
-        with OutputSet(args.output) as outs:
-            outs.write_text(".uncertainty.tsv", f"# tmbcalc {prov['version']} calibrate uncertainty\n# provenance: "
-                            + json.dumps(prov, separators=(",", ":")) + "\n" + text)
-    sys.stdout.write(text)
+        res.write(args.output)
+    sys.stdout.write(res.table_text())
     return 0
 
 
@@ -411,6 +298,6 @@ def run_models(args: argparse.Namespace) -> int:
 
     print("id\tpanel\treference\tmethod\tversion\tstatus\trecommended\trmse_log_raw\trmse_log_calibrated")
     for m in list_models():
-        print("\t".join(_cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "status",
+        print("\t".join(cell(m[k]) for k in ("id", "panel", "reference", "method", "version", "status",
                                               "recommended", "rmse_log_raw", "rmse_log_calibrated")))
     return 0

@@ -12,6 +12,9 @@ from ..checks import number_arg
 
 NAME = "msi"
 HELP = "microsatellite instability: scan a reference, build a normal baseline, score a tumor"
+# API parameter -> option dest, for error messages (cli.in_option_names)
+API_NAMES = {"min_copies": "min_repeat_copies", "repeats_bed": "repeats", "min_fraction": "min_unstable_fraction",
+             "min_alt_reads": "min_alt", "normal_bams": "normal_bams"}
 
 
 def _add_profile_options(p: argparse.ArgumentParser) -> None:

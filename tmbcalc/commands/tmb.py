@@ -15,6 +15,9 @@ from ..tmb.guards import DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB
 
 NAME = "tmb"
 HELP = "tumor mutational burden (mutations/Mb) from a somatic VCF/BCF or MAF"
+# API parameter -> option dest, for error messages (cli.in_option_names)
+API_NAMES = {"sample_name": "sample", "panels_dirs": "panels_dir", "min_alt_reads": "min_alt",
+             "max_normal_alt_reads": "max_normal_alt"}
 
 
 def _csv(text: str) -> list[str]:

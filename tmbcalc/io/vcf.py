@@ -652,8 +652,8 @@ _NEEDS = {
     "t_depth": ("tumor depth", "FORMAT/DP, FORMAT/AD, FORMAT/DPT, INFO/TDP, Strelka AU/CU/GU/TU or TAR/TIR"),
     "t_alt": ("tumor alt reads", "FORMAT/AD, FORMAT/VD, FORMAT/ADT, FORMAT/AO, Strelka {ALT}U or TIR"),
     "t_vaf": ("tumor VAF", "FORMAT/AF, INFO/TVAF, FORMAT/FREQ, or FORMAT/AD (alt/sum), Strelka tier-1 counts"),
-    "n_depth": ("normal depth", "a normal sample column with FORMAT/DP or AD (--normal-sample), or FORMAT/DPC"),
-    "n_alt": ("normal alt reads", "a normal sample column with FORMAT/AD (--normal-sample), or FORMAT/ADC"),
+    "n_depth": ("normal depth", "a normal sample column with FORMAT/DP or AD (normal_sample), or FORMAT/DPC"),
+    "n_alt": ("normal alt reads", "a normal sample column with FORMAT/AD (normal_sample), or FORMAT/ADC"),
     "pop_af": ("population allele frequency", "INFO or VEP CSQ gnomAD_AF/gnomADe_AF/gnomADg_AF/ExAC_AF/"
                "AF_POPMAX/MAX_AF"),
     "csq": ("consequence annotation", "INFO/CSQ (Ensembl VEP) or INFO/ANN (SnpEff)"),

@@ -147,10 +147,11 @@ def msi_baseline(loci: str | Path | LociTable, normal_bams: list[str | Path], *,
     from .tumor_only import null_statistics
 
     if min_coverage < 1 or min_support < 1 or min_shift_units < 1:
-        raise UsageError("--min-coverage, --min-support and the shift must be >= 1")
+        raise UsageError("min_coverage, min_support and min_shift_units must be >= 1",
+                         params=("min_coverage", "min_support", "min_shift_units"))
     if len(normal_bams) < min_support:
-        raise UsageError(f"msi baseline got {len(normal_bams)} normal(s) but --min-support is {min_support}: "
-                         f"no locus could be supported; give at least {min_support} normals")
+        raise UsageError(f"msi baseline got {len(normal_bams)} normal(s) but min_support is {min_support}: "
+                         f"no locus could be supported; give at least {min_support} normals", params=("min_support",))
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}")
     from ..io.inputs import open_inputs, require_seekable

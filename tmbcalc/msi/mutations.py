@@ -381,13 +381,13 @@ def run_warnings(samples: list[SampleMsiMutations], repeats: RepeatSource | None
 def _check_arguments(bed: Any, panel: Any, footprint_mb: Any, loci: Any, repeats_bed: Any, panel_bed: Any,
                      rule: Any) -> None:
     if sum(x is not None for x in (bed, panel, footprint_mb)) != 1:
-        raise UsageError("give exactly one of --panel ID, --bed BED or --footprint-mb MB")
+        raise UsageError("give exactly one of panel, bed or footprint_mb", params=("panel", "bed", "footprint_mb"))
     if loci is not None and repeats_bed is not None:
-        raise UsageError("give at most one of --loci and --repeats")
+        raise UsageError("give at most one of loci and repeats_bed", params=("loci", "repeats_bed"))
     if panel_bed is not None and panel is None:
-        raise UsageError("--panel-bed needs --panel")
+        raise UsageError("panel_bed needs panel", params=("panel_bed", "panel"))
     if isinstance(footprint_mb, (int, float)) and not footprint_mb > 0:
-        raise UsageError("--footprint-mb must be > 0")
+        raise UsageError("footprint_mb must be > 0", params=("footprint_mb",))
     for p in (loci, repeats_bed, bed, panel_bed, None if isinstance(rule, IndelRule) else rule):
         if p is not None:
             require_readable(p, "file")

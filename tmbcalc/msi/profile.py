@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..contigs import native_map
-from ..io.bam_index import index_problem
-from ..io.bam_index import precheck as precheck_index
-from ..errors import ContigMismatchError, InputError, UsageError, require_readable
+from ..io.alignment import alignment_format
+from ..io.alignment import open_alignment as checked_open
+from ..errors import ContigMismatchError, InputError, UsageError
 from ..ext import load_kernel
 from .defaults import ANCHOR as DEFAULT_ANCHOR
 from .defaults import EXCLUDE_FLAGS as DEFAULT_EXCLUDE_FLAGS
@@ -66,35 +66,19 @@ def anchor_codes(flanks: np.ndarray, k: int, side: str) -> np.ndarray:
     return out
 
 
-def _is_cram(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(4) == b"CRAM"
-
-
 def open_alignment(path: str | Path, reference: str | Path | None
                    ) -> tuple[str | None, list[str], dict[str, int]]:
-    """Validate a BAM/CRAM (readable, indexed, CRAM has a reference) from its header and index
-    (read by the kernel: no pysam import); return (first read-group SM or None, contig names,
-    contig lengths)."""
-    p = require_readable(path, "alignment file")
-    cram = _is_cram(p)
-    if cram and reference is None:
-        raise InputError("is a CRAM file: give the reference it was written with (--reference REF.fa)", p)
-    if reference is not None:
-        require_readable(reference, "reference FASTA")
-    problem = precheck_index(p)
-    if problem:
-        raise InputError(problem, p)
-    try:
+    """Validate a BAM/CRAM with :func:`tmbcalc.io.alignment.open_alignment`'s checks (readable,
+    end-of-file marker, CRAM has a reference, coordinate-sorted, index present and current), its
+    header and index read by the kernel (no pysam import); return (first read-group SM or None,
+    contig names, contig lengths)."""
+    def reader(p: Path, ref: Path | None):
         fmt, names, lens, has_index, sm = load_kernel("_msiprofile").header_info(str(p).encode())
-    except OSError as exc:
-        raise InputError(f"cannot open as BAM/CRAM ({exc})", p) from None
-    if not fmt:
-        raise InputError("cannot open as BAM/CRAM (not a BAM or CRAM file)", p)
-    problem = index_problem(p, loaded=bool(has_index))
-    if problem:
-        raise InputError(problem, p)
-    return sm, list(names), dict(zip(names, lens))
+        if not fmt:
+            raise OSError("not a BAM or CRAM file")
+        return (sm, list(names), dict(zip(names, lens))), bool(has_index)
+
+    return checked_open(path, reference, reader)
 
 
 def sample_name(sm: str | None, path: str | Path) -> str:
@@ -154,19 +138,19 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
     locus (``require_reads``), ContigMismatchError on contig/build mismatches.
     """
     if threads < 1:
-        raise UsageError("--threads must be >= 1")
+        raise UsageError("threads must be >= 1", params=("threads",))
     if io_threads < 0:
         raise UsageError("io_threads must be >= 0")
     if mapq < 0:
-        raise UsageError("--mapq must be >= 0")
+        raise UsageError("mapq must be >= 0", params=("mapq",))
     if anchor < 1:
-        raise UsageError("--anchor must be >= 1")
+        raise UsageError("anchor must be >= 1", params=("anchor",))
     if window < 1:
         raise UsageError("window must be >= 1")
     min_flank = min(len(f) for f in loci.left_flank)
     if anchor > min_flank:
-        raise UsageError(f"--anchor {anchor} is longer than the shortest flank in the loci file "
-                         f"({min_flank} bp)")
+        raise UsageError(f"anchor {anchor} is longer than the shortest flank in the loci file "
+                         f"({min_flank} bp)", params=("anchor",))
     p = Path(bam)
     sm, names, lengths = open_alignment(p, reference)
     sample = sample_name(sm, p)
@@ -179,7 +163,7 @@ def profile_bam(bam: str | Path, loci: LociTable, *, reference: str | Path | Non
     right = anchor_codes(loci.right_flank, anchor, "right")
     start = np.ascontiguousarray(loci.start, dtype=np.int64)
     end = np.ascontiguousarray(loci.end, dtype=np.int64)
-    ref_b = str(reference).encode() if reference is not None and _is_cram(p) else b""
+    ref_b = str(reference).encode() if reference is not None and alignment_format(p) == "cram" else b""
     path_b = str(p).encode()
 
     # loci sorted by (contig, start); each block of this order is read with one iterator
@@ -221,7 +205,7 @@ def profile_many(bams: list[str | Path], loci: LociTable, *, threads: int = 1, *
     fail, the error of the first in input order is raised.
     """
     if threads < 1:
-        raise UsageError("--threads must be >= 1")
+        raise UsageError("threads must be >= 1", params=("threads",))
     bams = list(bams)
     if threads == 1 or len(bams) < 2:
         return [profile_bam(b, loci, threads=threads, **kwargs) for b in bams]

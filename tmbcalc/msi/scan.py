@@ -141,15 +141,16 @@ def scan_sequence(seq: bytes, *, min_homopolymer: int = DEFAULT_MIN_HOMOPOLYMER,
 def _validate(min_homopolymer: int, max_homopolymer: int, min_copies: int, max_repeat_length: int,
               max_unit: int, flank: int) -> None:
     if min_homopolymer < 2 or max_homopolymer < min_homopolymer:
-        raise UsageError("--min-homopolymer must be >= 2 and <= --max-homopolymer")
+        raise UsageError("min_homopolymer must be >= 2 and <= max_homopolymer",
+                         params=("min_homopolymer", "max_homopolymer"))
     if min_copies < 2:
-        raise UsageError("--min-repeat-copies must be >= 2")
+        raise UsageError("min_copies must be >= 2", params=("min_copies",))
     if not 1 <= max_unit <= 6:
-        raise UsageError("--max-unit must be 1-6")
+        raise UsageError("max_unit must be 1-6", params=("max_unit",))
     if max_repeat_length < 4:
-        raise UsageError("--max-repeat-length must be >= 4")
+        raise UsageError("max_repeat_length must be >= 4", params=("max_repeat_length",))
     if not 1 <= flank <= 100:
-        raise UsageError("--flank must be 1-100")
+        raise UsageError("flank must be 1-100", params=("flank",))
 
 
 def msi_scan(reference: str | Path, *, footprint: str | Path | RegionSet | None = None,

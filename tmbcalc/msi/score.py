@@ -49,11 +49,12 @@ class ScoreSettings:
         if self.test not in PER_LOCUS_TESTS:
             raise UsageError(f"test must be one of {', '.join(PER_LOCUS_TESTS)}")
         if not 0 < self.alpha < 1 or not 0 < self.rules.msi_alpha < self.rules.mss_alpha < 1:
-            raise UsageError("--alpha, --msi-alpha and --mss-alpha must lie in (0, 1), msi-alpha < mss-alpha")
+            raise UsageError("alpha, msi_alpha and mss_alpha must lie in (0, 1), msi_alpha < mss_alpha",
+                             params=("alpha", "msi_alpha", "mss_alpha"))
         if self.min_coverage < 1:
-            raise UsageError("--min-coverage must be >= 1")
+            raise UsageError("min_coverage must be >= 1", params=("min_coverage",))
         if not 0 < self.marker_fraction <= 1:
-            raise UsageError("--marker-fraction must lie in (0, 1]")
+            raise UsageError("marker_fraction must lie in (0, 1]", params=("marker_fraction",))
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in ("min_coverage", "alpha", "test", "core_fraction", "min_shift_units",
@@ -164,7 +165,8 @@ def msi_score(tumor_bam: str | Path, loci: str | Path | LociTable, *, normal_bam
     """
     s = _settings(settings, setting_overrides)
     if (normal_bam is None) == (baseline is None):
-        raise UsageError("give exactly one of --normal-bam (paired) or --baseline (tumor-only)")
+        raise UsageError("give exactly one of normal_bam (paired) or baseline (tumor-only)",
+                         params=("normal_bam", "baseline"))
     mode = "paired" if normal_bam is not None else "tumor-only"
     from ..io.inputs import open_inputs, require_seekable
 
@@ -228,7 +230,7 @@ def align_baseline(table: LociTable, base: Baseline) -> tuple[np.ndarray, ...]:
     j = np.array([index.get(k, -1) for k in keys])
     if not (j >= 0).any():
         raise InputError("the baseline shares no locus with the loci file; build it with "
-                         "'tmbcalc msi baseline --loci' on the same loci", base.loci.source or None)
+                         "'msi baseline' on the same loci", base.loci.source or None)
     ok = j >= 0
     jj = np.maximum(j, 0)
     support = np.where(ok, base.support[jj], 0).astype(np.int32)

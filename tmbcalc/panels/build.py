@@ -321,13 +321,13 @@ def _table_is_cds(p: Path, fmt: str, marked: bool, cds_only: bool) -> bool:
         if not cds_only:
             what = ("ExomeDepth exons are the coding parts of exons (CDS incl. stop codon)"
                     if fmt == "exomedepth" else "the BED's rows are marked CDS")
-            raise UsageError(f"{p}: {what}, so it cannot supply UTRs; drop --include-utr or use "
-                             f"a table with whole exons (GTF, genePred, SpliceAI table)")
+            raise UsageError(f"{p}: {what}, so it cannot supply UTRs; keep cds_only (the default) or use "
+                             f"a table with whole exons (GTF, genePred, SpliceAI table)", params=("cds_only",))
         return True
     if cds_only:
         raise UsageError(f"{p}: the {fmt} exon table carries no CDS boundaries, so a CDS-only "
-                         f"footprint cannot be built from it; pass --include-utr to use whole "
-                         f"exons (UTRs included), or use a GTF/genePred/CDS BED")
+                         f"footprint (cds_only) cannot be built from it; ask for whole exons (UTRs included) instead, "
+                         f"or use a GTF/genePred/CDS BED", params=("cds_only",))
     return False
 
 

@@ -138,7 +138,7 @@ def write_multiqc(views: list[SampleView], prefix: str | Path) -> list[Path]:
 def _safe_name(name: str, what: str) -> str:
     if not SAFE_ID.match(name):
         raise UsageError(f"sample name '{name}' cannot be used for {what}: only letters, digits, '.', '_' and '-' "
-                         "are allowed (rename the sample, e.g. tmb --tumor-sample / msi score --sample)")
+                         "are allowed (rename the sample)")
     return name
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ContigMismatchError, InputError
-from ..genome_build import HOW_TO_STATE, BuildCall, BuildClaim, claim_from_meta, decide_declared, decide_from_shares
+from ..genome_build import STATE_BUILD, STATE_PARAMS, BuildCall, BuildClaim, claim_from_meta, decide_declared, decide_from_shares
 from ..regions import RegionSet
 from ..variants import VariantTable
 from .rules import in_footprint
@@ -48,7 +48,8 @@ def decide_build(parts: Sequence[VariantSource], stated: str | None, panel, bams
     available = [b for b in panel.builds if panel.bed_path(b) is not None] if panel_bed is None else []
     if len(available) < 2:
         raise InputError(f"the header does not state the genome build and panel {panel.id}'s footprints for "
-                         f"{', '.join(panel.builds)} cannot be compared (BED not available); {HOW_TO_STATE}", name)
+                         f"{', '.join(panel.builds)} cannot be compared (BED not available); {STATE_BUILD}", name,
+                         params=STATE_PARAMS)
     total, inside = _positions_in(parts, {b: panel.footprint(b) for b in available})
     return decide_from_shares(total, inside, f"panel {panel.id}'s", name)
 
@@ -131,7 +132,7 @@ def cross_check_build(call: BuildCall | None, parts: Sequence[VariantSource], re
     if vote is not None and fp_build is not None and vote.build != fp_build:
         raise ContigMismatchError(f"the header does not state the genome build and the variant positions are in "
                                   f"{vote.build} coordinates ({vote.evidence}) while the footprint is {fp_build}: "
-                                  f"lift one over, or {HOW_TO_STATE}", name)
+                                  f"lift one over, or {STATE_BUILD}", name, params=STATE_PARAMS)
     if call is None:
         return vote if vote is not None and fp_build in (None, vote.build) else None
     how = vote.evidence if vote is not None else "too few variants in the two-build panels to confirm it"

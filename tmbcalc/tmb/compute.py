@@ -238,12 +238,13 @@ def _tsg_drivers(prof: Profile, tsg_bed: str | Path | None) -> list[TruncatingIn
     if tsg_bed is None:
         if prof.tsg_truncating == "required":
             raise UsageError(f"profile '{prof.name}' excludes truncating variants in tumor-suppressor genes: give "
-                             "--tumor-suppressor-bed BED (their coding regions, e.g. 'tmbcalc panels build --genes "
-                             "TSG_LIST --exons EXON_TABLE'; see docs/calibration.md)")
+                             "tumor_suppressor_bed (their coding regions, e.g. built by 'panels build' from a gene list "
+                             "and an exon table; see docs/calibration.md)", params=("tumor_suppressor_bed",))
         return []
     if prof.tsg_truncating == "none":
         raise UsageError(f"profile '{prof.name}' counts truncating variants in tumor-suppressor genes (as the assay "
-                         "it approximates does): drop --tumor-suppressor-bed or choose another --profile")
+                         "it approximates does): drop tumor_suppressor_bed or choose another profile",
+                         params=("tumor_suppressor_bed", "profile"))
     from ..footprint import read_beds
 
     return [TruncatingInRegions(read_beds([tsg_bed], "tumor-suppressor BED"), str(tsg_bed))]

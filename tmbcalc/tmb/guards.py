@@ -91,7 +91,7 @@ def check_denominator(measured_bp: int, stages: list[dict[str, Any]], *, declare
     check_guard_options(declared_mb, min_footprint_mb, min_callable_fraction)
     divisor = measured_bp if declared_mb is None else int(round(declared_mb * 1e6))
     if divisor <= 0:
-        raise UsageError(f"--footprint-mb {declared_mb!r} rounds to 0 bp")
+        raise UsageError(f"footprint_mb {declared_mb!r} rounds to 0 bp", params=("footprint_mb",))
     res = DenominatorCheck(divisor, measured_bp, declared_mb, min_footprint_mb, min_callable_fraction,
                            _callable_fraction(stages))
     sizes = [("footprint", measured_bp)] + ([("declared denominator", divisor)] if declared_mb is not None else [])

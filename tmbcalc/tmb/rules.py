@@ -150,38 +150,43 @@ def check_requirements(table: VariantTable, profile: Profile, *, hotspots_given:
     src = table.source
 
     problems: list[str] = []
+    params: list[str] = []  # parameters the messages name (the CLI writes them as options)
     if "consequence" in active and not _has(table, "csq"):
         problems.append(
             f"has no consequence annotation (no VEP CSQ / SnpEff ANN field, no MAF Variant_Classification) but "
             f"profile '{profile.name}' counts only {', '.join(profile.consequences)}: annotate it with Ensembl VEP "
-            f"or SnpEff, or use --consequences all with --coding-bed to restrict the footprint to coding regions")
+            f"or SnpEff, or use consequences all with coding_bed to restrict the footprint to coding regions")
+        params += ["consequences", "coding_bed"]
     if "filter" in active and table.meta.get("format") == "maf" and not table.meta.get("has_filter", True) \
             and not profile.filter_missing_is_pass:
         problems.append(
             f"MAF has no FILTER column but profile '{profile.name}' counts only FILTER PASS: if its rows are "
-            f"already filtered calls, pass --filter-missing-is-pass")
-    pop_fix = "--pop-af-fields NAME, --pop-af-vcf RESOURCE or "
+            f"already filtered calls, set filter_missing_is_pass")
+        params.append("filter_missing_is_pass")
+    pop_fix = "pop_af_fields NAME, pop_af_vcf RESOURCE or "
     needs = [
-        ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "--min-depth off"),
-        ("min_alt_reads", "t_alt", "tumor alt read counts (MAF t_alt_count)", "--min-alt off"),
-        ("min_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "--min-vaf off"),
-        ("max_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "--max-vaf off"),
-        ("likely_germline", "t_vaf", "tumor VAF", "--germline-filter off"),
-        ("min_normal_depth", "n_depth", "matched-normal depth (MAF n_depth)", "--min-normal-depth off"),
-        ("max_normal_alt_reads", "n_alt", "matched-normal alt reads (MAF n_alt_count)", "--max-normal-alt off"),
+        ("min_depth", "t_depth", "tumor read depth (MAF t_depth or t_ref_count+t_alt_count)", "min_depth off"),
+        ("min_alt_reads", "t_alt", "tumor alt read counts (MAF t_alt_count)", "min_alt_reads off"),
+        ("min_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "min_vaf off"),
+        ("max_vaf", "t_vaf", "tumor VAF (MAF t_alt_count and depth)", "max_vaf off"),
+        ("likely_germline", "t_vaf", "tumor VAF", "germline_filter off"),
+        ("min_normal_depth", "n_depth", "matched-normal depth (MAF n_depth)", "min_normal_depth off"),
+        ("max_normal_alt_reads", "n_alt", "matched-normal alt reads (MAF n_alt_count)", "max_normal_alt_reads off"),
         ("max_pop_af", "pop_af", f"population allele frequency ({', '.join(profile.pop_af_fields[:4])}...)",
-         pop_fix + "--max-pop-af off"),
+         pop_fix + "max_pop_af off"),
         ("likely_germline", "pop_af", f"population allele frequency ({', '.join(profile.pop_af_fields[:4])}...)",
-         pop_fix + "--germline-filter off"),
+         pop_fix + "germline_filter off"),
     ]
     for rule, column, what, fix in needs:
         if rule in active and not _has(table, column):
             problems.append(f"{_missing_message(table, column, what)}; needed by rule '{rule}' of profile "
                             f"'{profile.name}'; use an input that has it, or {fix}")
+            params += [w for w in fix.replace(",", " ").split() if "_" in w]
+            params += ["normal_sample"] if column in ("n_depth", "n_alt") else []
     if problems:     # every missing requirement in one message, not one per run
         lead = f"{len(problems)} requirements of the profile are not met: " if len(problems) > 1 else ""
         raise MissingFieldError(lead + " | ".join(f"({i}) {p}" if lead else p for i, p in enumerate(problems, 1)),
-                                src)
+                                src, params=tuple(dict.fromkeys(params)))
 
 
 # the per-record value each threshold rule judges (a missing value fails the rule)

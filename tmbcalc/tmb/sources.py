@@ -78,8 +78,9 @@ class VariantSource:
     def rename_sample(self, name: str) -> None:
         """Report the input's one tumor as ``name`` (``--sample``), in the tallies and every chunk."""
         if len(self.samples) != 1:
-            raise UsageError(f"--sample names one tumor but {Path(self.source).name} holds {len(self.samples)} "
-                             f"({', '.join(self.samples[:5])}); pick one with --tumor-sample")
+            raise UsageError(f"sample_name names one tumor but {Path(self.source).name} holds {len(self.samples)} "
+                             f"({', '.join(self.samples[:5])}); pick one with tumor_sample",
+                             params=("sample_name", "tumor_sample"))
         self.samples = [name]
         chunks = self._chunks
 
