@@ -6,16 +6,20 @@ For every staged TCGA training cohort C and every panel P with a shipped v2 mode
 1. simulate panel/reference TMB for all cohorts exactly as ``scripts/fit_calibration.py`` does;
 2. fit P's recommended method (as shipped) on every cohort but C (no bootstrap; grouped 5-fold
    hold-out inside the training cohorts for the prediction interval and the recommendation);
-3. run ``tmbcalc tmb C.maf --panel P --calibrate-to exome-wes-merino --calibration-model LOCO.json``
-   (plus ``--exclude-hotspots`` when P's profile excludes hotspots) and read PREFIX.tmb.json;
+3. run ``tmbcalc tmb C.maf --panel P --calibrate-to exome-wes-merino --calibration-model LOCO.json
+   --missing-fields relax`` (plus ``--exclude-hotspots`` / ``--tumor-suppressor-bed`` when P's profile
+   excludes known drivers) and read PREFIX.tmb.json.  A MAF lacking a rule's data (no FILTER, read or
+   normal counts) has that rule switched off, as ``calibrate simulate`` did for its training rows,
+   and ``--calibrate-to`` accepts it only if a training cohort had the same rules switched off;
 4. compare raw (``tmb``) and harmonized (``harmonized.value``) calls at 10 mut/Mb with the exome
    reference TMB of the same tumour: PPA, NPA, kappa, RMSE on ln(1 + TMB), prediction-interval
    coverage.
 
-Cohorts whose MAF lacks what the panel's profile needs are refused by ``tmb`` (one-line error);
-they are listed, not counted.  Writes a Markdown table to stdout (and ``--out FILE``).
+Cohorts refused by ``tmb`` (one-line error; with ``--missing-fields error`` every MAF lacking a
+rule's data) are listed, not counted.  Writes a Markdown table to stdout (and ``--out FILE``); the
+per-tumour values go to ``--tumours FILE`` (TSV) for residual analyses.
 
-    python benchmarks/calibration_loco_cli.py [--panels f1cdx,...] [--out loco.md]
+    python benchmarks/calibration_loco_cli.py [--panels f1cdx,...] [--cohorts A,B] [--out loco.md]
 """
 from __future__ import annotations
 
@@ -59,14 +63,15 @@ def simulate(shared: Path):
                              reference_regions=fc.reference_footprint(ref, shared / fc.EXONS), hotspots=str(hotspots),
                              tumor_suppressor_bed=tsg)
     table, _ = fc.dedupe_patients(sim.table)
-    prov = {"reference": sim.reference, "panels": sim.panels}
+    prov = {"reference": sim.reference, "panels": sim.panels, "relaxed_rules": sim.relaxed_rules}
     return mafs, table, prov, (hotspots, tsg)
 
 
-def run_cohort(maf: Path, cohort: str, pid: str, model_path: Path, lists: tuple[Path, Path], tmp: Path) -> dict | str:
+def run_cohort(maf: Path, cohort: str, pid: str, model_path: Path, lists: tuple[Path, Path], tmp: Path,
+               missing_fields: str = "relax") -> dict | str:
     prefix = tmp / f"{cohort}.{pid}"
     cmd = ["tmbcalc", "tmb", str(maf), "--panel", pid, "--calibrate-to", REF, "--calibration-model",
-           str(model_path), "-o", str(prefix), "--quiet"]
+           str(model_path), "-o", str(prefix), "--quiet", "--missing-fields", missing_fields]
     prof = load_profile(load_panel(pid).profile)
     if excludes_hotspots(prof):
         cmd += ["--exclude-hotspots", str(lists[0])]
@@ -79,66 +84,90 @@ def run_cohort(maf: Path, cohort: str, pid: str, model_path: Path, lists: tuple[
     return {s["sample"]: s for s in doc["samples"]}
 
 
+def loco_one(pid: str, method: str, cohort: str, maf: Path, table, prov, lists, tmp: Path,
+             missing_fields: str) -> list[dict] | str:
+    """Fit ``pid`` without ``cohort``, run ``tmb --calibrate-to`` on the cohort's MAF; per-tumour rows."""
+    train = table[table["cohort"] != cohort]
+    opts = FitOptions(methods=(method,), bootstrap=0, holdout="kfold", folds=5, reference_cuts=(10.0,),
+                      version=99, timestamp=False, cut_definitions=False)
+    m = calibrate_fit(train, prov, panels=[pid], options=opts).models[0]
+    path = tmp / f"{m.id}.{cohort}.json"
+    path.write_text(m.to_json())
+    got = run_cohort(maf, cohort, pid, path, lists, tmp, missing_fields)
+    if isinstance(got, str):
+        return got
+    ref = table[(table["cohort"] == cohort) & (table["panel"] == REF)].set_index("sample")["tmb"]
+    return [{"panel": pid, "cohort": cohort, "sample": sample, "reference": float(ref[sample]), "raw": s["tmb"],
+             "harmonized": s["harmonized"]["value"], "pi_low": s["harmonized"]["pi_low"],
+             "pi_high": s["harmonized"]["pi_high"]} for sample, s in got.items() if sample in ref.index]
+
+
+def summary_row(pid: str, method: str, n_cohorts: int, rows: list[dict]) -> list[str]:
+    y = np.array([r["reference"] for r in rows])
+    x = np.array([r["raw"] for r in rows])
+    z = np.array([r["harmonized"] for r in rows])
+    lo = np.array([r["pi_low"] for r in rows])
+    hi = np.array([r["pi_high"] for r in rows])
+    ar, ah = agreement(y >= 10, x >= 10), agreement(y >= 10, z >= 10)
+    ok = (ah.kappa >= ar.kappa) and (ah.ppa >= ar.ppa - 0.02) and (rmse_log(z, y) < rmse_log(x, y))
+    return [pid, method, str(n_cohorts), str(y.size), f"{ar.ppa:.3f}", f"{ah.ppa:.3f}", f"{ar.npa:.3f}",
+            f"{ah.npa:.3f}", f"{ar.kappa:.3f}", f"{ah.kappa:.3f}", f"{rmse_log(x, y):.3f}", f"{rmse_log(z, y):.3f}",
+            f"{np.mean((y >= lo - 1e-9) & (y <= hi + 1e-9)):.3f}", "yes" if ok else "NO"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    ap.add_argument("--panels", default=None)
+    ap.add_argument("--panels", default=None, help="comma-separated panel ids (default: every calibrated panel)")
+    ap.add_argument("--cohorts", default=None, help="comma-separated cohorts to hold out (default: all)")
     ap.add_argument("--method", default=None, help="method to refit (default: the shipped recommended one)")
+    ap.add_argument("--missing-fields", choices=("relax", "error"), default="relax",
+                    help="passed to 'tmbcalc tmb' (error: MAFs lacking a rule's data are refused, as before)")
+    ap.add_argument("--jobs", type=int, default=1, help="(panel, cohort) runs in parallel (default 1)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--tumours", type=Path, default=None, help="per-tumour values (TSV)")
     a = ap.parse_args()
     t0 = time.time()
     mafs, table, prov, hotspots = simulate(a.shared)
     panels = a.panels.split(",") if a.panels else [p.id for p in fc.calibration_panels()]
     cohorts = {fc_cohort(m): m for m in mafs}
-    rows, refused = [], {}
-    with tempfile.TemporaryDirectory(prefix="tmbcalc-loco-") as td:
+    if a.cohorts:
+        cohorts = {c: cohorts[c] for c in a.cohorts.split(",")}
+    methods = {pid: a.method or find_model(pid, REF).method for pid in panels}
+    rows, refused, per_tumour = [], {}, []
+    from concurrent.futures import ThreadPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="tmbcalc-loco-") as td, ThreadPoolExecutor(a.jobs) as pool:
         tmp = Path(td)
+        jobs = {(pid, c): pool.submit(loco_one, pid, methods[pid], c, maf, table, prov, hotspots, tmp,
+                                      a.missing_fields) for pid in panels for c, maf in cohorts.items()}
         for pid in panels:
-            method = a.method or find_model(pid, REF).method
-            ys, raw, har, lo, hi = [], [], [], [], []
-            for cohort, maf in cohorts.items():
-                train = table[table["cohort"] != cohort]
-                opts = FitOptions(methods=(method,), bootstrap=0, holdout="kfold", folds=5,
-                                  reference_cuts=(10.0,), version=99, timestamp=False,
-                                  cut_definitions=False)
-                m = calibrate_fit(train, prov, panels=[pid], options=opts).models[0]
-                path = tmp / f"{m.id}.{cohort}.json"
-                path.write_text(m.to_json())
-                got = run_cohort(maf, cohort, pid, path, hotspots, tmp)
-                if isinstance(got, str):
-                    refused.setdefault(pid, []).append((cohort, got))
-                    continue
-                ref = table[(table["cohort"] == cohort) & (table["panel"] == REF)].set_index("sample")["tmb"]
-                for sample, s in got.items():
-                    if sample not in ref.index:
-                        continue
-                    ys.append(ref[sample])
-                    raw.append(s["tmb"])
-                    h = s["harmonized"]
-                    har.append(h["value"])
-                    lo.append(h["pi_low"])
-                    hi.append(h["pi_high"])
-            y, x, z = np.array(ys), np.array(raw), np.array(har)
-            ar, ah = agreement(y >= 10, x >= 10), agreement(y >= 10, z >= 10)
-            ok = (ah.kappa >= ar.kappa) and (ah.ppa >= ar.ppa - 0.02) and (rmse_log(z, y) < rmse_log(x, y))
-            rows.append([pid, method, str(len(cohorts) - len(refused.get(pid, []))), str(y.size),
-                         f"{ar.ppa:.3f}", f"{ah.ppa:.3f}", f"{ar.npa:.3f}", f"{ah.npa:.3f}", f"{ar.kappa:.3f}",
-                         f"{ah.kappa:.3f}", f"{rmse_log(x, y):.3f}", f"{rmse_log(z, y):.3f}",
-                         f"{np.mean((y >= np.array(lo) - 1e-9) & (y <= np.array(hi) + 1e-9)):.3f}",
-                         "yes" if ok else "NO"])
+            got = []
+            for c in cohorts:
+                r = jobs[(pid, c)].result()
+                if isinstance(r, str):
+                    refused.setdefault(pid, []).append((c, r))
+                else:
+                    got += r
+            per_tumour += got
+            rows.append(summary_row(pid, methods[pid], len(cohorts) - len(refused.get(pid, [])), got))
             print(f"{pid}: done ({time.time() - t0:.0f} s)", file=sys.stderr)
     head = ["panel", "method", "cohorts run", "tumours", "PPA raw", "PPA harm.", "NPA raw", "NPA harm.",
             "kappa raw", "kappa harm.", "RMSE raw", "RMSE harm.", "PI95 coverage", "criteria met"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
-    lines += ["", "Refused by `tmbcalc tmb` (the input lacks what the panel's profile needs; the panel value "
-              "cannot be computed on the model's definition):", ""]
+    if refused:
+        lines += ["", "Refused by `tmbcalc tmb` (the panel value cannot be computed on the model's definition):", ""]
     for pid, lst in refused.items():
         lines.append(f"- {pid}: " + "; ".join(f"{c}" for c, _ in lst) + f" (e.g. `{lst[0][1][:160]}`)")
-    lines.append(f"\nRun time: {time.time() - t0:.0f} s.")
+    lines.append(f"\nRun time: {time.time() - t0:.0f} s (tmb --missing-fields {a.missing_fields}).")
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:
         a.out.write_text(text)
+    if a.tumours:
+        import pandas as pd
+
+        pd.DataFrame(per_tumour).to_csv(a.tumours, sep="\t", index=False)
     return 0
 
 

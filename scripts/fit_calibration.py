@@ -9,8 +9,10 @@ Steps (all through the public tmbcalc API, so the result is what the commands wo
    ExomeDepth hg19 exons, 28.07 Mb), hotspots = cancerhotspots v2;
 2. tumours whose TCGA patient id (first 12 characters of the barcode) already appeared in an
    earlier cohort are dropped (guards against one patient in two hold-out folds);
-3. ``calibrate_fit`` per panel with OLS, Deming, Huber-log and isotonic; 1000 bootstrap
-   replicates, seed 1; leave-one-cohort-out validation; reference cuts 10 and 20 mut/Mb;
+3. ``calibrate_fit`` per panel with OLS, Deming, Huber-log, isotonic, anchored-log and
+   anchored-log2; 1000 bootstrap replicates, seed 1; leave-one-cohort-out validation; reference
+   cuts 10 and 20 mut/Mb; each model records the rules switched off per training cohort
+   (``training.relaxed_rules``, from the simulation provenance);
 4. writes ``calibration/<model-id>.json`` and ``calibration/VALIDATION.md``.
 
 Usage:  python scripts/fit_calibration.py [--shared ../shared/data] [--out calibration]
@@ -49,7 +51,7 @@ MC3 = ["ACC", "BLCA_v2020", "BRCA_v2020", "CESC", "CHOL", "DLBC", "ESCA", "GBM",
        "UVM"]
 FIREHOSE = ["COAD", "LUAD", "LUSC", "STAD", "UCEC"]
 SCA = ["skcm", "ov"]
-MODEL_VERSION = 2  # v1: deprecated (see calibration/status.json)
+MODEL_VERSION = 3  # v1, v2: deprecated (see calibration/status.json)
 
 
 def training_mafs(shared: Path) -> list[Path]:
@@ -136,7 +138,9 @@ def validation_markdown(models, sim_info) -> str:
              "panel >= 10 (raw) or harmonized panel >= 10; PPA/NPA are fractions, kappa is Cohen's. "
              "PI cov. = held-out coverage of the 95% prediction interval (panel Poisson + mapping). "
              "Recommended = highest held-out kappa among models with kappa >= raw, PPA >= raw - 0.02 and "
-             "RMSE < raw (none: no model keeps the raw cut's agreement).", "",
+             "RMSE < raw, ties broken by the lower held-out RMSE (none: no model keeps the raw cut's "
+             "agreement). The two anchored mappings make the same calls at 10 (same anchor); anchored-log2 "
+             "has one slope on each side of the anchor.", "",
              "| panel | Mb | method | rec. | n | RMSE raw | RMSE harm. | PPA raw | PPA harm. | NPA raw | NPA harm. "
              "| kappa raw | kappa harm. | PI cov. | panel cut @10 [95% CI] |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -227,7 +231,7 @@ def main() -> int:
             "reference_mb": sim.reference["mb"]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with OutputSet(str(out) + os.sep) as outs:
+    with OutputSet(str(out), folder=True) as outs:
         for m in res.models:
             m.data["provenance"] = {"tool": "tmbcalc", "command": "scripts/fit_calibration.py",
                                     "parameters": {"bootstrap": args.bootstrap, "seed": args.seed,

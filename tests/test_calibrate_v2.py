@@ -25,7 +25,7 @@ from .conftest import REPO, need_tool
 
 UVM = "somatic/tcga_mc3/TCGA_MC3_UVM.maf.tsv.gz"
 EXONS = "annotation/exomedepth_hg19/ExomeDepth_exons.hg19_autosomes_plus_X.tsv.gz"
-V2 = [m for m in list_models() if m["version"] == 2]
+V2 = [m for m in list_models() if m["status"] == "current"]   # the current (v3) models
 
 
 def _tmb(*args: str) -> subprocess.CompletedProcess:
@@ -81,6 +81,12 @@ def test_harmonized_side_by_side(shared, tmp_path):
         if m.method == "anchored-log":
             want = max(math.expm1(m.params["intercept"] + m.params["slope"] * math.log1p(x)), 0.0)
             assert h["value"] == pytest.approx(want, abs=1e-4)
+        if m.method == "anchored-log2":    # one slope below the anchor, another at and above it
+            q = m.params
+            lx, lt = math.log1p(x), math.log1p(q["panel_cut"])
+            u = (q["intercept"] + q["slope"] * lx if lx < lt else math.log1p(q["cut"]) + q["slope_high"] * (lx - lt))
+            assert h["value"] == pytest.approx(max(math.expm1(u), 0.0), abs=1e-4)
+            assert h["high"]["10"] == (x >= q["panel_cut"])     # calls at the cut = panel >= anchor
         assert h["pi_low"] <= h["value"] <= h["pi_high"]
         # the prediction interval is wider than the mapping band alone (it adds Poisson sampling)
         assert h["pi_high"] - h["pi_low"] > h["band_high"] - h["band_low"]
@@ -232,9 +238,10 @@ def test_fit_deterministic(shared):
 
 @pytest.mark.heavy
 def test_shipped_models_refit_byte_identically(tmp_path):
-    """scripts/fit_calibration.py reproduces every shipped v2 model and VALIDATION.md byte for byte."""
+    """scripts/fit_calibration.py reproduces every shipped current model and VALIDATION.md byte for byte."""
     subprocess.run([sys.executable, str(REPO / "scripts/fit_calibration.py"), "--out", str(tmp_path)], check=True)
-    shipped = sorted(p for p in (REPO / "calibration").glob("*__v2.json"))
+    version = max(m["version"] for m in list_models() if m["status"] == "current")
+    shipped = sorted(p for p in (REPO / "calibration").glob(f"*__v{version}.json"))
     assert shipped
     for p in [*shipped, REPO / "calibration/VALIDATION.md"]:
         assert (tmp_path / p.name).read_bytes() == p.read_bytes(), p.name

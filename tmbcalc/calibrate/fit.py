@@ -382,7 +382,8 @@ def calibrate_fit(table: pd.DataFrame, provenance: dict[str, Any] | None = None,
     for item in (prov.get("inputs") or {}).get("maf", []) or []:
         inputs.append({"name": item.get("name"), "sha256": item.get("sha256")})
     table_info = {"table": {"name": table_name, "sha256": table_sha256}, "data_inputs": inputs,
-                  "simulation_parameters": prov.get("parameters", {})}
+                  "simulation_parameters": prov.get("parameters", {}),
+                  "_relaxed": prov.get("relaxed_rules") if "relaxed_rules" in prov else None}
 
     from threadpoolctl import threadpool_limits
 
@@ -405,15 +406,29 @@ def _fit_panels(table, wanted, ref_name, reference_block, panel_meta, opts, tabl
         panel_block = {"id": pid, "profile": str(prow["profile"].iloc[0]), "mb": _r(prow["mb"].median()),
                        **{k: v for k, v in pmeta.items() if k not in ("id", "profile", "mb")}}
         fitted = []
+        info = _training_info(table_info, pairs, panel_block["profile"])
         for method in opts.methods:
             model, _ = fit_one(pairs, method, panel=panel_block, reference=reference_block, opts=opts,
-                               table_info=table_info)
+                               table_info=info)
             fitted.append(model)
         recommend_by_agreement(fitted, opts.reference_cuts[0])
         for m in fitted:
             rows.append(validation_row(m))
         models.extend(fitted)
     return FitResult(models, rows)
+
+
+def _training_info(table_info: dict[str, Any], pairs: pd.DataFrame, profile: str) -> dict[str, Any]:
+    """The model's ``training`` inputs; ``relaxed_rules`` {cohort: [rules switched off for the panel's
+    profile]} of the training cohorts (from the simulation provenance; absent when it records none), so
+    ``tmb --missing-fields relax --calibrate-to`` can check that its input was treated like training data."""
+    info = {k: v for k, v in table_info.items() if k != "_relaxed"}
+    relaxed = table_info.get("_relaxed")
+    if relaxed is not None:
+        present = set(pairs["cohort"].astype(str))
+        info["relaxed_rules"] = {str(c): list(v.get(profile) or []) for c, v in relaxed.items()
+                                 if str(c) in present and v.get(profile)}
+    return info
 
 
 def _verdict(model: CalibrationModel, cut: float) -> tuple[bool, str, float]:
@@ -439,17 +454,21 @@ def recommend_by_agreement(models: list[CalibrationModel], cut: float) -> None:
     """Mark the model to use for a panel: by held-out agreement at the cut, not by RMSE.
 
     Eligible: held-out kappa >= raw kappa, PPA >= raw PPA - 0.02 and RMSE below raw; the eligible
-    model with the highest kappa is recommended.  Every model records its verdict and why.
+    model with the highest kappa (ties: the lower held-out RMSE) is recommended.  Every model
+    records its verdict and why.
     """
     verdicts = [(m, *_verdict(m, cut)) for m in models]
-    ok = [(kappa, m) for m, good, _, kappa in verdicts if good]
-    best = max(ok, key=lambda t: t[0])[1] if ok else None
+    # ties in kappa (e.g. two mappings through the same anchor make the same calls): lower held-out RMSE
+    ok = [(kappa, -m.data["validation"]["rmse_log_calibrated"], m) for m, good, _, kappa in verdicts if good]
+    best = max(ok, key=lambda t: t[:2])[2] if ok else None
     for m, good, why, _ in verdicts:
         m.data["recommended"] = m is best
         if m is best:
-            reason = f"highest held-out kappa at {cut:g} among models that keep the raw cut's agreement"
+            reason = (f"highest held-out kappa at {cut:g} among models that keep the raw cut's agreement "
+                      "(ties: lowest held-out RMSE)")
         elif good:
-            reason = f"keeps the raw cut's agreement at {cut:g} but another model has a higher held-out kappa"
+            reason = (f"keeps the raw cut's agreement at {cut:g} but another model has a higher held-out kappa "
+                      "(or the same kappa and a lower RMSE)")
         else:
             reason = "held-out agreement worse than raw: " + why
         m.data["recommendation"] = {"recommended": m is best, "reason": reason, "criterion":

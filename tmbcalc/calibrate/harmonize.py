@@ -20,6 +20,7 @@ from ..harmonized import Harmonization, HarmonizedTmb
 from . import prediction
 from .models import CalibrationModel, find_model, load_model
 from .uncertainty import equivocal_panel_values
+from ..tmb.relax import switched_fields
 
 _DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
 
@@ -61,7 +62,11 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
     elif result.denominator["footprint_bp"] != fp["bp"]:
         out.append(f"footprint: model {fp['bp']} bp ({fp['tmb_region']}), this run "
                    f"{result.denominator['footprint_bp']} bp")
+    off, relaxed_diff = _relaxed_differences(model, result)
+    if relaxed_diff:
+        return out + relaxed_diff
     want = {k: v for k, v in pdef["profile"].items() if k not in _DESCRIPTIVE}
+    want.update(switched_fields(off))      # the rules the run's input had no data for, off as in training
     have = {k: v for k, v in result.profile.to_dict().items() if k not in _DESCRIPTIVE}
     for k in sorted(set(want) | set(have)):
         a, b = want.get(k), have.get(k)
@@ -73,6 +78,29 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
     out += _hotspot_differences(pdef["hotspots"], result)
     out += _tsg_differences(pdef["hotspots"], result)
     return out
+
+
+def _relaxed_differences(model: CalibrationModel, result: Any) -> tuple[list[str], list[str]]:
+    """(rules the run switched off because its input lacks their data, differences).
+
+    A run with ``missing_fields="relax"`` computes the model's panel value only if some training
+    cohort of the model had exactly the same rules switched off (``training.relaxed_rules``, for the
+    panel's profile): the value is then defined as it was for those training tumours."""
+    off = list((result.provenance.get("relaxed_rules") or {}).get("rules_off") or [])
+    if not off:
+        return [], []
+    trained = (model.data.get("training") or {}).get("relaxed_rules")
+    if trained is None:
+        return off, [f"relaxed rules: this run switched off {', '.join(off)} (missing_fields relax) but the model "
+                     "records no relaxed rules of its training data"]
+    seen: dict[frozenset, list[str]] = {}
+    for cohort, rules in trained.items():
+        seen.setdefault(frozenset(rules), []).append(cohort)
+    if frozenset(off) in seen:
+        return off, []
+    had = "; ".join(f"{', '.join(sorted(k))} ({len(v)} cohort(s), e.g. {v[0]})" for k, v in seen.items()) or "none"
+    return off, [f"relaxed rules: this run switched off {', '.join(off)} (missing_fields relax), no training cohort "
+                 f"of the model had exactly these switched off (training: {had})"]
 
 
 def _hotspot_differences(want: dict[str, Any], result: Any) -> list[str]:
@@ -172,6 +200,11 @@ def harmonize_tmb(result: Any, reference: str | None = None, *, method: str | No
             model=m.id, model_version=m.version, method=m.method, recommended=rec,
             extrapolated=bool(vmax is not None and raw[i] > vmax), high=high, equivocal=equiv)
     result.harmonization = _summary(m, zones, pi, level)
+    off = (result.provenance.get("relaxed_rules") or {}).get("rules_off")
+    if off:
+        result.harmonization.notes.append(
+            f"panel value computed with {', '.join(off)} switched off (missing_fields relax: the input lacks their "
+            "data), as for the model's training cohorts that lacked the same data")
     return result
 
 

@@ -11,6 +11,8 @@ Each method is three pure functions over a JSON-ready parameter dict:
   (scikit-learn ``HuberRegressor``, epsilon 1.35, no penalty), robust to hypermutated outliers.
 - ``anchored-log``: ``ln(1+y) = ln(1+c) + b (ln(1+x) - ln(1+t))`` through the agreement-preserving
   panel cut ``t`` of the reference cut ``c`` (:mod:`tmbcalc.calibrate.cuts`); ``b`` by least squares.
+- ``anchored-log2``: the same anchor, one least-squares slope on each side of it (the panel can
+  over- or under-estimate the reference differently below and above the cut).
 - ``isotonic``: monotone non-decreasing step-linear fit (scikit-learn ``IsotonicRegression``),
   stored as its breakpoints; linear interpolation between them, flat beyond the ends.
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from .deming import deming_fit
 
-METHODS = ("ols", "deming", "huber-log", "isotonic", "anchored-log")
+METHODS = ("ols", "deming", "huber-log", "isotonic", "anchored-log", "anchored-log2")
 DESCRIPTIONS = {
     "ols": "ordinary least squares, reference = intercept + slope * panel (linear scale)",
     "deming": "Deming regression (errors in both variables), reference = intercept + slope * panel; "
@@ -39,6 +41,9 @@ DESCRIPTIONS = {
                     "(ln(1 + panel) - ln(1 + panel_cut)), panel_cut = the agreement-preserving panel cut of "
                     "the reference cut (calls at the cut keep the raw cut's training PPA within 0.01, best kappa), "
                     "slope by least squares through that point",
+    "anchored-log2": "log-linear through the agreement anchor with two slopes: ln(1 + reference) = ln(1 + cut) + "
+                     "b * (ln(1 + panel) - ln(1 + panel_cut)), b = slope below panel_cut and slope_high at and above "
+                     "it, each by least squares through the anchor on its side (intercept = the lower line's)",
 }
 _SIG = 10  # significant digits kept in stored parameters
 
@@ -122,12 +127,8 @@ def inverse_isotonic(p: dict[str, Any], c: float) -> float:
 
 
 # -- anchored log-linear -------------------------------------------------------------------------
-def fit_anchored_log(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[str, Any]:
-    """Least squares on the log scale through the point (agreement-preserving panel cut, ``cut``).
-
-    Harmonized calls at ``cut`` are then exactly panel >= panel_cut: the mapping cannot lose the
-    agreement at the clinical cut that the cut translation keeps (see :mod:`.cuts`).
-    """
+def _anchor(x: np.ndarray, y: np.ndarray, cut: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """(agreement-preserving panel cut t, ln(1+x) - ln(1+t), ln(1+y) - ln(1+cut))."""
     from .cuts import ANCHOR_MARGIN, agreement_preserving
 
     x = np.asarray(x, float)
@@ -135,27 +136,72 @@ def fit_anchored_log(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[st
     t = agreement_preserving(x, y, float(cut), ANCHOR_MARGIN)
     if not t > 0:
         raise ValueError("no positive panel cut to anchor on")
-    u = np.log1p(x) - np.log1p(t)
-    v = np.log1p(y) - np.log1p(cut)
+    return t, np.log1p(x) - np.log1p(t), np.log1p(y) - np.log1p(cut)
+
+
+def _slope_through(u: np.ndarray, v: np.ndarray, where: str = "") -> float:
+    """Least-squares slope of v on u through the origin (must be positive)."""
     suu = float(np.dot(u, u))
     if suu <= 0:
-        raise ValueError("panel values do not vary")
+        raise ValueError(f"panel values do not vary{where}")
     slope = float(np.dot(u, v)) / suu
     if slope <= 0:
-        raise ValueError("non-increasing relation")
+        raise ValueError(f"non-increasing relation{where}")
+    return slope
+
+
+def fit_anchored_log(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[str, Any]:
+    """Least squares on the log scale through the point (agreement-preserving panel cut, ``cut``).
+
+    Harmonized calls at ``cut`` are then exactly panel >= panel_cut: the mapping cannot lose the
+    agreement at the clinical cut that the cut translation keeps (see :mod:`.cuts`).
+    """
+    t, u, v = _anchor(x, y, cut)
+    slope = _slope_through(u, v)
     return {"intercept": _r(np.log1p(cut) - slope * np.log1p(t)), "slope": _r(slope), "cut": float(cut),
             "panel_cut": _r(t)}
 
 
+def fit_anchored_log2(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[str, Any]:
+    """:func:`fit_anchored_log` with one slope below the anchor (``slope``, ``intercept``) and one at
+    and above it (``slope_high``), each by least squares through the anchor on its own side.
+
+    One slope through the anchor can only tilt the line: when the panel overestimates the reference
+    on both sides of the anchor (f1cdx-like: synonymous variants counted, a smaller footprint), a
+    slope below 1 that pulls high values down pushes low values up, further from the reference.
+    Two slopes keep the calls at the cut (still exactly panel >= panel_cut) and fit each side.
+    """
+    t, u, v = _anchor(x, y, cut)
+    low = u < 0
+    s_lo = _slope_through(u[low], v[low], " below the anchor")
+    s_hi = _slope_through(u[~low], v[~low], " above the anchor")
+    return {"intercept": _r(np.log1p(cut) - s_lo * np.log1p(t)), "slope": _r(s_lo), "slope_high": _r(s_hi),
+            "cut": float(cut), "panel_cut": _r(t)}
+
+
+def predict_anchored_log2(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    lx = np.log1p(np.asarray(x, float))
+    lt, lc = np.log1p(p["panel_cut"]), np.log1p(p["cut"])
+    u = np.where(lx < lt, p["intercept"] + p["slope"] * lx, lc + p["slope_high"] * (lx - lt))
+    return np.maximum(np.expm1(u), 0.0)
+
+
+def inverse_anchored_log2(p: dict[str, Any], c: float) -> float:
+    lc, lt, lv = np.log1p(p["cut"]), np.log1p(p["panel_cut"]), np.log1p(c)
+    if lv < lc:
+        return max(float(np.expm1((lv - p["intercept"]) / p["slope"])), 0.0)
+    return max(float(np.expm1(lt + (lv - lc) / p["slope_high"])), 0.0)
+
+
 FIT: dict[str, Callable[..., dict[str, Any]]] = {
     "ols": fit_ols, "deming": fit_deming, "huber-log": fit_huber_log, "isotonic": fit_isotonic,
-    "anchored-log": fit_anchored_log}
+    "anchored-log": fit_anchored_log, "anchored-log2": fit_anchored_log2}
 PREDICT: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray]] = {
     "ols": predict_linear, "deming": predict_linear, "huber-log": predict_huber_log,
-    "isotonic": predict_isotonic, "anchored-log": predict_huber_log}
+    "isotonic": predict_isotonic, "anchored-log": predict_huber_log, "anchored-log2": predict_anchored_log2}
 INVERSE: dict[str, Callable[[dict[str, Any], float], float]] = {
     "ols": inverse_linear, "deming": inverse_linear, "huber-log": inverse_huber_log,
-    "isotonic": inverse_isotonic, "anchored-log": inverse_huber_log}
+    "isotonic": inverse_isotonic, "anchored-log": inverse_huber_log, "anchored-log2": inverse_anchored_log2}
 
 
 def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, Any]:
@@ -163,7 +209,7 @@ def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, 
         raise ValueError(f"unknown calibration method '{method}' (known: {', '.join(METHODS)})")
     if method != "deming":
         options.pop("delta", None)
-    if method != "anchored-log":
+    if method not in ("anchored-log", "anchored-log2"):
         options.pop("cut", None)
     return FIT[method](x, y, **options)
 
@@ -178,7 +224,9 @@ def inverse(method: str, params: dict[str, Any], c: float) -> float:
 
 def coefficient_names(method: str) -> tuple[str, ...]:
     """Scalar parameters that get bootstrap CIs (isotonic has none: its band is its CI)."""
-    return () if method == "isotonic" else ("intercept", "slope")
+    if method == "isotonic":
+        return ()
+    return ("intercept", "slope", "slope_high") if method == "anchored-log2" else ("intercept", "slope")
 
 
 __all__ = ["METHODS", "DESCRIPTIONS", "fit", "predict", "inverse", "coefficient_names"]

@@ -159,7 +159,8 @@ def _check_values(data: dict[str, Any], band: dict[str, Any], where: str) -> Non
         for k, v in p.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 check_number(v, f"parameters.{k}", path=where, error=InputError)
-        check_number(p["slope"], "parameters.slope", path=where, error=InputError, lo=0.0, lo_open=True)
+        for k in ("slope", "slope_high") if "slope_high" in p else ("slope",):
+            check_number(p[k], f"parameters.{k}", path=where, error=InputError, lo=0.0, lo_open=True)
     bx = _finite_list(band["x"], "bootstrap.band.x", where)
     lo = _finite_list(band["low"], "bootstrap.band.low", where)
     hi = _finite_list(band["high"], "bootstrap.band.high", where)

@@ -23,7 +23,6 @@ recorded in the provenance (``relaxed_rules``); with ``"error"`` such a file is 
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from ..panels.registry import footprint_digest
 from ..tmb.profiles import Profile, load_profile
 from ..provenance import build_provenance, sha256_file
 from ..regions import RegionSet
+from ..tmb.relax import relax_profile as relax_rules
 from ..tmb.rules import check_requirements, evaluate, in_footprint
 from ..variants import VariantTable
 from .outputs import record_parameters
@@ -107,29 +107,9 @@ class SimulationResult:
 
 
 def relax_profile(profile: Profile, table: VariantTable, *, hotspots_given: bool) -> tuple[Profile, list[str]]:
-    """Switch off the rules whose input data the whole table lacks; returns (profile, rules off)."""
-    off: list[str] = []
-    meta = table.meta
-    p = profile
-    if p.require_pass and not meta.get("has_filter", True) and not p.filter_missing_is_pass:
-        p = dataclasses.replace(p, filter_missing_is_pass=True)
-        off.append("filter")
-    checks = [("min_depth", "has_depth", dict(min_depth=None)),
-              ("min_alt_reads", "has_alt_reads", dict(min_alt_reads=None)),
-              ("min_vaf", "has_vaf", dict(min_vaf=None)),
-              ("max_vaf", "has_vaf", dict(max_vaf=None)),
-              ("min_normal_depth", "has_normal", dict(min_normal_depth=None)),
-              ("max_normal_alt_reads", "has_normal", dict(max_normal_alt_reads=None)),
-              ("max_pop_af", "has_pop_af", dict(max_pop_af=None))]
-    for rule, key, change in checks:
-        cur = getattr(p, rule)
-        if cur is not None and not meta.get(key, True):
-            p = dataclasses.replace(p, **change)
-            off.append(rule)
-    if p.germline_filter != "off" and not (meta.get("has_vaf", True) and meta.get("has_pop_af", True)):
-        p = dataclasses.replace(p, germline_filter="off")
-        off.append("likely_germline")
-    return p, off
+    """Switch off the rules whose input data the whole table lacks; returns (profile, rules off).
+    The one rule set shared with ``tmbcalc tmb --missing-fields relax``: :mod:`tmbcalc.tmb.relax`."""
+    return relax_rules(profile, table.meta)
 
 
 def _eligible_except_footprint(table: VariantTable, profile: Profile, reference: RegionSet,

@@ -85,7 +85,7 @@ def _register_fit(sub) -> None:
     p.add_argument("--table", required=True, help="PREFIX.simulated.tsv.gz from 'calibrate simulate'")
     p.add_argument("--panels", default=None, help="comma-separated panel ids (default: all in the table)")
     p.add_argument("--reference", default=None, help="reference name (default: from the table)")
-    p.add_argument("--methods", default="ols,deming,huber-log,isotonic,anchored-log", help="comma-separated methods")
+    p.add_argument("--methods", default="ols,deming,huber-log,isotonic,anchored-log,anchored-log2", help="comma-separated methods")
     p.add_argument("--bootstrap", type=number_arg(integer=True, lo=0), default=1000, help="bootstrap replicates (default 1000)")
     p.add_argument("--seed", type=number_arg(integer=True, lo=0), default=1, help="random seed (default 1)")
     h = p.add_mutually_exclusive_group()

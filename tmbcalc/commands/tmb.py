@@ -105,6 +105,10 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
                    help="tumor-only likely-germline heuristic (VAF window + population database)")
     g.add_argument("--filter-missing-is-pass", action="store_true", default=None,
                    help="count FILTER '.' (or a MAF without FILTER column) as PASS")
+    g.add_argument("--missing-fields", choices=("relax", "error"), default="error",
+                   help="a rule whose data a whole input lacks (e.g. a MAF without FILTER column, without read or "
+                        "normal counts): refuse the input (error, default) or switch the rule off for the run "
+                        "(relax; as 'calibrate simulate --missing-fields relax'; recorded in every output)")
     g.add_argument("--exclude-hotspots", metavar="FILE", nargs="+", action="extend",
                    help="hotspot list(s) to exclude (cancerhotspots TSV, chr/pos/ref/alt TSV, or VCF)")
     g.add_argument("--tumor-suppressor-bed", metavar="BED",
@@ -128,7 +132,7 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
                         "model for --panel; the run must compute the panel value the model was fitted on "
                         "(see 'tmbcalc calibrate models')")
     g.add_argument("--calibration-method", default=None,
-                   choices=("ols", "deming", "huber-log", "isotonic", "anchored-log"),
+                   choices=("ols", "deming", "huber-log", "isotonic", "anchored-log", "anchored-log2"),
                    help="calibration method (default: the panel's recommended model)")
     g.add_argument("--calibration-model", default=None, metavar="ID|PATH",
                    help="use this calibration model instead of looking one up")
@@ -143,6 +147,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "consequences": args.consequences, "multiallelic": args.multiallelic, "csq_pick": args.csq_pick,
         "germline_filter": args.germline_filter, "filter_missing_is_pass": args.filter_missing_is_pass,
     }
+
+
+def _missing_fields(args: argparse.Namespace) -> dict[str, Any]:
+    mode = getattr(args, "missing_fields", None)
+    return {"missing_fields": mode} if mode else {}
 
 
 def compute_from_args(args: argparse.Namespace):
@@ -170,7 +179,7 @@ def compute_from_args(args: argparse.Namespace):
         chunk_rows=getattr(args, "chunk_rows", 200_000), spool_dir=spool_dir, footprint_mb=args.footprint_mb,
         min_footprint_mb=args.min_footprint_mb, min_callable_fraction=args.min_callable_fraction,
         genome_build=getattr(args, "genome_build", None), sample_name=getattr(args, "sample", None),
-        **overrides_from_args(args))
+        **_missing_fields(args), **overrides_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:

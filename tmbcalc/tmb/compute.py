@@ -26,7 +26,7 @@ import numpy as np
 
 from ..checks import check_number
 from ..contigs import shared_contigs
-from ..errors import InputError, UsageError, require_readable
+from ..errors import InputError, MissingFieldError, UsageError, require_readable
 from ..footprint import Denominator, check_input_build, resolve_footprint
 from ..genome_build import BuildCall, check_positions_fit, check_stated, positions_call, track_max_end
 from ..io.inputs import open_inputs, require_seekable
@@ -38,6 +38,7 @@ from .guards import (DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB, De
 from .hotspots import TruncatingInRegions, match_drivers, read_hotspots
 from .inputs import CrossFileDuplicates, MultiSource, input_names
 from .profiles import Profile, load_profile
+from .relax import MODES, missing_rules, relaxed_doc, relaxed_profile, relaxed_warning, switch_off
 from .result import TmbResult
 from .rules import RuleOutcome, active_rules, check_requirements, check_values_present, evaluate, listed_rules
 from .sources import (VariantSource, check_positions, join_pop_af, maf_header_probe, open_source, probe_table,
@@ -99,7 +100,7 @@ def compute_tmb(
     chunk_rows: int = DEFAULT_CHUNK_ROWS, spool_dir: str | Path | None = None, genome_build: str | None = None,
     footprint_mb: float | None = None, min_footprint_mb: float = DEFAULT_MIN_FOOTPRINT_MB,
     min_callable_fraction: float = DEFAULT_MIN_CALLABLE_FRACTION, sample_name: str | None = None,
-    tumor_suppressor_bed: str | Path | None = None, **overrides: Any,
+    tumor_suppressor_bed: str | Path | None = None, missing_fields: str = "error", **overrides: Any,
 ) -> TmbResult:
     """Compute TMB per tumor sample (mutations/Mb; see the module docstring for the stages).
 
@@ -110,12 +111,12 @@ def compute_tmb(
     ``min_footprint_mb`` or ``min_callable_fraction`` every call is ``insufficient_footprint``.
     ``overrides`` are profile fields (``min_vaf``, ``min_depth``, ...; ``"off"`` switches one off).
     ``keep_table=False`` spools the variants report (in ``spool_dir``).  ``sample_name`` renames
-    the input's one tumor.  ``tumor_suppressor_bed``: see :func:`_tsg_drivers`.
+    the input's one tumor.  ``tumor_suppressor_bed``: see :func:`_tsg_drivers`; ``missing_fields``: :mod:`.relax`.
     """
     req = _Request(_inputs(input), _as_list(bed), _as_list(exclude_bed), _as_list(exclude_hotspots), panel, panel_bed,
                    coding_bed, callable_bed, tumor_bam, normal_bam, min_coverage, min_normal_coverage,
                    tumor_suppressor_bed)
-    _check_arguments(req, overrides)
+    relaxed = _check_arguments(req, overrides, missing_fields)
     stated = check_stated(genome_build)
     _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprint_mb, min_callable_fraction)
     panel_obj = _load_panel(panel, panels_dirs)
@@ -128,13 +129,13 @@ def compute_tmb(
               "overrides": {k: v for k, v in overrides.items() if v is not None},
               "min_coverage": min_coverage, "min_normal_coverage": min_normal_coverage,
               "mapq": mapq if tumor_bam else None, "panel": panel, "footprint_mb": footprint_mb,
-              "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction,
+              "min_footprint_mb": min_footprint_mb, "min_callable_fraction": min_callable_fraction, "missing_fields": missing_fields,
               **({"genome_build": stated} if stated else {}), **({"sample": sample_name} if sample_name else {})}
     _warm_up(req.inputs)
     denominator_job = _start_denominator_early(req, panel_obj, stated)
-    src = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf, sample_name,
-                        tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
-                        threads=threads, chunk_rows=chunk_rows)
+    src, prof = _open_sources(req, denominator_job, prof, bool(hotspot_lists), pop_af_vcf, sample_name,
+                              tumor_sample=tumor_sample, normal_sample=normal_sample, reference=reference,
+                              threads=threads, chunk_rows=chunk_rows, relaxed=relaxed)
     spool = None
     multi = isinstance(src, MultiSource)
     try:
@@ -145,7 +146,7 @@ def compute_tmb(
                                   min_coverage=req.min_coverage if req.tumor_bam else None)
         resource = read_pop_af_resource(pop_af_vcf, prof) if pop_af_vcf is not None else None
         tally = SampleTally(src.samples, active_rules(prof, hotspots_given=bool(drivers), multi_input=multi))
-        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads, guard.warnings)
+        spool, writer = _variant_spool(keep_table, spool_dir, prof, req, params, src, threads, guard.warnings, relaxed)
         dups, max_end = (CrossFileDuplicates() if multi else None), {}
         kept = _stream(src, prof, den, drivers, resource, tally, writer, dups, max_end)
         meta = src.final_meta()
@@ -158,11 +159,12 @@ def compute_tmb(
         raise
     src.close()
     table, outcome = concat_kept(kept, src, meta, tally.active) if keep_table else (None, None)
-    provenance = _provenance(command, params, req, den, call, guard, prof, tally, meta, pop_af_vcf, reference)
+    provenance = _provenance(command, params, req, den, call, guard, prof, tally, meta, pop_af_vcf, reference, relaxed)
     inputs_doc = _inputs_doc(src, dups) if multi else None
+    warnings = guard.warnings + relaxed_warning(relaxed) + _warnings(tally, prof, meta, str(req.input), dups)
     return TmbResult(guard.apply(tally.results(guard.divisor_bp, cuts)), prof, cuts, _denominator_doc(den, guard, call),
-                     provenance, guard.warnings + _warnings(tally, prof, meta, str(req.input), dups), table, outcome,
-                     spool, inputs_doc, guard.status, footprint=den.regions, contig_spelling=meta.get("native_contigs") or {})
+                     provenance, warnings, table, outcome, spool, inputs_doc, guard.status, footprint=den.regions,
+                     contig_spelling=meta.get("native_contigs") or {})
 
 
 # -- stages ---------------------------------------------------------------------------------------
@@ -181,8 +183,8 @@ def _check_options(min_coverage, min_normal_coverage, footprint_mb, min_footprin
     check_guard_options(footprint_mb, min_footprint_mb, min_callable_fraction)
 
 
-def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
-    """Refuse inconsistent argument combinations before any file is read."""
+def _check_arguments(req: _Request, overrides: dict[str, Any], missing_fields: str = "error") -> dict | None:
+    """Refuse inconsistent argument combinations before any file is read; returns :func:`_relax_mode`."""
     if bool(req.beds) == bool(req.panel):
         raise UsageError("give exactly one of panel or bed", params=("panel", "bed"))
     if req.panel_bed and not req.panel:
@@ -197,6 +199,7 @@ def _check_arguments(req: _Request, overrides: dict[str, Any]) -> None:
     unknown = set(overrides) - set(Profile.__dataclass_fields__)
     if unknown:
         raise UsageError(f"unknown profile override(s): {', '.join(sorted(unknown))}")
+    return _relax_mode(missing_fields)
 
 
 def _load_panel(panel: str | None, panels_dirs: Sequence[str | Path] | None):
@@ -296,9 +299,10 @@ def _build_and_footprint(req: _Request, src: VariantSource, stated: str | None, 
 
 
 def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
-                  pop_af_vcf, sample_name: str | None = None, **open_args: Any) -> VariantSource:
+                  pop_af_vcf, sample_name: str | None = None, **open_args: Any) -> tuple[VariantSource, Profile]:
     """Open every input file (checked as :func:`_open_checked_source`); several become one
-    :class:`~tmbcalc.tmb.inputs.MultiSource`; ``sample_name`` renames the one tumor."""
+    :class:`~tmbcalc.tmb.inputs.MultiSource`; ``sample_name`` renames the one tumor.  Returns the
+    source and the run's profile (without the rules the inputs lack data for, ``relaxed`` given)."""
     src = _open_all(req, denominator_job, prof, hotspots_given, pop_af_vcf, **open_args)
     if sample_name is not None:
         try:
@@ -306,7 +310,7 @@ def _open_sources(req: _Request, denominator_job: Future | None, prof: Profile, 
         except BaseException:
             src.close()
             raise
-    return src
+    return src, relaxed_profile(prof, open_args.get("relaxed"))
 
 
 def _open_all(req: _Request, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
@@ -326,24 +330,26 @@ def _open_all(req: _Request, denominator_job: Future | None, prof: Profile, hots
 
 
 def _open_checked_source(path: str | Path, denominator_job: Future | None, prof: Profile, hotspots_given: bool,
-                         pop_af_vcf, **open_args: Any) -> VariantSource:
+                         pop_af_vcf, relaxed: dict[str, list[str]] | None = None, **open_args: Any) -> VariantSource:
     """Open one input and check the profile's requirements against what it declares (VCF header,
-    MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix)."""
+    MAF columns) before any record is judged.  A footprint error is reported first (cheaper to fix).
+    With ``relaxed`` (a dict: ``missing_fields="relax"``) the rules whose data the whole input lacks
+    are switched off for the check and recorded there under the input's path."""
     src = None
     try:
         early = maf_header_probe(path, prof, pop_af_vcf)   # MAF: requirements from its header, before reading it
         if early is not None:
-            check_requirements(early, prof, hotspots_given=hotspots_given)
+            _check_input(early, prof, hotspots_given, relaxed, None)
         src = open_source(path, profile=prof, **open_args)
         if src.kind == "maf":
             maf_table = next(iter(src))
             if pop_af_vcf is not None:
                 maf_table.meta["pop_af_resource"] = str(pop_af_vcf)
                 src.meta["pop_af_resource"] = str(pop_af_vcf)
-            check_requirements(maf_table, prof, hotspots_given=hotspots_given)
+            _check_input(maf_table, prof, hotspots_given, relaxed, str(path))
         else:
-            check_requirements(probe_table(src.meta, src.source, src.samples, pop_af_checked_later=True,
-                                           pop_af_resource=pop_af_vcf), prof, hotspots_given=hotspots_given)
+            _check_input(probe_table(src.meta, src.source, src.samples, pop_af_checked_later=True,
+                                     pop_af_resource=pop_af_vcf), prof, hotspots_given, relaxed, str(path))
     except BaseException:
         if src is not None:
             src.close()
@@ -357,6 +363,34 @@ def _open_checked_source(path: str | Path, denominator_job: Future | None, prof:
         src.close()
         raise
     return src
+
+
+def _relax_mode(missing_fields: str) -> dict[str, list[str]] | None:
+    """``{}`` (filled per input while opening) for ``"relax"``, None for ``"error"``."""
+    if missing_fields not in MODES:
+        raise UsageError(f"missing_fields must be one of {', '.join(MODES)}, got {missing_fields!r}",
+                         params=("missing_fields",))
+    return {} if missing_fields == "relax" else None
+
+
+def _check_input(table: VariantTable, prof: Profile, hotspots_given: bool, relaxed: dict[str, list[str]] | None,
+                 name: str | None) -> None:
+    """:func:`~.rules.check_requirements`, after switching off (``relaxed`` given) the rules whose data
+    the input lacks (recorded under ``name``); refused otherwise, naming ``missing_fields``."""
+    off = missing_rules(prof, table.meta)
+    if relaxed is not None:
+        if name is not None:
+            relaxed[name] = off
+        check_requirements(table, switch_off(prof, off), hotspots_given=hotspots_given)
+        return
+    try:
+        check_requirements(table, prof, hotspots_given=hotspots_given)
+    except MissingFieldError as exc:
+        if not off:
+            raise
+        raise MissingFieldError(f"{exc.message}; or switch off the rules ({', '.join(off)}) whose data the whole "
+                                "input lacks, recorded in every output: missing_fields relax", exc.path,
+                                params=(*exc.params, "missing_fields")) from None
 
 
 def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, mapq: int, reference, threads: int) -> None:
@@ -382,7 +416,7 @@ def _restrict_to_callable(den: Denominator, prof: Profile, req: _Request, *, map
 
 
 def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, params: dict[str, Any],
-                   src: VariantSource, threads: int, warnings: list[str]):
+                   src: VariantSource, threads: int, warnings: list[str], relaxed: dict | None = None):
     """Without a kept table, the variants report is formatted while reading into an anonymous
     temporary file that ``TmbResult.write`` copies.  Returns (spool file or None, writer or None)."""
     if keep_table:
@@ -395,7 +429,7 @@ def _variant_spool(keep_table: bool, spool_dir, prof: Profile, req: _Request, pa
     spool = tempfile.TemporaryFile(prefix="tmbcalc-variants-", dir=spool_dir)
     names = input_names(req.inputs) if len(req.inputs) > 1 else None
     header = report_header(__version__, prof.name, str(req.input), params, src.meta.get("indel_anchor") == "N",
-                           names, warnings)
+                           names, warnings + relaxed_warning(relaxed))
     return spool, VariantReportWriter(spool, header, threads, names)
 
 
@@ -501,8 +535,9 @@ def _inputs_doc(src: MultiSource, dups: CrossFileDuplicates | None) -> dict[str,
 
 def _provenance(command: str, params: dict[str, Any], req: _Request, den: Denominator, call: BuildCall,
                 guard: DenominatorCheck, prof: Profile, tally: SampleTally, meta: dict[str, Any], pop_af_vcf,
-                reference) -> dict[str, Any]:
+                reference, relaxed: dict | None = None) -> dict[str, Any]:
     extra: dict[str, Any] = {"profile": prof.to_dict(), "denominator": _denominator_doc(den, guard, call),
+                             "relaxed_rules": relaxed_doc(relaxed),
                              "rules_order": listed_rules(tally.active), "rules_active": list(tally.active),
                              "input_format": meta.get("format", "vcf"), "input_meta": _jsonable_meta(meta)}
     if den.panel is not None:

@@ -23,6 +23,7 @@ import numpy as np
 from .. import annotation
 from ..output import OutputSet
 from .rules import RULES, listed_rules
+from .relax import describe, doc_warning
 from .inputs import INPUT_COLUMN, input_names
 from .statistics import cut_label
 from ..variants import VTYPE_NAMES
@@ -89,7 +90,7 @@ def summary_tsv(result: TmbResult, plain: bool = False) -> str:
              "# inputs: " + json.dumps({k: (v["sha256"] if isinstance(v, dict) else [x["sha256"] for x in v])
                                         for k, v in prov["inputs"].items()}, sort_keys=True),
              "# excluded_<rule> = variants whose FIRST failing rule is <rule> (empty = rule not applied)"]
-    lines += _denominator_lines(result.denominator)
+    lines += _denominator_lines(result.denominator) + relaxed_lines(prov)
     cols = summary_columns(result.cutpoints, rules)
     hz = result.harmonization
     if hz is not None and result.samples:
@@ -112,6 +113,13 @@ def summary_tsv(result: TmbResult, plain: bool = False) -> str:
     if plain:
         lines = [ln for ln in lines if not ln.startswith("#")]
     return "\n".join(lines) + "\n"
+
+
+def relaxed_lines(prov: dict[str, Any]) -> list[str]:
+    """``# relaxed rules:`` line (``missing_fields="relax"``: which rules were switched off for which
+    input and why); none when no rule was switched off."""
+    text = describe(prov.get("relaxed_rules") or {})
+    return [f"# relaxed rules (missing_fields relax; the counting profile minus these): {text}"] if text else []
 
 
 def _denominator_lines(den: dict[str, Any]) -> list[str]:
@@ -286,7 +294,8 @@ def write_variants(result: TmbResult, path: Path, threads: int = 1, plain: bool 
     prov = result.provenance
     names = input_names(result.inputs["files"]) if result.inputs else None
     header = report_header(prov["version"], result.profile.name, t.source, prov["parameters"],
-                           t.meta.get("indel_anchor") == "N", names, result.denominator.get("warnings", ()))
+                           t.meta.get("indel_anchor") == "N", names,
+                           [*result.denominator.get("warnings", ()), *doc_warning(prov.get("relaxed_rules") or {})])
     if plain:
         header = _without_comments(header)
     with open(path, "wb") as fh, VariantReportWriter(fh, header, threads, names) as w:
