@@ -385,15 +385,17 @@ def _sample_mb(name: str, footprint: RegionSet | None, footprint_mb: Any) -> flo
 
 
 def run_warnings(samples: list[SampleMsiMutations], repeats: RepeatSource | None, coverage: float | None,
-                 use_published: bool) -> list[str]:
+                 use_published: bool, rule: IndelRule | None = None) -> list[str]:
     """Input-level warnings plus one line per tumour flagged for indel under-calling."""
     out = [f"{s.sample}: only {s.indels} indels for {s.snvs} SNVs ({s.indels / max(s.snvs, 1):.3f}; MSIseq training "
            "set 0.146): the caller may not report indels (or a POLE-like tumour); status " + s.status
            for s in samples if s.indel_undercalling]
     small = sorted({s.footprint_mb for s in samples if s.footprint_mb < SMALL_FOOTPRINT_MB})
     if small and not use_published:
+        few = "" if rule is None else (f" (from {int(rule.threshold() * small[0]) + 1} "
+                                       f"{FEATURES[rule.feature].replace(' per Mb', '')} on, its call there is MSI-H)")
         out.append(f"footprint of {small[0]:.2f} Mb: the fitted indel rule was trained on exome-wide rates "
-                   "(38-44 Mb); on cancer-gene panels few indels are seen and its error rates are not known")
+                   f"(38-44 Mb); on cancer-gene panels few indels are seen{few} and its error rates are not known")
     if repeats is not None and not use_published:
         out.append(f"the repeats ({repeats.path}) cover only {coverage:.1%} of the counted indels "
                    f"(< {COVERAGE_MIN:.0%}): the published repeat-indel rule is not applied; status comes from "
@@ -490,4 +492,4 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     return MsiMutationsResult(samples, src, fp_desc, rep_desc, coverage,
                               "msiseq_repeat_indels" if use_published else "fitted_indel_rule",
                               {**fitted.to_json(), "features": f"log10({fitted.feature} + pseudo)"}, prof.to_dict(),
-                              params, prov, run_warnings(samples, repeats, coverage, use_published))
+                              params, prov, run_warnings(samples, repeats, coverage, use_published, fitted))
