@@ -84,6 +84,9 @@ def test_hand_counted_repeat_indels(hand_example):
     assert s1.status == "MSI-H" and s1.rule_used == "msiseq_repeat_indels"
     assert (s2.indels, s2.repeat_indels, s2.snvs) == (0, 0, 1)
     assert s2.status == "MSS"
+    # deletions among a-g: a (1 base), e f g (2 bases each); i is filtered, j outside
+    assert (s1.deletions, s1.deletions_1bp) == (4, 1)
+    assert s1.deletions_1bp_per_mb == pytest.approx(100.0)
     # FILTER-failed call i is counted only on request: one more indel, in a repeat
     res2 = msi_mutations(hand_example["maf"], loci=hand_example["loci"], bed=hand_example["bed"],
                          include_filtered=True)
@@ -113,9 +116,10 @@ def test_repeats_not_covering_input_fall_back_to_fitted_rule(hand_example, tmp_p
     assert res.repeat_coverage == 0.0
     assert res.rule_used == "fitted_indel_rule"
     s1 = res.sample("S1")
-    # every PASS indel counts with an explicit size (a-g and j: 8), 8 / 38 Mb is far below the
-    # fitted threshold (~1.7 indels/Mb)
-    assert s1.rule_used == "fitted_indel_rule" and s1.indels == 8 and s1.status == "MSS"
+    # every PASS indel counts with an explicit size (a-g and j: 8); single-base deletions a and j:
+    # 2 / 38 Mb is far below the fitted threshold (~0.45 single-base deletions/Mb)
+    assert s1.rule_used == "fitted_indel_rule" and s1.indels == 8 and s1.deletions_1bp == 2
+    assert s1.status == "MSS"
     assert any("cover only" in w for w in res.warnings)
 
 
@@ -127,6 +131,7 @@ def test_vcf_input(tmp_path):
         '##FILTER=<ID=PASS,Description="ok">\n'
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
         "3\t1000\t.\tGA\tG\t.\tPASS\t.\n"       # deletes 0-based 1000 (R1 first base)
+        "3\t3000\t.\tGTT\tG\t.\tPASS\t.\n"      # deletes 2 bases, no repeat
         "3\t1000\t.\tG\tGA\t.\tPASS\t.\n"       # insertion 999|1000
         "3\t1012\t.\tA\tAT\t.\tPASS\t.\n"       # insertion 1011|1012 (R1 right edge)
         "3\t1013\t.\tG\tGT\t.\tPASS\t.\n"       # insertion 1012|1013: outside
@@ -134,7 +139,8 @@ def test_vcf_input(tmp_path):
     loci = _write_loci(tmp_path / "loci.tsv", [("3", 1000, "A", 12)])
     res = msi_mutations(vcf, loci=loci, footprint_mb=1.0)
     (s,) = res.samples
-    assert (s.indels, s.repeat_indels, s.snvs) == (4, 3, 1)
+    assert (s.indels, s.repeat_indels, s.snvs) == (5, 3, 1)
+    assert (s.deletions, s.deletions_1bp) == (2, 1)
 
 
 def _table(events: list[tuple[int, int, int]]) -> VariantTable:
@@ -220,24 +226,81 @@ def test_rates_agree_with_msiseq_mutationNum(shared, msiseq_train):
     np.testing.assert_allclose(got.snvs_per_mb, m["T.sns"], rtol=0, atol=1e-9)
 
 
-def test_calibration_file_reproducible(shared, msiseq_train):
-    """Refitting on the training set gives the shipped coefficients (versioned data is honest)."""
-    shipped = IndelRule.load(calibration_dir() / DEFAULT_RULE_FILE)
-    lab = pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t")
-    y = (lab.set_index("Tumor_Sample_Barcode")["MSI_status"].reindex(msiseq_train.index) == "MSI-H").to_numpy()
-    refit = fit_indel_rule(msiseq_train.indels_per_mb, y, rule_id="x", version="x", training={})
-    assert refit.coef_log_indels == pytest.approx(shipped.coef_log_indels, rel=1e-4)
-    assert shipped.coef_log_snvs == refit.coef_log_snvs == 0.0  # SNV load is never rewarded
-    assert refit.intercept == pytest.approx(shipped.intercept, rel=1e-4)
-    assert shipped.version == "2" and shipped.status.startswith("current")
-    # the superseded v1 (positive SNV weight) is refused, not silently used
+def test_calibration_file_refits_byte_identical(shared, tmp_path):
+    """scripts/fit_msi_mutations_rule.py (MSIseq training set only) rewrites the shipped v3 rule
+    byte for byte; the superseded v2 still loads (by --rule), v1 (positive SNV weight) is refused."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(repo / "scripts/fit_msi_mutations_rule.py"), "--shared", str(shared),
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    name = "msi_mutations_msiseq_tcga_v3.json"
+    assert DEFAULT_RULE_FILE == name
+    assert (tmp_path / name).read_bytes() == (calibration_dir() / name).read_bytes()
+    shipped = IndelRule.load()
+    assert shipped.version == "3" and shipped.status.startswith("current")
+    assert shipped.feature == "deletions_1bp_per_mb" and shipped.coef_log_snvs == 0.0
+    v2 = IndelRule.load(calibration_dir() / "msi_mutations_msiseq_tcga_v2.json")
+    assert v2.feature == "indels_per_mb" and v2.status.startswith("superseded")
     from tmbcalc.errors import InputError
 
     with pytest.raises(InputError, match="rewards SNV load"):
         IndelRule.load(calibration_dir() / "msi_mutations_msiseq_tcga_v1.json")
-    # resubstitution on the training set: the rule separates most tumours
-    pred = shipped.probability(msiseq_train.indels_per_mb, msiseq_train.snvs_per_mb) > 0.5
-    assert (pred & y).sum() / y.sum() >= 0.85 and (~pred & ~y).sum() / (~y).sum() >= 0.95
+
+
+def test_fit_matches_sklearn_on_pandas_counts(shared, msiseq_train):
+    """The v3 coefficients equal a logistic fit on single-base deletions counted here with pandas
+    from MSIseq's table (End - Start + 1 == 1 for DEL) over NGStrainseqLen; msi_mutations' counts
+    agree per tumour; the training resubstitution separates most tumours."""
+    from sklearn.linear_model import LogisticRegression
+
+    d = shared / "somatic/msiseq_tcga"
+    t = pd.read_csv(d / "MSIseq_NGStraindata.tsv.gz", sep="\t")
+    one = t[(t.Variant_Type == "DEL") & (t.End_Position == t.Start_Position)]
+    sl = pd.read_csv(d / "MSIseq_NGStrainseqLen.tsv", sep="\t").set_index("Tumor_Sample_Barcode").Sequence_Length
+    n1 = one.groupby("Tumor_Sample_Barcode").size().reindex(sl.index, fill_value=0)
+    assert (msiseq_train.deletions_1bp.reindex(sl.index) == n1).all()
+    lab = pd.read_csv(d / "MSIseq_NGStrainclass.tsv", sep="\t").set_index("Tumor_Sample_Barcode").MSI_status
+    y = (lab.reindex(sl.index) == "MSI-H").to_numpy()
+    x = np.log10(n1 / sl + 0.01).to_numpy()[:, None]
+    lr = LogisticRegression(C=100.0, max_iter=1000).fit(x, y)
+    shipped = IndelRule.load()
+    assert shipped.coef_log_feature == pytest.approx(lr.coef_[0, 0], rel=1e-9)
+    assert shipped.intercept == pytest.approx(lr.intercept_[0], rel=1e-9)
+    pred = lr.predict(x).astype(bool)
+    assert (pred & y).sum() / y.sum() >= 0.9 and (~pred & ~y).sum() / (~y).sum() >= 0.98
+
+
+def _hand_threshold() -> float:
+    """The v3 rule's cut-off from its JSON: P = 0.5 where b0 + b1 log10(r + pseudo) = 0."""
+    d = json.loads((calibration_dir() / "msi_mutations_msiseq_tcga_v3.json").read_text())
+    return 10 ** (-d["intercept"] / d["coef_log_feature"]) - d["pseudo"]
+
+
+@pytest.mark.parametrize("barcode", ["TCGA-A6-3809", "TCGA-CK-5913", "TCGA-G4-6321", "TCGA-AD-6964",
+                                     "TCGA-G4-6293", "TCGA-DM-A1HB", "TCGA-AA-3864", "TCGA-A6-6141"])
+def test_real_tumour_calls_match_pandas(shared, barcode):
+    """Firehose COAD tumours (held-out MSI-H, the missed clinical MSI-H, label disagreements, an
+    ultramutated MSS, a 70 SNVs/Mb tumour with 1.1 indels/Mb): SNV, indel and single-base
+    deletion counts recomputed with pandas from the MAF, divided by 44 Mb, and the status from
+    the rule's threshold worked out from its JSON by hand."""
+    maf = shared / "somatic/tcga_firehose/TCGA_Firehose_COAD.maf.tsv.gz"
+    df = pd.read_csv(maf, sep="\t", low_memory=False)
+    df = df[df.Tumor_Sample_Barcode == barcode]
+    n_snv = int((df.Variant_Type == "SNP").sum())
+    n_ind = int(df.Variant_Type.isin(["INS", "DEL"]).sum())
+    n_d1 = int(((df.Variant_Type == "DEL") & (df.Reference_Allele.str.len() == 1) & (df.Tumor_Seq_Allele2 == "-")).sum())
+    res = msi_mutations(maf, footprint_mb=44.0, tumor_sample=barcode, profile_overrides={"filter_missing_is_pass": True})
+    (s,) = res.samples
+    assert (s.snvs, s.indels, s.deletions_1bp) == (n_snv, n_ind, n_d1)
+    assert s.deletions_1bp_per_mb == pytest.approx(n_d1 / 44.0)
+    # documented under-calling rule: one tumour is the whole input, so < 3 indels per 100 SNVs with
+    # >= 1,000 SNVs (A6-6141: 3 indels, 1,144 SNVs) makes an MSS call indeterminate
+    under = n_snv >= 1000 and n_ind < 0.03 * n_snv
+    assert s.status == ("MSI-H" if n_d1 / 44.0 > _hand_threshold() else "indeterminate" if under else "MSS")
+    d = res.to_dict()
+    assert d["msi_score"] == pytest.approx(n_d1 / 44.0) and d["score_unit"] == "single-base deletions per Mb"
 
 
 def test_heldout_firehose_coad(shared):
@@ -249,7 +312,8 @@ def test_heldout_firehose_coad(shared):
     clin = clin.dropna(subset=["microsatellite_instability"])
     lab = dict(zip(clin.Tumor_Sample_Barcode.str[:12], clin.microsatellite_instability == "YES"))
     train = set(pd.read_csv(shared / "somatic/msiseq_tcga/MSIseq_NGStrainclass.tsv", sep="\t").Tumor_Sample_Barcode)
-    res = msi_mutations(fh / "TCGA_Firehose_COAD.maf.tsv.gz", footprint_mb=38.0,
+    # 44 Mb: the captured length MSIseq gives TCGA colorectal exomes (the training features' scale)
+    res = msi_mutations(fh / "TCGA_Firehose_COAD.maf.tsv.gz", footprint_mb=44.0,
                         profile_overrides={"filter_missing_is_pass": True})  # no FILTER column
     pairs = [(lab[s.sample[:12]], s.status == "MSI-H") for s in res.samples
              if s.sample[:12] in lab and s.sample[:12] not in train]
@@ -288,15 +352,19 @@ def test_undercalled_indels_flagged_per_tumour(shared):
 
 
 def test_snv_load_not_rewarded(tmp_path):
-    """An ultramutated MSS-like tumour (177 SNVs/Mb, 0.6 indels/Mb: issue #12) is not MSI-H, and
-    adding SNVs never turns MSS into MSI-H (monotone in indels only)."""
-    rows = [("1", 1000 + 10 * i, 1000 + 10 * i, "A", "C", "SNP", "U", "PASS") for i in range(177)]
-    rows += [("1", 5000 + 10 * i, 5000 + 10 * i, "A", "-", "DEL", "U", "PASS") for i in range(6)]
+    """Issue #12's ultramutated MSS tumour (Firehose STAD TCGA-BR-8680: 177 SNVs/Mb, 0.6 indels/Mb,
+    0.18 single-base deletions/Mb) is not MSI-H, and adding SNVs never turns MSS into MSI-H."""
+    rows = [("1", 1000 + 10 * i, 1000 + 10 * i, "A", "C", "SNP", "U", "PASS") for i in range(1770)]
+    rows += [("1", 50000 + 10 * i, 50000 + 10 * i, "A", "-", "DEL", "U", "PASS") for i in range(2)]
+    rows += [("1", 60000 + 10 * i, 60001 + 10 * i, "AC", "-", "DEL", "U", "PASS") for i in range(4)]
     maf = _write_maf(tmp_path / "u.maf", rows)
-    s = msi_mutations(maf, footprint_mb=1.0).sample("U")  # 177 SNVs/Mb, 6 indels/Mb
-    s10 = msi_mutations(maf, footprint_mb=10.0).sample("U")  # 17.7 SNVs/Mb, 0.6 indels/Mb
-    assert s10.indels_per_mb == pytest.approx(0.6) and s10.status == "MSS"
-    assert s.status == "MSI-H"  # 6 indels/Mb is well above the fitted threshold
+    s10 = msi_mutations(maf, footprint_mb=10.0).sample("U")  # 177 SNVs/Mb, 0.6 indels/Mb, 0.2 1-bp dels/Mb
+    assert (s10.snvs_per_mb, s10.indels_per_mb, s10.deletions_1bp_per_mb) == pytest.approx((177.0, 0.6, 0.2))
+    # not MSI-H: the rule's probability is below 0.5; 6 indels for 1,770 SNVs in a one-tumour input
+    # is also the documented under-calling pattern, so the MSS call is reported as indeterminate
+    assert s10.fitted_probability < 0.5 and s10.indel_undercalling and s10.status == "indeterminate"
+    s = msi_mutations(maf, footprint_mb=1.0).sample("U")  # 2 single-base deletions/Mb
+    assert s.status == "MSI-H"  # well above the fitted threshold (~0.45)
     rule = IndelRule.load()
     p = rule.probability(np.array([0.6, 0.6]), np.array([1.0, 500.0]))
     assert p[0] == p[1]

@@ -138,8 +138,8 @@ def _add_mutations(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser("mutations", help="MSI from somatic calls: repeat indels per Mb (MSIseq-style)",
                        description="MSI from somatic calls (MSIseq-style, Huang et al. 2015): indels in simple "
                                    "repeats per Mb of footprint with the published rule (MSI-H if > 0.395), or, "
-                                   "when no repeats cover the input, all indels per Mb with the fitted rule "
-                                   "(calibration/msi_mutations_msiseq_tcga_v2.json). Calls are counted by tmb's "
+                                   "when no repeats cover the input, single-base deletions per Mb with the fitted rule "
+                                   "(calibration/msi_mutations_msiseq_tcga_v3.json). Calls are counted by tmb's "
                                    "eligibility rules. Writes PREFIX.msi.json and PREFIX.msi.tsv.")
     m.add_argument("input", metavar="INPUT", help="somatic VCF/VCF.gz/BCF or MAF (detected by its header)")
     rep = m.add_mutually_exclusive_group()
@@ -168,7 +168,7 @@ def _add_mutations(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--min-vaf", type=number_arg(lo=0.0, hi=1.0), metavar="F", help="minimum tumor VAF (fraction)")
     g.add_argument("--min-alt", type=number_arg(integer=True, lo=0), metavar="N", help="minimum tumor alt reads")
     m.add_argument("--rule", metavar="JSON", help="fitted indel rule (default: the bundled "
-                   "calibration/msi_mutations_msiseq_tcga_v2.json)")
+                   "calibration/msi_mutations_msiseq_tcga_v3.json)")
     m.add_argument("--reference", metavar="FASTA", help="reference FASTA (MAF indel anchor bases)")
     m.add_argument("--threads", type=number_arg(integer=True, lo=1), default=1, metavar="N", help="VCF decompression threads")
     m.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.msi.json, PREFIX.msi.tsv")
@@ -247,6 +247,7 @@ def _run_mutations(args: argparse.Namespace) -> int:
         s = res.samples[0]
         print(json.dumps({"sample": s.sample, "mode": "mutations", "status": s.status, "rule_used": s.rule_used,
                           "indels_per_mb": round(s.indels_per_mb, 4),
+                          "deletions_1bp_per_mb": round(s.deletions_1bp_per_mb, 4),
                           "repeat_indels_per_mb": None if s.repeat_indels_per_mb is None
                           else round(s.repeat_indels_per_mb, 4)}))
     else:

@@ -15,12 +15,14 @@ Stages of :func:`msi_mutations` (each a named function below):
    thresholds (what MSIseq counted); any tmb profile or override can be used instead;
 3. **denominator**: footprint BED / panel (eligible calls must lie in it, by tmb's footprint
    rule) or an explicit size in Mb (every eligible call counted; MSIseq's ``seq.len``);
-4. **count** per tumour: SNVs, indels, and indels in repeats (deleted bases overlapping a repeat
-   span, or an insertion next to/inside one) when a repeat source (loci file or BED) is given;
+4. **count** per tumour: SNVs, indels, deletions, single-base deletions (REF - ALT length 1:
+   the reference-free stand-in for homopolymer indels), and indels in repeats (deleted bases
+   overlapping a repeat span, or an insertion next to/inside one) when a repeat source (loci
+   file or BED) is given;
 5. **call** per tumour: when the repeats *cover* the input (>= 95% of counted indels inside the
    span of the repeat source) the published rule on repeat indels/Mb; otherwise the fitted rule
-   on *all* indels/Mb (:mod:`tmbcalc.msi.indel_rule`, v2: no SNV term, so SNV load is never
-   rewarded);
+   on its feature (:mod:`tmbcalc.msi.indel_rule`; v3: single-base deletions/Mb, no SNV term, so
+   SNV load is never rewarded);
 6. **flags** per tumour: indel under-calling (indels / SNVs < 0.03 with >= 100 SNVs): a caller
    that drops indels makes an MSI-H tumour look MSS, but so does nothing in a POLE-ultramutated
    MSS tumour (ratio ~0.005), so one tumour alone is only flagged.  When the whole input shows it
@@ -45,7 +47,7 @@ import numpy as np
 from ..errors import InputError, UsageError, require_readable
 from ..regions import RegionSet
 from ..variants import DEL, INS, SNV, VariantTable
-from .indel_rule import IndelRule
+from .indel_rule import FEATURES, IndelRule
 
 PUBLISHED_THRESHOLD = 0.395  # repeat indels per Mb (MSIseq NGSclassifier, Huang et al. 2015)
 PUBLISHED_RULE = {
@@ -150,6 +152,15 @@ class SampleMsiMutations:
     call_basis: str
     fitted_probability: float              # informational when the published rule decides
     indel_undercalling: bool = False
+    deletions: int = 0
+    deletions_1bp: int = 0                 # deletions of exactly one base
+    deletions_per_mb: float = 0.0
+    deletions_1bp_per_mb: float = 0.0
+    fitted_feature: str = "indels_per_mb"  # the fitted rule's feature (a field of this class)
+
+    def fitted_value(self) -> float:
+        """The fitted rule's feature for this tumour (per Mb)."""
+        return float(getattr(self, self.fitted_feature))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,11 +168,12 @@ class SampleMsiMutations:
     def core(self) -> dict[str, Any]:
         """The core fields shared by every MSI mode (:data:`tmbcalc.msi.result.CORE_FIELDS`)."""
         published = self.rule_used == "msiseq_repeat_indels"
-        value = self.repeat_indels_per_mb if published else self.indels_per_mb
+        value = self.repeat_indels_per_mb if published else self.fitted_value()
         warnings = ([f"{self.sample}: {self.indels} indels for {self.snvs} SNVs: the caller may not report "
                      "indels (MSS calls unreliable)"] if self.indel_undercalling else [])
         return {"sample": self.sample, "mode": "mutations", "status": self.status, "call_basis": self.call_basis,
-                "msi_score": value, "score_unit": "repeat indels per Mb" if published else "indels per Mb",
+                "msi_score": value,
+                "score_unit": "repeat indels per Mb" if published else FEATURES[self.fitted_feature],
                 "statistic": {"name": self.rule_used, "value": value,
                               **({"threshold": PUBLISHED_THRESHOLD} if published
                                  else {"probability": self.fitted_probability})},
@@ -213,8 +225,9 @@ class MsiMutationsResult:
         return paths
 
     def to_tsv(self) -> str:
-        cols = ["sample", "status", "rule_used", "footprint_mb", "snvs", "indels", "repeat_indels", "snvs_per_mb",
-                "indels_per_mb", "repeat_indels_per_mb", "fitted_probability", "indel_undercalling", "call_basis"]
+        cols = ["sample", "status", "rule_used", "footprint_mb", "snvs", "indels", "deletions", "deletions_1bp",
+                "repeat_indels", "snvs_per_mb", "indels_per_mb", "deletions_per_mb", "deletions_1bp_per_mb",
+                "repeat_indels_per_mb", "fitted_probability", "indel_undercalling", "call_basis"]
         lines = [f"# tmbcalc {self.provenance.get('version', '')} msi mutations",
                  f"# parameters: {json.dumps(self.provenance.get('parameters', self.parameters), sort_keys=True)}",
                  f"# inputs: {json.dumps(self.provenance.get('inputs', {}), sort_keys=True)}",
@@ -327,20 +340,29 @@ def repeat_indels(table: VariantTable, is_ind: np.ndarray, repeats: RepeatSource
     return in_rep, 1.0 if set(repeats.regions.contigs) & set(table.contigs) else 0.0
 
 
-def call_sample(name: str, mb: float, counts: tuple[int, int, int | None], rule: IndelRule, use_published: bool,
-                caller_undercalls: bool = False) -> SampleMsiMutations:
-    """One tumour's rates, call and flags (see module docstring)."""
-    n_snv, n_ind, n_rep = counts
+def deletion_lengths(table: VariantTable) -> np.ndarray:
+    """Deleted bases per row (REF length - ALT length for deletions, 0 otherwise)."""
+    rl, al = table["ref_len"].astype(np.int64), table["alt_len"].astype(np.int64)
+    return np.where(table["vtype"] == DEL, rl - al, 0)
+
+
+def call_sample(name: str, mb: float, counts: tuple[int, int, int | None, int, int], rule: IndelRule,
+                use_published: bool, caller_undercalls: bool = False) -> SampleMsiMutations:
+    """One tumour's rates, call and flags (see module docstring); ``counts`` = (SNVs, indels,
+    repeat indels or None, deletions, single-base deletions)."""
+    n_snv, n_ind, n_rep, n_del, n_del1 = counts
     snv_mb, ind_mb = n_snv / mb, n_ind / mb
     rep_mb = None if n_rep is None else n_rep / mb
-    prob = float(rule.probability(np.array([ind_mb]), np.array([snv_mb]))[0])
+    rates = {"indels_per_mb": ind_mb, "deletions_per_mb": n_del / mb, "deletions_1bp_per_mb": n_del1 / mb}
+    value = rates[rule.feature]
+    prob = float(rule.probability(np.array([value]), np.array([snv_mb]))[0])
     if use_published:
         msi = rep_mb > PUBLISHED_THRESHOLD  # type: ignore[operator]
         basis = f"repeat indels/Mb {rep_mb:.4g} {'>' if msi else '<='} {PUBLISHED_THRESHOLD} (MSIseq)"
     else:
         msi = prob > rule.probability_cutoff
-        basis = (f"indels/Mb {ind_mb:.4g} {'>' if msi else '<='} {rule.indel_threshold():.4g} "
-                 f"(fitted rule {rule.id} v{rule.version})")
+        basis = (f"{FEATURES[rule.feature]} {value:.4g} {'>' if msi else '<='} "
+                 f"{rule.threshold():.4g} (fitted rule {rule.id} v{rule.version})")
     under = n_snv >= UNDERCALL_MIN_SNVS and n_ind < UNDERCALL_RATIO * n_snv
     status = "MSI-H" if msi else ("indeterminate" if under and caller_undercalls else "MSS")
     if under and not msi:
@@ -348,7 +370,8 @@ def call_sample(name: str, mb: float, counts: tuple[int, int, int | None], rule:
                   + ("in a caller that under-calls indels over the whole input: MSS cannot be shown"
                      if caller_undercalls else "flagged (POLE-like tumours show it too)"))
     return SampleMsiMutations(name, mb, n_snv, n_ind, n_rep, snv_mb, ind_mb, rep_mb, status,
-                              "msiseq_repeat_indels" if use_published else "fitted_indel_rule", basis, prob, under)
+                              "msiseq_repeat_indels" if use_published else "fitted_indel_rule", basis, prob, under,
+                              n_del, n_del1, rates["deletions_per_mb"], rates["deletions_1bp_per_mb"], rule.feature)
 
 
 def _sample_mb(name: str, footprint: RegionSet | None, footprint_mb: Any) -> float:
@@ -362,15 +385,17 @@ def _sample_mb(name: str, footprint: RegionSet | None, footprint_mb: Any) -> flo
 
 
 def run_warnings(samples: list[SampleMsiMutations], repeats: RepeatSource | None, coverage: float | None,
-                 use_published: bool) -> list[str]:
+                 use_published: bool, rule: IndelRule | None = None) -> list[str]:
     """Input-level warnings plus one line per tumour flagged for indel under-calling."""
     out = [f"{s.sample}: only {s.indels} indels for {s.snvs} SNVs ({s.indels / max(s.snvs, 1):.3f}; MSIseq training "
            "set 0.146): the caller may not report indels (or a POLE-like tumour); status " + s.status
            for s in samples if s.indel_undercalling]
     small = sorted({s.footprint_mb for s in samples if s.footprint_mb < SMALL_FOOTPRINT_MB})
     if small and not use_published:
+        few = "" if rule is None else (f" (from {int(rule.threshold() * small[0]) + 1} "
+                                       f"{FEATURES[rule.feature].replace(' per Mb', '')} on, its call there is MSI-H)")
         out.append(f"footprint of {small[0]:.2f} Mb: the fitted indel rule was trained on exome-wide rates "
-                   "(38-44 Mb); on cancer-gene panels few indels are seen and its error rates are not known")
+                   f"(38-44 Mb); on cancer-gene panels few indels are seen{few} and its error rates are not known")
     if repeats is not None and not use_published:
         out.append(f"the repeats ({repeats.path}) cover only {coverage:.1%} of the counted indels "
                    f"(< {COVERAGE_MIN:.0%}): the published repeat-indel rule is not applied; status comes from "
@@ -443,12 +468,14 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
     is_snv, is_ind = eligible_events(table, prof, footprint, src)
     in_rep, coverage = repeat_indels(table, is_ind, repeats, footprint)
     use_published = repeats is not None and coverage is not None and coverage >= COVERAGE_MIN
-    ns, sidx = len(table.samples), table["sample"]
-    counts = [np.bincount(sidx[m], minlength=ns) for m in (is_snv, is_ind, is_ind & in_rep)]
+    ns, sidx, dlen = len(table.samples), table["sample"], deletion_lengths(table)
+    counts = [np.bincount(sidx[m], minlength=ns)
+              for m in (is_snv, is_ind, is_ind & in_rep, is_ind & (dlen > 0), is_ind & (dlen == 1))]
     tot_snv, tot_ind = int(counts[0].sum()), int(counts[1].sum())
     caller = tot_snv >= UNDERCALL_INPUT_MIN_SNVS and tot_ind < UNDERCALL_RATIO * tot_snv
     samples = [call_sample(name, _sample_mb(name, footprint, footprint_mb),
-                           (int(counts[0][k]), int(counts[1][k]), int(counts[2][k]) if repeats is not None else None),
+                           (int(counts[0][k]), int(counts[1][k]), int(counts[2][k]) if repeats is not None else None,
+                            int(counts[3][k]), int(counts[4][k])),
                            fitted, use_published, caller) for k, name in enumerate(table.samples)]
     params = {"tumor_sample": tumor_sample, "footprint_mb": fp_desc["mb"], "coverage_min": COVERAGE_MIN,
               "profile": prof.name, "profile_overrides": dict(profile_overrides or {}),
@@ -464,5 +491,5 @@ def msi_mutations(input: str | Path | VariantTable, *, loci: str | Path | None =
                              "rule": fitted.path or None}, **extra)
     return MsiMutationsResult(samples, src, fp_desc, rep_desc, coverage,
                               "msiseq_repeat_indels" if use_published else "fitted_indel_rule",
-                              {**fitted.to_json(), "features": "log10(indels_per_mb + pseudo)"}, prof.to_dict(),
-                              params, prov, run_warnings(samples, repeats, coverage, use_published))
+                              {**fitted.to_json(), "features": f"log10({fitted.feature} + pseudo)"}, prof.to_dict(),
+                              params, prov, run_warnings(samples, repeats, coverage, use_published, fitted))
