@@ -16,6 +16,16 @@ same loci (the simulated ones, written in each tool's format), one thread each:
 * scan (``--scan``): ``msisensor-pro scan -d REF`` vs ``tmbcalc msi scan --reference REF``
   (each tool's defaults; the loci counts are printed next to the times).
 
+Named read sets (``--set``; README's figures): ``small150`` (100 loci, 150x), ``deep2000`` (the
+same loci at 2000x), ``panel150`` / ``panel500`` / ``panel1000`` (every clean locus of the chr3
+piece, 154, at that depth), ``panel370_150`` / ``panel370_500`` (~370 clean loci of the chr3 piece
+plus the real 1.1 Mb of the hg19 chr20 test FASTA) and ``exome150`` (reads over the whole piece,
+~560 loci).  ``--no-checksums-too`` also times ``tmbcalc --no-checksums`` (no sha256 of the
+inputs; MSIsensor-pro hashes nothing, tmbcalc's default does), ``--floors`` times doing nothing in
+Python (``python -S -c pass``, ``python -c pass``, ``import numpy``, ``tmbcalc --version``) next to
+MSIsensor-pro's per-command time.  The pytest form with the goal as assertions is
+``benchmarks/bench_msi_vs_msisensorpro.py``.
+
 Read sets (``benchmarks/msi_simulate.py`` options), e.g. the four of docs/msi-validation.md::
 
     --loci 100 --coverage 150                  # 100 loci, reads only at loci, 150x
@@ -60,12 +70,14 @@ sys.path.insert(0, str(HERE.parent))
 import msi_simulate  # noqa: E402
 
 DEFAULT_REF = HERE.parent.parent / "shared/data/reference/dndscv_grch37_chr3_segment/chr3_segment.fa"
+CHR20 = HERE.parent.parent / "shared/data/reference/nucleus_hg19_chr20/ucsc.hg19.chr20.unittest.fasta.gz"
+CHR20_REAL = (9_995_000, 11_095_000)  # the real sequence of that test FASTA (the rest is N)
 CUTOFF = {"paired": 3.5, "tumor-only": 20.0}
 LOCK = Path("/tmp/tmbcalc-bench/lock")
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """Run under /usr/bin/time -v: (wall seconds, max RSS kB, stdout).
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str, float]:
+    """Run under /usr/bin/time -v: (wall seconds, max RSS kB, stdout, CPU seconds user + system).
 
     PYTHONDONTWRITEBYTECODE is dropped from the environment: an installed tmbcalc runs from
     cached bytecode, and recompiling its modules in every process would add ~0.08 s per command.
@@ -80,35 +92,58 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     parts = [float(x) for x in wall.split(":")]
     secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
-    return secs, rss, p.stdout
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", p.stderr).group(1)) for k in ("User", "System"))
+    return secs, rss, p.stdout, cpu
 
 
-def timed_seq(cmds: list[list[str]]) -> tuple[float, int, str]:
-    """Run commands one after the other: (summed wall seconds, largest max RSS kB, last stdout)."""
-    wall, rss, out = 0.0, 0, ""
+def timed_seq(cmds: list[list[str]]) -> tuple[float, int, str, float]:
+    """Run commands one after the other: (summed wall seconds, largest max RSS kB, last stdout,
+    summed CPU seconds)."""
+    wall, rss, out, cpu = 0.0, 0, "", 0.0
     for c in cmds:
-        w, r, out = timed(c)
+        w, r, out, u = timed(c)
         wall += w
+        cpu += u
         rss = max(rss, r)
-    return wall, rss, out
+    return wall, rss, out, cpu
+
+
+def timed_group(groups: dict[str, list[list[str]]], repeats: int) -> dict[str, tuple[float, int, str, float]]:
+    """Each named command sequence ``repeats`` times, interleaved (the order rotates every
+    repeat): name -> (median wall, max RSS, last stdout, median CPU seconds).  On a loaded
+    machine the CPU time (user + system) is the steadier figure; wall time is the goal's."""
+    names = list(groups)
+    walls: dict[str, list[float]] = {k: [] for k in names}
+    cpus: dict[str, list[float]] = {k: [] for k in names}
+    rss = dict.fromkeys(names, 0)
+    out = dict.fromkeys(names, "")
+    for rep in range(repeats):
+        for key in names[rep % len(names):] + names[:rep % len(names)]:
+            w, r, o, u = timed_seq(groups[key])
+            walls[key].append(w)
+            cpus[key].append(u)
+            rss[key] = max(rss[key], r)
+            out[key] = o
+    return {k: (statistics.median(walls[k]), rss[k], out[k], statistics.median(cpus[k])) for k in names}
 
 
 def timed_pair(mp_cmds: list[list[str]], tb_cmds: list[list[str]], repeats: int
                ) -> tuple[tuple[float, int, str], tuple[float, int, str]]:
     """Both tools' command sequences ``repeats`` times, interleaved (alternating which runs
     first): ((median wall, max RSS, stdout) for MSIsensor-pro, the same for tmbcalc)."""
-    walls: dict[str, list[float]] = {"mp": [], "tb": []}
-    rss = {"mp": 0, "tb": 0}
-    out = {"mp": "", "tb": ""}
-    for rep in range(repeats):
-        order = (("mp", mp_cmds), ("tb", tb_cmds)) if rep % 2 == 0 else (("tb", tb_cmds), ("mp", mp_cmds))
-        for key, cmds in order:
-            w, r, o = timed_seq(cmds)
-            walls[key].append(w)
-            rss[key] = max(rss[key], r)
-            out[key] = o
-    return ((statistics.median(walls["mp"]), rss["mp"], out["mp"]),
-            (statistics.median(walls["tb"]), rss["tb"], out["tb"]))
+    res = timed_group({"mp": mp_cmds, "tb": tb_cmds}, repeats)
+    return res["mp"][:3], res["tb"][:3]
+
+
+def start_up_floors(repeats: int) -> dict[str, dict[str, float]]:
+    """Wall time and peak RSS of doing nothing in Python: the floor under any ``tmbcalc`` command
+    (interleaved, medians).  ``python -S`` skips site-packages' start-up files (``.pth``)."""
+    py = sys.executable
+    probes = {"python -S -c pass": [[py, "-S", "-c", "pass"]], "python -c pass": [[py, "-c", "pass"]],
+              "python -c 'import numpy'": [[py, "-c", "import numpy"]],
+              "tmbcalc --version": [[*tmbcalc_cmd(), "--version"]]}
+    res = timed_group(probes, repeats)
+    return {k: {"wall": w, "rss": r, "cpu": u} for k, (w, r, _, u) in res.items()}
 
 
 def write_msisensor_sites(reference: Path, loci_tsv: Path, path: Path) -> int:
@@ -217,12 +252,21 @@ def run(args: argparse.Namespace) -> dict:
     n_sites = write_msisensor_sites(sim.reference, loci_tsv, sites)
     res: dict = {"params": {**sim.params, "scored_loci": n_sites, "scan_loci": bool(args.scan_loci)},
                  "scenarios": {}, "timing": {}}
-    tim = {k: {"wall": 0.0, "rss": 0} for k in ("mp_paired", "tb_paired", "mp_tonly", "tb_tonly",
-                                                 "mp_baseline", "tb_baseline")}
+    tools = ("mp", "tb", "tbnc") if args.no_checksums_too else ("mp", "tb")
+    tim = {f"{t}_{k}": {"wall": 0.0, "rss": 0, "cpu": 0.0} for k in ("paired", "tonly", "baseline") for t in tools}
 
-    def acc(key: str, wall: float, rss: int) -> None:
+    def acc(key: str, wall: float, rss: int, cpu: float = 0.0) -> None:
         tim[key]["wall"] += wall
+        tim[key]["cpu"] += cpu
         tim[key]["rss"] = max(tim[key]["rss"], rss)
+
+    def step(kind: str, mp_cmds: list[list[str]], tb_cmds: list[list[str]]) -> None:
+        """Time one step of both tools (and tmbcalc --no-checksums), interleaved."""
+        groups = {"mp": mp_cmds, "tb": tb_cmds}
+        if "tbnc" in tools:  # the same commands without the inputs' sha256
+            groups["tbnc"] = [[*c[:len(tb)], "--no-checksums", *c[len(tb):]] for c in tb_cmds]
+        for key, (w, r, _, u) in timed_group(groups, R).items():
+            acc(f"{key}_{kind}", w, r, u)
 
     base_normals = next(iter(sim.scenarios.values()))["baseline"]
     R = args.repeats
@@ -235,21 +279,16 @@ def run(args: argparse.Namespace) -> dict:
                     "-s", str(len(base_normals))])
     tb_cmds = [[*tb, "msi", "baseline", "--loci", str(loci_tsv), *[str(sim.bams[n]) for n in base_normals],
                 "-o", str(work / "tb_baseline.tsv"), *args.tmbcalc_args]]
-    (w, r, _), (w2, r2, _) = timed_pair(mp_cmds, tb_cmds, R)
-    acc("mp_baseline", w, r)
-    acc("tb_baseline", w2, r2)
+    step("baseline", mp_cmds, tb_cmds)
 
     for name, sc in sim.scenarios.items():
         t, n = sim.bams[sc["tumor"]], sim.bams[sc["normal"]]
         row: dict = {"truth": sc["truth"], "purity": sc.get("purity")}
         # paired
-        (w, r, _), (w2, r2, _) = timed_pair(
-            [[mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
-              "-c", str(args.min_coverage)]],
-            [[*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(loci_tsv),
-              "-o", str(work / f"tb_{name}"), *args.tmbcalc_args]], R)
-        acc("mp_paired", w, r)
-        acc("tb_paired", w2, r2)
+        step("paired", [[mp, "msi", "-d", str(sites), "-n", str(n), "-t", str(t), "-o", str(work / f"mp_{name}"),
+                          "-c", str(args.min_coverage)]],
+             [[*tb, "msi", "score", str(t), "--normal-bam", str(n), "--loci", str(loci_tsv),
+               "-o", str(work / f"tb_{name}"), *args.tmbcalc_args]])
         score, total, _ = mp_summary(work / f"mp_{name}")
         ev, un = mp_loci(work / f"mp_{name}")
         row["msisensor_pro_paired"] = {"score": score, "evaluable": total,
@@ -259,13 +298,10 @@ def run(args: argparse.Namespace) -> dict:
         row["tmbcalc_paired"] = {"score": d["msi_score"], "evaluable": d["evaluable_loci"], "status": d["status"],
                                  "loci": locus_metrics(sim, sc["tumor"], ev, un)}
         # tumor-only
-        (w, r, _), (w2, r2, _) = timed_pair(
-            [[mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t), "-o", str(work / f"mpto_{name}"),
-              "-c", str(args.min_coverage)]],
-            [[*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
-              "--loci", str(loci_tsv), "-o", str(work / f"tbto_{name}"), *args.tmbcalc_args]], R)
-        acc("mp_tonly", w, r)
-        acc("tb_tonly", w2, r2)
+        step("tonly", [[mp, "pro", "-d", str(work / "mp_baseline.tsv"), "-t", str(t), "-o",
+                        str(work / f"mpto_{name}"), "-c", str(args.min_coverage)]],
+             [[*tb, "msi", "score", str(t), "--baseline", str(work / "tb_baseline.tsv"),
+               "--loci", str(loci_tsv), "-o", str(work / f"tbto_{name}"), *args.tmbcalc_args]])
         score, total, _ = mp_summary(work / f"mpto_{name}")
         ev, un = mp_loci(work / f"mpto_{name}")
         row["msisensor_pro_tumor_only"] = {"score": score, "evaluable": total,
@@ -296,6 +332,18 @@ def run(args: argparse.Namespace) -> dict:
         "baseline_wall": tim["tb_baseline"]["wall"] / tim["mp_baseline"]["wall"],
         "baseline_rss": tim["tb_baseline"]["rss"] / tim["mp_baseline"]["rss"],
     }
+    for k, lab in (("paired", "paired"), ("tonly", "tumor_only"), ("baseline", "baseline")):
+        res["ratios"][f"{lab}_cpu"] = tim[f"tb_{k}"]["cpu"] / max(tim[f"mp_{k}"]["cpu"], 1e-9)
+    if "tbnc_paired" in tim:
+        for k, lab in (("paired", "paired"), ("tonly", "tumor_only"), ("baseline", "baseline")):
+            res["ratios"][f"{lab}_wall_no_checksums"] = tim[f"tbnc_{k}"]["wall"] / tim[f"mp_{k}"]["wall"]
+    n_cmd = len(res["scenarios"])
+    res["msisensor_pro_per_command"] = {"paired": tim["mp_paired"]["wall"] / n_cmd,
+                                        "tumor_only": tim["mp_tonly"]["wall"] / n_cmd,
+                                        "paired_cpu": tim["mp_paired"]["cpu"] / n_cmd,
+                                        "tumor_only_cpu": tim["mp_tonly"]["cpu"] / n_cmd}
+    if args.floors:
+        res["floors"] = start_up_floors(max(R, 5))
     if "tb_scan" in tim:
         res["ratios"]["scan_wall"] = tim["tb_scan"]["wall"] / tim["mp_scan"]["wall"]
         res["ratios"]["scan_rss"] = tim["tb_scan"]["rss"] / tim["mp_scan"]["rss"]
@@ -339,6 +387,27 @@ def report(res: dict) -> str:
         out.append(f"  {lab:<11} tmbcalc {t[a]['wall']:7.2f} s {t[a]['rss'] / 1024:7.1f} MB | MSIsensor-pro "
                    f"{t[b]['wall']:7.2f} s {t[b]['rss'] / 1024:7.1f} MB | ratio wall {t[a]['wall'] / t[b]['wall']:.2f}"
                    f" rss {t[a]['rss'] / t[b]['rss']:.2f}")
+    for a, b, lab in _steps(t):
+        if "cpu" in t[a]:
+            out.append(f"  {lab:<11} CPU (user+sys) tmbcalc {t[a]['cpu']:7.2f} s | MSIsensor-pro {t[b]['cpu']:7.2f} s"
+                       f" | ratio {t[a]['cpu'] / max(t[b]['cpu'], 1e-9):.2f}")
+    for a, b, lab in _steps(t):
+        nc = a.replace("tb_", "tbnc_")
+        if nc in t:
+            out.append(f"  {lab:<11} tmbcalc --no-checksums {t[nc]['wall']:7.2f} s | ratio wall "
+                       f"{t[nc]['wall'] / t[b]['wall']:.2f}")
+    if "floors" in res:
+        per = res["msisensor_pro_per_command"]
+        out.append(f"start-up floors (median wall s / peak RSS MB; MSIsensor-pro per command: paired "
+                   f"{per['paired']:.3f} s (CPU {per['paired_cpu']:.3f} s), tumor-only {per['tumor_only']:.3f} s "
+                   f"(CPU {per['tumor_only_cpu']:.3f} s), peak "
+                   f"{t['mp_paired']['rss'] / 1024:.1f} / {t['mp_tonly']['rss'] / 1024:.1f} MB):")
+        for k, v in res["floors"].items():
+            out.append(f"  {k:<26} wall {v['wall']:.3f} s = {v['wall'] / per['paired']:.2f}x / "
+                       f"{v['wall'] / per['tumor_only']:.2f}x MSIsensor-pro's (paired / tumor-only); CPU "
+                       f"{v['cpu']:.3f} s = {v['cpu'] / max(per['paired_cpu'], 1e-9):.2f}x / "
+                       f"{v['cpu'] / max(per['tumor_only_cpu'], 1e-9):.2f}x; {v['rss'] / 1024:.1f} MB = "
+                       f"{v['rss'] / t['mp_paired']['rss']:.2f}x its memory")
     if "scan_loci" in res:
         out.append(f"  scan loci (each tool's defaults): tmbcalc {res['scan_loci']['tmbcalc']}, "
                    f"MSIsensor-pro {res['scan_loci']['msisensor_pro']}")
@@ -379,11 +448,52 @@ def markdown(res: dict) -> str:
     return "\n".join(out)
 
 
+# Named read sets (the figures of README and docs/msi-validation.md); explicit options override them.
+SETS = {
+    "small150": {"loci": 100, "coverage": 150.0},                     # 100 loci at 150x: start-up bound
+    "deep2000": {"loci": 100, "coverage": 2000.0},                    # the same loci at 2000x
+    "panel150": {"loci": 400, "spacing": 400, "coverage": 150.0},     # every clean locus of the piece (~150)
+    "panel500": {"loci": 400, "spacing": 400, "coverage": 500.0},
+    "panel1000": {"loci": 400, "spacing": 400, "coverage": 1000.0},
+    "exome150": {"loci": 100, "coverage": 150.0, "background": 150.0, "scan_loci": True},  # ~560 loci
+    # ~370 loci: clean loci of the chr3 piece and of the real 1.1 Mb of the hg19 chr20 test FASTA
+    "panel370_150": {"loci": 400, "spacing": 400, "coverage": 150.0, "reference": "chr3+chr20"},
+    "panel370_500": {"loci": 400, "spacing": 400, "coverage": 500.0, "reference": "chr3+chr20"},
+}
+
+
+def combined_reference(outdir: Path) -> Path:
+    """The chr3 piece plus the real part of the chr20 test FASTA (contig ``chr20_9995000``) as one
+    FASTA in ``outdir``: more clean loci than either piece has alone."""
+    import pysam
+
+    path = outdir / "ref_chr3_chr20.fa"
+    if not path.exists():
+        outdir.mkdir(parents=True, exist_ok=True)
+        seqs = dict(msi_simulate.read_fasta(DEFAULT_REF))
+        with pysam.FastaFile(str(CHR20)) as fa:
+            seqs[f"chr20_{CHR20_REAL[0]}"] = fa.fetch("chr20", *CHR20_REAL).upper()
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as fh:
+            fh.writelines(f">{name}\n" + "\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + "\n"
+                          for name, seq in seqs.items())
+        tmp.rename(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", choices=sorted(SETS), help="a named read set (sets --loci, --coverage, ...; options "
+                    "given explicitly win)")
+    ap.add_argument("--no-checksums-too", action="store_true",
+                    help="also time tmbcalc with --no-checksums (no sha256 of the inputs), interleaved")
+    ap.add_argument("--floors", action="store_true",
+                    help="also time doing nothing in Python (python -S / python / import numpy / tmbcalc --version)")
     ap.add_argument("--msisensor-pro", default=os.environ.get("MSISENSOR_PRO"),
                     help="path of the msisensor-pro binary (default $MSISENSOR_PRO)")
-    ap.add_argument("--reference", default=str(DEFAULT_REF))
+    ap.add_argument("--reference", default=str(DEFAULT_REF),
+                    help="reference FASTA of the simulation ('chr3+chr20': the chr3 piece and the real part "
+                         "of the chr20 test FASTA; default the chr3 piece)")
     ap.add_argument("--outdir", default="/tmp/tmbcalc_msi_vs_msisensorpro")
     ap.add_argument("--loci", type=int, default=100)
     ap.add_argument("--coverage", type=float, default=150.0)
@@ -403,7 +513,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmbcalc-arg", dest="tmbcalc_args", action="append", default=[],
                     help="extra argument for tmbcalc's baseline/score commands (repeatable), e.g. "
                          "--tmbcalc-arg=--threads --tmbcalc-arg=2")
+    if argv is None:
+        argv = sys.argv[1:]
     a = ap.parse_args(argv)
+    if a.set:  # the set's values, except where an option was given explicitly
+        given = {x.split("=")[0] for x in argv if x.startswith("--")}
+        for k, v in SETS[a.set].items():
+            if f"--{k.replace('_', '-')}" not in given:
+                setattr(a, k, v)
     if not a.msisensor_pro:
         print("msi_vs_msisensorpro: skipped - no MSIsensor-pro binary given (--msisensor-pro PATH or "
               "$MSISENSOR_PRO); build it from https://github.com/xjtu-omics/msisensor-pro yourself")
@@ -411,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (Path(a.msisensor_pro).is_file() and os.access(a.msisensor_pro, os.X_OK)):
         print(f"msi_vs_msisensorpro: '{a.msisensor_pro}' is not an executable file", file=sys.stderr)
         return 1
+    if a.reference == "chr3+chr20":
+        a.reference = str(combined_reference(Path(a.outdir)))
     res = run(a)
     print(report(res))
     if a.markdown:

@@ -65,6 +65,36 @@ def test_chisq_pools_small_columns_by_hand():
     assert dof2 == d == 2 and stat2 == pytest.approx(chi2) and p2 == pytest.approx(pv)
 
 
+def test_loci_table_cells_by_hand():
+    """PREFIX.msi_loci.tsv.gz rows: numpy ints, floats (6 significant digits; NaN/inf -> NA), bools
+    (1/0), absent columns (NA) and names ('.' when none), written here by hand."""
+    import io
+
+    from tmbcalc.msi.loci import LociTable
+    from tmbcalc.msi.report import LOCI_COLUMNS, write_loci_table
+
+    table = LociTable.from_rows([("chr1", 100, 112, "A", 12, "GATCG", "CTTAG", "BAT25"),
+                                 ("chr1", 500, 510, "CA", 5, "GGTCT", "TTGCA", "")])
+    cols = {"tumor_reads": np.array([31, 0], dtype=np.int64), "tumor_contraction_fraction": np.array([0.1234567, np.nan]),
+            "statistic": np.array([np.inf, -2.5e-7]), "evaluable": np.array([True, False]),
+            "unstable": np.array([True, False]), "p_value": [1e-12, 0.5]}
+    fh = io.StringIO()
+    write_loci_table(fh, cols, table, ["head"])
+    lines = fh.getvalue().splitlines()
+    assert lines[0] == "# head" and lines[1] == "\t".join(LOCI_COLUMNS)
+    rows = [dict(zip(LOCI_COLUMNS, x.split("\t"))) for x in lines[2:]]
+    assert len(rows) == 2
+    assert [rows[0][k] for k in ("chrom", "start", "end", "unit", "ref_copies", "name")] == \
+        ["chr1", "100", "112", "A", "12", "BAT25"]
+    assert rows[1]["name"] == "." and rows[1]["unit"] == "CA"
+    assert (rows[0]["tumor_reads"], rows[1]["tumor_reads"]) == ("31", "0")
+    assert (rows[0]["tumor_contraction_fraction"], rows[1]["tumor_contraction_fraction"]) == ("0.123457", "NA")
+    assert (rows[0]["statistic"], rows[1]["statistic"]) == ("NA", "-2.5e-07")
+    assert (rows[0]["evaluable"], rows[1]["evaluable"], rows[0]["unstable"]) == ("1", "0", "1")
+    assert (rows[0]["p_value"], rows[1]["p_value"]) == ("1e-12", "0.5")
+    assert rows[0]["normal_reads"] == rows[1]["baseline_mean"] == "NA"
+
+
 def test_total_variation_by_hand():
     t = np.array([[0, 5, 5, 0], [0, 0, 0, 0]])
     n = np.array([[0, 10, 0, 0], [1, 1, 0, 0]])

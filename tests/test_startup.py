@@ -74,3 +74,48 @@ def test_no_checksums_option(tmp_path):
     assert a["input"]["sha256"] == hashlib.sha256(vcf.read_bytes()).hexdigest()
     assert b["input"]["sha256"] is None and b["input"]["bytes"] == vcf.stat().st_size
     assert b["input"]["modified_utc"] == a["input"]["modified_utc"]
+
+
+def test_msi_score_run_imports_no_heavy_packages(tmp_path):
+    """A whole ``msi score`` run (paired and tumor-only, one thread) needs numpy and the compiled
+    kernel only: no pandas, scipy, sklearn, matplotlib, the pysam package, a thread pool or (small
+    inputs) OpenSSL's hashes.
+    (Start-up dominates a panel-sized run; scipy alone would add ~0.3 s per sample.)"""
+    from tests._msi_reads import build_reference, write_bam
+    from tmbcalc.msi.loci import read_loci
+    from tmbcalc.msi.scan import msi_scan
+
+    seq = build_reference(tmp_path / "ref.fa", 12, seed=4)
+    msi_scan(tmp_path / "ref.fa").write(tmp_path / "loci.tsv")
+    loci = read_loci(tmp_path / "loci.tsv")
+    stutter = {0: 0.9, -1: 0.1}
+    normal = write_bam(tmp_path / "n.bam", seq, loci, [stutter] * len(loci), 30, 1, "N")
+    tumor = write_bam(tmp_path / "t.bam", seq, loci, [{-3: 0.5, 0: 0.45, -1: 0.05}] * len(loci), 30, 2, "T")
+    base = tmp_path / "base.tsv"
+    subprocess.run([sys.executable, "-m", "tmbcalc", "msi", "baseline", str(normal), str(normal), "--loci",
+                    str(tmp_path / "loci.tsv"), "--min-support", "2", "-o", str(base)], check=True, capture_output=True)
+    heavy = {"pandas", "scipy", "sklearn", "matplotlib", "pysam", "concurrent", "_hashlib"}  # _hashlib: OpenSSL
+    for mode in (["--normal-bam", str(normal)], ["--baseline", str(base)]):
+        argv = ["msi", "score", str(tumor), *mode, "--loci", str(tmp_path / "loci.tsv"), "-o", str(tmp_path / "o")]
+        mods = _modules_after(f"from tmbcalc.cli import main\nassert main({argv!r}) == 0")
+        assert "numpy" in mods and not mods & heavy, sorted(mods & heavy)
+        assert json.loads((tmp_path / "o.msi.json").read_text())["status"] == "MSI-H"
+
+
+def test_small_inputs_hashed_without_openssl(tmp_path, monkeypatch):
+    """Provenance sha256: the built-in hash for small files (OpenSSL's libcrypto is not loaded:
+    ~3.6 MB of memory), OpenSSL's above the threshold; the digests equal hashlib's either way."""
+    import hashlib
+
+    from tmbcalc import provenance
+
+    f = tmp_path / "x.bin"
+    f.write_bytes(bytes(range(256)) * 5000)
+    want = hashlib.sha256(f.read_bytes()).hexdigest()
+    mods = _modules_after(f"from tmbcalc.provenance import sha256_file\nassert sha256_file({str(f)!r}) == {want!r}")
+    assert "_hashlib" not in mods and "hashlib" not in mods
+    monkeypatch.setattr(provenance, "SMALL_FILE_BYTES", 1000)
+    provenance._SHA_CACHE.clear()
+    assert type(provenance.new_sha256(f.stat().st_size)).__module__ == "_hashlib"
+    assert provenance.sha256_file(f) == want
+    assert type(provenance.new_sha256(1000)).__module__ != "_hashlib"

@@ -35,13 +35,19 @@ def write_loci_table(fh: IO[str], cols: dict[str, Any], table: LociTable, header
     for line in header_lines:
         fh.write(f"# {line}\n")
     fh.write("\t".join(LOCI_COLUMNS) + "\n")
-    for i in range(len(table)):
-        row = [table.chrom[i], int(table.start[i]), int(table.end[i]), table.unit[i],
-               int(table.ref_copies[i]), table.name[i] or "."]
-        for c in LOCI_COLUMNS[6:]:
-            v = cols.get(c)
-            row.append(None if v is None else v[i])
-        fh.write("\t".join(_cell(x) for x in row) + "\n")
+    n = len(table)
+    # whole columns as Python lists (one conversion per column, not a numpy scalar per cell)
+    data = [_as_list(table.chrom, n), _as_list(table.start, n), _as_list(table.end, n), _as_list(table.unit, n),
+            _as_list(table.ref_copies, n), [x or "." for x in _as_list(table.name, n)]]
+    data += [_as_list(cols.get(c), n) for c in LOCI_COLUMNS[6:]]
+    fh.writelines("\t".join(map(_cell, row)) + "\n" for row in zip(*data))
+
+
+def _as_list(v: Any, n: int) -> list[Any]:
+    """A column as a list of Python scalars (``None`` x n for a column the mode lacks)."""
+    if v is None:
+        return [None] * n
+    return v.tolist() if isinstance(v, np.ndarray) else list(v)
 
 
 def write_dis_file(fh: IO[str], table: LociTable, tumor: RepeatLengthHistogram, normal: RepeatLengthHistogram | None) -> None:
