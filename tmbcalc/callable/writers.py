@@ -46,17 +46,9 @@ def write_outputs(prefix: str | Path, callable_rows: Iterable[tuple[str, int, in
     from ..output import OutputSet
 
     header = _comment_header(provenance)
-    from .engine import write_bgzf_with_tabix
     with OutputSet(prefix, inputs=provenance.get("inputs")) as outs:
         bed_text = header + "".join(f"{c}\t{s}\t{e}\n" for c, s, e in callable_rows)
-        gz_tmp: list[Path] = []
-
-        def write_bgzf(tmp: Path) -> None:
-            gz_tmp.append(tmp)
-
-        outs.write_with(".callable.bed.gz", write_bgzf)
-        outs.write_with(".callable.bed.gz.tbi",
-                        lambda tmp: write_bgzf_with_tabix(bed_text.encode(), gz_tmp[0], tmp))
+        write_indexed_bed(outs, ".callable.bed.gz", bed_text.encode())
         outs.write_json(".callable.json", summary)
         with outs.open(".coverage.tsv") as fh:
             fh.write(header)
@@ -74,6 +66,16 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def write_indexed_bed(outs: Any, suffix: str, text: bytes) -> None:
+    """Put BED ``text`` into the output set ``outs`` as PREFIX``suffix`` (BGZF) and its tabix index
+    PREFIX``suffix``.tbi, both written by one kernel call into the set's temporary files."""
+    from .engine import write_bgzf_with_tabix
+
+    bgzf: list[Path] = []
+    outs.write_with(suffix, bgzf.append)      # the path only: the index writer below fills both
+    outs.write_with(suffix + ".tbi", lambda tbi: write_bgzf_with_tabix(text, bgzf[0], tbi))
+
+
 def _comment_header(provenance: Mapping[str, Any]) -> str:
     import json
 
@@ -85,4 +87,4 @@ def _comment_header(provenance: Mapping[str, Any]) -> str:
                                            for k, v in p.get("inputs", {}).items()}, sort_keys=True) + "\n")
 
 
-__all__ = ["summary_json", "write_outputs"]
+__all__ = ["summary_json", "write_indexed_bed", "write_outputs"]

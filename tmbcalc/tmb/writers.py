@@ -382,12 +382,9 @@ def footprint_bed(result: TmbResult, plain: bool = False) -> str:
 
 def _write_footprint(result: TmbResult, outs: OutputSet, suffix: str, options: dict[str, Any]) -> None:
     """PREFIX.footprint.bed.gz (BGZF) and its tabix index, published with the other files."""
-    from ..callable.engine import write_bgzf_with_tabix
+    from ..callable.writers import write_indexed_bed
 
-    text = footprint_bed(result, options["plain_tsv"]).encode()
-    bgzf: list[Path] = []
-    outs.write_with(suffix, bgzf.append)
-    outs.write_with(suffix + ".tbi", lambda tbi: write_bgzf_with_tabix(text, bgzf[0], tbi))
+    write_indexed_bed(outs, suffix, footprint_bed(result, options["plain_tsv"]).encode())
 
 
 # the registry of a TMB result's files: adding an output format is one entry here (plus its tests)
