@@ -51,7 +51,7 @@ MC3 = ["ACC", "BLCA_v2020", "BRCA_v2020", "CESC", "CHOL", "DLBC", "ESCA", "GBM",
        "UVM"]
 FIREHOSE = ["COAD", "LUAD", "LUSC", "STAD", "UCEC"]
 SCA = ["skcm", "ov"]
-MODEL_VERSION = 3  # v1, v2: deprecated (see calibration/status.json)
+MODEL_VERSION = 4  # v1, v2, v3: deprecated (see calibration/status.json)
 
 
 def training_mafs(shared: Path) -> list[Path]:

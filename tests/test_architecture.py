@@ -224,3 +224,36 @@ def test_cycle_check_catches_a_cycle(tmp_path):
     b.write_text("from tmbcalc.a import y\n")
     cycles = module_level_cycles({"tmbcalc.a": a, "tmbcalc.b": b})
     assert cycles and set(cycles[0]) == {"tmbcalc.a", "tmbcalc.b"}
+
+
+def exported_names_shadowed_by_submodules(pkg_root: Path) -> list[str]:
+    """``package.name`` pairs where a package exports ``name`` (``__all__``) and also has a submodule
+    or subpackage ``name``: importing the submodule rebinds the package attribute to the module,
+    so ``from package import name`` then returns a module instead of the exported object."""
+    out = []
+    for init in sorted(pkg_root.rglob("__init__.py")):
+        tree = ast.parse(init.read_text())
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("__all__", "_LAZY")
+                                                    for t in node.targets):
+                if isinstance(node.value, (ast.List, ast.Tuple)):
+                    names |= {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+                elif isinstance(node.value, ast.Dict):
+                    names |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+        subs = {p.stem for p in init.parent.glob("*.py")} | {p.parent.name for p in init.parent.glob("*/__init__.py")}
+        out += [f"{init.parent.name}.{n}" for n in sorted(names & subs)]
+    return out
+
+
+def test_no_exported_name_is_also_a_submodule():
+    assert exported_names_shadowed_by_submodules(PKG) == []
+
+
+def test_shadowing_check_catches_a_clash(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('_LAZY = {"harmonize": "apply"}\n__all__ = list(_LAZY)\n')
+    (pkg / "apply.py").write_text("def harmonize(): pass\n")
+    (pkg / "harmonize.py").write_text("")
+    assert exported_names_shadowed_by_submodules(tmp_path) == ["pkg.harmonize"]

@@ -17,15 +17,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _shipped():
-    """The current (v3) shipped models; v1 files stay for reproducing old reports but are deprecated."""
+    """The current (v4) shipped models; v1 files stay for reproducing old reports but are deprecated."""
     return [m for m in list_models() if m["reference"] == "exome-wes-merino" and m["status"] == "current"]
 
 
-def test_v2_models_are_deprecated_for_v3():
-    old = [m for m in list_models() if m["version"] == 2 and m["reference"] == "exome-wes-merino"]
-    assert old and all(m["status"] == "deprecated" for m in old)
-    assert "relaxed" in load_model(old[0]["id"]).status["reason"]
-    assert all(m["version"] == 3 for m in _shipped())
+def test_v2_and_v3_models_are_deprecated_for_v4():
+    for version, why in ((2, "relaxed"), (3, "population AF")):
+        old = [m for m in list_models() if m["version"] == version and m["reference"] == "exome-wes-merino"]
+        assert old and all(m["status"] == "deprecated" for m in old)
+        assert why in load_model(old[0]["id"]).status["reason"]
+    assert _shipped() and all(m["version"] == 4 for m in _shipped())
 
 
 def test_v1_models_are_deprecated():
@@ -44,7 +45,7 @@ def test_every_grch37_panel_has_six_models_at_most_one_recommended():
         mine = [m for m in models if m["panel"] == pid]
         assert sorted(m["method"] for m in mine) == ["anchored-log", "anchored-log2", "deming", "huber-log", "isotonic", "ols"]
         assert sum(m["recommended"] for m in mine) <= 1
-        assert all(m["version"] == 3 for m in mine)
+        assert all(m["version"] == 4 for m in mine)
 
 
 def test_shipped_files_are_strict_small_json():
@@ -69,14 +70,14 @@ def test_harmonize_uses_recommended_model():
     vals = np.array([0.0, 4.0, 10.0, 25.0])
     out, lo, hi, mid = harmonize("msk-impact-468", "exome-wes-merino", vals)
     model = load_model(mid)
-    assert model.panel_id == "msk-impact-468" and model.version == 3
+    assert model.panel_id == "msk-impact-468" and model.version == 4
     assert model.data["recommended"] or not any(
         m["recommended"] for m in _shipped() if m["panel"] == "msk-impact-468")
     assert np.allclose(out, model.predict(vals))
     assert np.all(lo <= out + 1e-9) and np.all(out <= hi + 1e-9)
     out2, _, _, mid2 = harmonize("msk-impact-468", "exome-wes-merino", vals, method="deming")
     d = load_model(mid2).params
-    assert mid2.endswith("__deming__v3")
+    assert mid2.endswith("__deming__v4")
     assert np.allclose(out2, np.maximum(d["intercept"] + d["slope"] * vals, 0))
     with pytest.raises(UsageError, match="no calibration model"):
         harmonize("no-such-panel", "exome-wes-merino", vals)
@@ -131,7 +132,7 @@ def test_tmb_output_to_apply_and_calibrate_to(shared, tmp_path):
     from tests.conftest import run_cli
 
     maf = shared / "somatic/tcga_mc3/TCGA_MC3_UVM.maf.tsv.gz"
-    mid = "msk-impact-468__to__exome-wes-merino__deming__v3"
+    mid = "msk-impact-468__to__exome-wes-merino__deming__v4"
     r = run_cli("tmb", str(maf), "--panel", "msk-impact-468", "--quiet", "--calibrate-to", "exome-wes-merino",
                 "--calibration-method", "deming", "-o", str(tmp_path / "t"))
     assert r.returncode == 0, r.stderr
@@ -151,6 +152,6 @@ def test_tmb_output_to_apply_and_calibrate_to(shared, tmp_path):
         s = next(x for x in res["samples"] if x["sample"] == row["sample"])
         assert row["pi_low"] == pytest.approx(s["harmonized"]["pi_low"], abs=2e-4)
         assert row["pi_high"] == pytest.approx(s["harmonized"]["pi_high"], abs=2e-4)
-    r = run_cli("calibrate", "apply", "--model", "f1cdx__to__exome-wes-merino__deming__v3",
+    r = run_cli("calibrate", "apply", "--model", "f1cdx__to__exome-wes-merino__deming__v4",
                 "--input", str(tmp_path / "t.tmb.tsv"), "-o", str(tmp_path / "b"))
     assert r.returncode == 2 and "msk-impact-468" in r.stderr

@@ -25,7 +25,7 @@ from .conftest import REPO, need_tool
 
 UVM = "somatic/tcga_mc3/TCGA_MC3_UVM.maf.tsv.gz"
 EXONS = "annotation/exomedepth_hg19/ExomeDepth_exons.hg19_autosomes_plus_X.tsv.gz"
-V2 = [m for m in list_models() if m["status"] == "current"]   # the current (v3) models
+V2 = [m for m in list_models() if m["status"] == "current"]   # the current (v4) models
 
 
 def _tmb(*args: str) -> subprocess.CompletedProcess:

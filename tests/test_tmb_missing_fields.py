@@ -26,7 +26,7 @@ REGION = REPO / "panels/msk-impact-468.tmb.GRCh37.bed.gz"
 # msk-impact-like: nonsynonymous = these MAF classes; depth >= 20; VAF >= 0.05; normal alt reads <= 1
 NONSYN = {"Missense_Mutation", "Nonsense_Mutation", "Frame_Shift_Del", "Frame_Shift_Ins", "In_Frame_Del",
           "In_Frame_Ins", "Splice_Site", "Nonstop_Mutation", "Translation_Start_Site"}
-MODEL = "msk-impact-468__to__exome-wes-merino__anchored-log2__v3"
+MODEL = "msk-impact-468__to__exome-wes-merino__anchored-log2__v4"
 
 
 def _tmb(*args: str) -> subprocess.CompletedProcess:
@@ -155,3 +155,59 @@ def test_calibrate_to_accepts_relaxed_run_only_if_training_was_treated_alike(sha
     p = _tmb(*base, "--missing-fields", "relax", "--calibration-model", str(_model_copy(tmp_path, None)),
              "-o", str(tmp_path / "none"))
     assert p.returncode == 2 and "records no relaxed rules" in p.stderr
+
+
+PCGR_VCF = "somatic/pcgr_examples/T001-BRCA.grch37.vcf.gz"
+
+
+def _vcf_expected_count(bcftools: str, bedtools: str, vcf: Path, bed: Path, tmp: Path) -> int:
+    """PASS SNVs and indels with tumor depth (FORMAT DPT) >= 50 and VAF (ADT alt / DPT) >= 0.05 whose
+    footprint span overlaps the merged BED: an SNV its base, a deletion its deleted bases, an
+    insertion the anchor and the next base (docs/tmb.md), computed with bcftools and bedtools."""
+    rows = subprocess.run([bcftools, "query", "-f", r"%CHROM\t%POS\t%REF\t%ALT\t%FILTER\t[%DPT]\t[%ADT]\n", str(vcf)],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    spans = []
+    for r in rows:
+        chrom, pos, ref, alt, filt, dpt, adt = r.split("\t")
+        pos, depth, alt_reads = int(pos), int(dpt), int(adt.split(",")[1])
+        if filt != "PASS" or depth < 50 or alt_reads / depth < 0.05:
+            continue
+        if len(ref) == len(alt) == 1:
+            spans.append((chrom, pos - 1, pos))
+        elif len(alt) == 1 < len(ref):
+            spans.append((chrom, pos, pos + len(ref) - 1))
+        elif len(ref) == 1 < len(alt):
+            spans.append((chrom, pos - 1, pos + 1))
+    (tmp / "eligible.bed").write_text("".join(f"{c}\t{s}\t{e}\n" for c, s, e in spans))
+    out = subprocess.run([bedtools, "intersect", "-u", "-a", str(tmp / "eligible.bed"), "-b", str(bed)],
+                         capture_output=True, text=True, check=True).stdout
+    return len(out.splitlines())
+
+
+def test_relax_on_a_real_vcf_without_population_af(shared, tmp_path):
+    """The PCGR TCGA BRCA VCF has read counts but no population AF: `error` refuses it for the
+    tso500-like profile (max_pop_af, likely germline) naming the option; `relax` switches exactly those
+    two rules off, says so in every output, and counts what bcftools + bedtools count."""
+    from .conftest import need_tool
+
+    bcftools, bedtools = need_tool("bcftools"), need_tool("bedtools")
+    vcf = shared / PCGR_VCF
+    args = [str(vcf), "--panel", "tso500", "--consequences", "all", "--quiet"]   # the VCF has no CSQ
+    p = _tmb(*args, "-o", str(tmp_path / "e"))
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1
+    assert "max_pop_af" in p.stderr and "--missing-fields relax" in p.stderr
+    assert not list(tmp_path.glob("e.*"))
+    p = _tmb(*args, "--missing-fields", "relax", "-o", str(tmp_path / "r"))
+    assert p.returncode == 0, p.stderr
+    doc = json.loads((tmp_path / "r.tmb.json").read_text())
+    assert doc["provenance"]["relaxed_rules"]["rules_off"] == ["likely_germline", "max_pop_af"]
+    head = [r for r in (tmp_path / "r.tmb.tsv").read_text().splitlines() if r.startswith("# relaxed rules")]
+    assert len(head) == 1 and "max_pop_af" in head[0] and "likely_germline" in head[0]
+    bed = tmp_path / "tso500.bed"
+    subprocess.run(f"zcat {REPO / 'panels/tso500.GRCh37.bed.gz'} | grep -v '^#' | cut -f1-3 | sort -k1,1 -k2,2n | "
+                   f"{bedtools} merge > {bed}", shell=True, check=True)
+    want = _vcf_expected_count(bcftools, bedtools, vcf, bed, tmp_path)
+    assert want > 0
+    assert doc["samples"][0]["eligible_variants"] == want
+    assert doc["denominator"]["footprint_bp"] == sum(int(e) - int(s) for _, s, e in
+                                                     (r.split("\t") for r in bed.read_text().splitlines()))

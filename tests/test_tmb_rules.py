@@ -55,15 +55,16 @@ def reference_eligible(row: dict, prof, footprint: list[tuple[int, int]]) -> lis
         fails.append("min_depth")
     if prof.min_alt_reads and row["t_alt"] < prof.min_alt_reads:
         fails.append("min_alt_reads")
+    # convention: VAF and population AF are stored as float32 and compared with the threshold at that precision
     vaf = float(np.float32(row["t_vaf"]))
-    if prof.min_vaf and not (vaf >= prof.min_vaf - 1e-9):
+    if prof.min_vaf and not (vaf >= float(np.float32(prof.min_vaf))):
         fails.append("min_vaf")
-    if prof.max_vaf is not None and prof.max_vaf < 1 and not (vaf <= prof.max_vaf + 1e-9):
+    if prof.max_vaf is not None and prof.max_vaf < 1 and not (vaf <= float(np.float32(prof.max_vaf))):
         fails.append("max_vaf")
     if prof.max_normal_alt_reads is not None and (row["n_alt"] < 0 or row["n_alt"] > prof.max_normal_alt_reads):
         fails.append("max_normal_alt_reads")
     pop = float(np.float32(row["pop_af"]))
-    if prof.max_pop_af is not None and not math.isnan(pop) and pop > prof.max_pop_af + 1e-12:
+    if prof.max_pop_af is not None and not math.isnan(pop) and pop > float(np.float32(prof.max_pop_af)):
         fails.append("max_pop_af")
     return fails
 
@@ -152,6 +153,47 @@ def test_germline_heuristic():
     out = evaluate(make_table(rows), prof, fp)
     assert [bool(out.fail_bits[i] & (1 << RULES.index("likely_germline"))) for i in range(5)] == \
         [True, True, False, False, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 5000), st.integers(0, 5000)), min_size=1, max_size=30),
+       st.integers(0, 1000), st.integers(0, 1000), st.integers(0, 30))
+def test_fraction_thresholds_exact(reads, vaf_milli, max_vaf_milli, pop_per_10k):
+    """VAF = alt/depth (stored as the readers store it) against min_vaf/max_vaf given as decimals,
+    and a population AF written with 4 decimals against max_pop_af: the same verdict as exact
+    rational arithmetic, including values exactly at the threshold (e.g. 1/20 at 0.05, 0.001 at 0.001)."""
+    from fractions import Fraction
+
+    reads = [(d, min(a, d)) for d, a in reads]
+    min_vaf, max_vaf = Fraction(vaf_milli, 1000), Fraction(max(vaf_milli, max_vaf_milli), 1000)
+    pop = Fraction(pop_per_10k, 10_000)
+    rows = [{"t_depth": d, "t_alt": a, "t_vaf": a / d, "pop_af": float(f"{float(pop):.4f}")} for d, a in reads]
+    prof = load_profile("wes-merino").override(consequences=["all"], min_depth="off", min_alt_reads="off",
+                                               min_vaf=float(min_vaf), max_vaf=float(max_vaf),
+                                               max_pop_af=float(Fraction(1, 1000)))
+    out = evaluate(make_table(rows), prof, RegionSet.from_tuples([("1", 0, 10_000)]))
+    bit = {r: 1 << RULES.index(r) for r in ("min_vaf", "max_vaf", "max_pop_af")}
+    for i, (d, a) in enumerate(reads):
+        vaf = Fraction(a, d)
+        if min_vaf > 0:
+            assert bool(out.fail_bits[i] & bit["min_vaf"]) == (vaf < min_vaf), (a, d, min_vaf)
+        if max_vaf < 1:
+            assert bool(out.fail_bits[i] & bit["max_vaf"]) == (vaf > max_vaf), (a, d, max_vaf)
+        assert bool(out.fail_bits[i] & bit["max_pop_af"]) == (pop > Fraction(1, 1000)), pop
+
+
+def test_fraction_thresholds_at_the_boundary_by_hand():
+    """Values exactly at a threshold pass it; float32 rounds 0.45 and 0.95 down and 0.05, 0.55 up."""
+    prof = load_profile("wes-merino").override(consequences=["all"], min_vaf=0.05, max_pop_af=0.001,
+                                               germline_filter="always", min_depth="off", min_alt_reads="off")
+    rows = [{"t_depth": 20, "t_alt": 1, "t_vaf": 1 / 20},              # VAF 0.05 = min_vaf: kept
+            {"t_depth": 20, "t_alt": 9, "t_vaf": 9 / 20, "pop_af": 0.001},   # 0.45: in the het window
+            {"t_depth": 20, "t_alt": 11, "t_vaf": 11 / 20, "pop_af": 0.001},  # 0.55: in the het window
+            {"t_depth": 20, "t_alt": 19, "t_vaf": 19 / 20, "pop_af": 0.001},  # 0.95: in the hom window
+            {"t_depth": 100, "t_alt": 20, "t_vaf": 0.2, "pop_af": 0.001}]     # AF 0.001 = max_pop_af: kept
+    out = evaluate(make_table(rows), prof, RegionSet.from_tuples([("1", 0, 10_000)]))
+    got = [[RULES[b] for b in range(len(RULES)) if out.fail_bits[i] & (1 << b)] for i in range(len(rows))]
+    assert got == [[], ["likely_germline"], ["likely_germline"], ["likely_germline"], []]
 
 
 def test_requirements_errors():

@@ -1,6 +1,6 @@
 """Harmonized TMB: a panel TMB mapped to a reference scale by a calibration model (data types).
 
-These are plain result types; the calibration layer (:mod:`tmbcalc.calibrate.harmonize`) fills
+These are plain result types; the calibration layer (:mod:`tmbcalc.calibrate.harmonization`) fills
 them in and the TMB result carries them (``SampleTmb.harmonized``, ``TmbResult.harmonization``).
 Units: TMB in mutations per Mb; intervals are two-sided at ``level`` (0.95).
 """

@@ -24,7 +24,7 @@ def run_tmb(calls: list[str], prefix: Path, *, sample: str, panel: str | None, b
                       normal_bam=normal_bam, threads=1, keep_table=False, spool_dir=prefix.parent,
                       sample_name=sample, **options)
     if calibrate_to:
-        from ..calibrate.harmonize import harmonize_tmb
+        from ..calibrate.harmonization import harmonize_tmb
 
         harmonize_tmb(res, calibrate_to, method=calibration_method)
     return res.write(prefix, threads=1)

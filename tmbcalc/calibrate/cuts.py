@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import mappings
-from .agreement import agreement
+from .agreement_stats import agreement
 
 DEFINITIONS = ("raw", "deming", "median_ratio", "kappa_optimal", "agreement_preserving", "prevalence_matched",
                "fitted_mean_inverse")

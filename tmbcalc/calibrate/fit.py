@@ -29,7 +29,7 @@ from ..errors import InputError, UsageError
 from ..provenance import software_versions
 from . import mappings
 from . import prediction
-from .agreement import agreement, rmse_log
+from .agreement_stats import agreement, rmse_log
 from .cuts import PPA_MARGIN, holdout_cuts as cut_definitions, recommend as recommend_cut
 from .models import FORMAT, FORMAT_VERSION, CalibrationModel, model_id
 from .table import paired
@@ -51,6 +51,9 @@ class FitOptions:
     band_points: int = 120
     min_samples: int = 20
 
+
+# how cut_translations[*].ci_low/ci_high are computed (models before v4 read them off the gridded band)
+CUT_CI_METHOD = "percentiles of the bootstrap resamples' panel cuts"
 
 # the part of the fit's provenance each model JSON carries
 MODEL_PROVENANCE_KEYS = ("tool", "version", "command", "command_line", "parameters")
@@ -220,27 +223,37 @@ def _cutkey(c: float) -> str:
     return f"{float(c):g}"
 
 
+def _inverse_or_inf(method: str, params: dict[str, Any], c: float) -> float:
+    """Panel value at which a fitted curve reaches ``c``; +inf when it never does."""
+    v = mappings.inverse(method, params, c)
+    return float(v) if np.isfinite(v) else float("inf")
+
+
 def _bootstrap(method: str, x: np.ndarray, y: np.ndarray, params: dict[str, Any], fopts: dict[str, Any],
-               opts: FitOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-    """Resample tumours ``opts.bootstrap`` times: grid, pointwise band (low, high), coefficient CIs."""
+               opts: FitOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[float, np.ndarray]]:
+    """Resample tumours ``opts.bootstrap`` times: grid, pointwise band (low, high), coefficient CIs,
+    and per reference cut the panel cut of every resample (its percentiles are the cut's CI)."""
     n = x.size
     rng = np.random.default_rng(opts.seed)
     gx = _grid(x, opts.band_points)
     curves = np.empty((opts.bootstrap, gx.size))
     names = mappings.coefficient_names(method)
     coefs = {k: np.empty(opts.bootstrap) for k in names}
+    inverses = {float(c): np.empty(opts.bootstrap) for c in opts.reference_cuts}
     for b in range(opts.bootstrap):
         idx = rng.integers(0, n, n)
         try:
             pb = mappings.fit(method, x[idx], y[idx], **fopts)
         except ValueError:
             curves[b] = np.nan
-            for k in names:
-                coefs[k][b] = np.nan
+            for arr in (*coefs.values(), *inverses.values()):
+                arr[b] = np.nan
             continue
         curves[b] = mappings.predict(method, pb, gx)
         for k in names:
             coefs[k][b] = pb[k]
+        for c, arr in inverses.items():
+            arr[b] = _inverse_or_inf(method, pb, c)
     a = (1 - opts.level) / 2
     if opts.bootstrap:
         lo = np.nanquantile(curves, a, axis=0)
@@ -253,20 +266,35 @@ def _bootstrap(method: str, x: np.ndarray, y: np.ndarray, params: dict[str, Any]
                    "ci_high": _r(np.nanquantile(v, 1 - a)) if opts.bootstrap else None}
                for k, v in coefs.items()}
 
-    return gx, lo, hi, coef_ci
+    return gx, lo, hi, coef_ci, inverses
+
+
+def _cut_ci(inverses: np.ndarray | None, level: float) -> tuple[float, float]:
+    """Percentile CI of the resamples' panel cuts (an end at +inf: the curve did not reach the cut)."""
+    ok = inverses[~np.isnan(inverses)] if inverses is not None else np.empty(0)
+    if ok.size == 0:
+        return float("nan"), float("nan")
+    a = (1 - level) / 2
+    with np.errstate(invalid="ignore"):     # between two +inf resamples numpy interpolates inf - inf
+        q = np.quantile(ok, [a, 1 - a])
+    q = np.where(np.isnan(q), np.inf, q)    # ... which is +inf (an end beyond every curve's reach)
+    return float(q[0]), float(q[1])
 
 
 def _cut_entries(method: str, params: dict[str, Any], x: np.ndarray, y: np.ndarray, cohorts: np.ndarray,
-                 fopts: dict[str, Any], opts: FitOptions, band: tuple[np.ndarray, np.ndarray, np.ndarray]
-                 ) -> dict[str, Any]:
-    """Per reference cut: the model's panel cut with its band CI, agreement, and every cut definition."""
-    gx, lo, hi = band
+                 fopts: dict[str, Any], opts: FitOptions, inverses: dict[float, np.ndarray]) -> dict[str, Any]:
+    """Per reference cut: the model's panel cut with its bootstrap CI, agreement, and every cut definition.
+
+    The CI is the percentile interval of the resamples' own panel cuts.  (Equal in theory to where
+    the pointwise band reaches the cut, since every curve is monotone, but exact: the band is
+    stored on a grid, and a chord between grid points misses a kinked curve, e.g. anchored-log2.)"""
     delta = fopts["delta"]
     cuts = {}
     for c in opts.reference_cuts:
         pc = mappings.inverse(method, params, c)
-        entry: dict[str, Any] = {"reference_cut": float(c), "panel_cut": _r(pc),
-                                 "ci_low": _r(first_crossing(gx, hi, c)), "ci_high": _r(first_crossing(gx, lo, c))}
+        lo, hi = _cut_ci(inverses.get(float(c)) if opts.bootstrap else None, opts.level)
+        entry: dict[str, Any] = {"reference_cut": float(c), "panel_cut": _r(pc), "ci_low": _r(lo), "ci_high": _r(hi),
+                                 "ci_method": CUT_CI_METHOD}
         if np.isfinite(pc):
             entry["agreement_training"] = agreement(y >= c, x >= pc).to_dict()
         entry["agreement_training_raw_cut"] = agreement(y >= c, x >= c).to_dict()
@@ -294,12 +322,12 @@ def fit_one(pairs: pd.DataFrame, method: str, *, panel: dict[str, Any], referenc
         raise InputError(f"panel '{panel['id']}': cannot fit {method} ({exc})",
                          table_info.get("table", {}).get("name") or None) from None
 
-    gx, lo, hi, coef_ci = _bootstrap(method, x, y, params, fopts, opts)
+    gx, lo, hi, coef_ci, inverses = _bootstrap(method, x, y, params, fopts, opts)
     val = _validate(method, x, y, cohorts, fopts, opts, float(panel["mb"]))
     oof = val.pop("_oof") if val else None
     pi = val.pop("prediction_interval") if val else None
 
-    cuts = _cut_entries(method, params, x, y, cohorts, fopts, opts, (gx, lo, hi))
+    cuts = _cut_entries(method, params, x, y, cohorts, fopts, opts, inverses)
 
     panel = dict(panel)
     reference = dict(reference)
@@ -493,4 +521,4 @@ def validation_row(model: CalibrationModel) -> dict[str, Any]:
     return row
 
 
-__all__ = ["FitOptions", "FitResult", "calibrate_fit", "recommend_by_agreement", "fit_one", "first_crossing", "validation_row"]
+__all__ = ["CUT_CI_METHOD", "FitOptions", "FitResult", "calibrate_fit", "recommend_by_agreement", "fit_one", "first_crossing", "validation_row"]

@@ -154,12 +154,14 @@ def fit_anchored_log(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[st
     """Least squares on the log scale through the point (agreement-preserving panel cut, ``cut``).
 
     Harmonized calls at ``cut`` are then exactly panel >= panel_cut: the mapping cannot lose the
-    agreement at the clinical cut that the cut translation keeps (see :mod:`.cuts`).
+    agreement at the clinical cut that the cut translation keeps (see :mod:`.cuts`).  ``panel_cut``
+    is stored unrounded (it is one of the observed panel values, and tumours exactly at it must be
+    called high); ``intercept`` is the same line written as ``intercept + slope ln(1+x)``, for reading.
     """
     t, u, v = _anchor(x, y, cut)
     slope = _slope_through(u, v)
     return {"intercept": _r(np.log1p(cut) - slope * np.log1p(t)), "slope": _r(slope), "cut": float(cut),
-            "panel_cut": _r(t)}
+            "panel_cut": float(t)}
 
 
 def fit_anchored_log2(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[str, Any]:
@@ -176,21 +178,45 @@ def fit_anchored_log2(x: np.ndarray, y: np.ndarray, cut: float = 10.0) -> dict[s
     s_lo = _slope_through(u[low], v[low], " below the anchor")
     s_hi = _slope_through(u[~low], v[~low], " above the anchor")
     return {"intercept": _r(np.log1p(cut) - s_lo * np.log1p(t)), "slope": _r(s_lo), "slope_high": _r(s_hi),
-            "cut": float(cut), "panel_cut": _r(t)}
+            "cut": float(cut), "panel_cut": float(t)}
+
+
+def _through_anchor(p: dict[str, Any], x: np.ndarray, slope_high: float) -> np.ndarray:
+    """``ln(1+y) = ln(1+cut) + b (ln(1+x) - ln(1+panel_cut))`` with ``b`` = slope below the anchor and
+    ``slope_high`` at and above it; the result is pinned so that ``y >= cut`` exactly when
+    ``x >= panel_cut`` (``expm1(log1p(15))`` is 14.999999999999998: without the pin a tumour exactly
+    at the anchor could be called low, and one just below it high)."""
+    x = np.asarray(x, float)
+    t, c = float(p["panel_cut"]), float(p["cut"])
+    lx, lt = np.log1p(x), np.log1p(t)
+    y = np.expm1(np.log1p(c) + np.where(x < t, p["slope"], slope_high) * (lx - lt))
+    y = np.where(x >= t, np.maximum(y, c), np.minimum(y, np.nextafter(c, -np.inf)))
+    return np.maximum(y, 0.0)
+
+
+def _inverse_through_anchor(p: dict[str, Any], c: float, slope_high: float) -> float:
+    """Panel value whose anchored calibrated value is ``c`` (exactly ``panel_cut`` at ``cut``)."""
+    cut, t = float(p["cut"]), float(p["panel_cut"])
+    if c == cut:
+        return t
+    b = p["slope"] if c < cut else slope_high
+    return max(float(np.expm1(np.log1p(t) + (np.log1p(c) - np.log1p(cut)) / b)), 0.0)
+
+
+def predict_anchored_log(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    return _through_anchor(p, x, p["slope"])
+
+
+def inverse_anchored_log(p: dict[str, Any], c: float) -> float:
+    return _inverse_through_anchor(p, c, p["slope"])
 
 
 def predict_anchored_log2(p: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    lx = np.log1p(np.asarray(x, float))
-    lt, lc = np.log1p(p["panel_cut"]), np.log1p(p["cut"])
-    u = np.where(lx < lt, p["intercept"] + p["slope"] * lx, lc + p["slope_high"] * (lx - lt))
-    return np.maximum(np.expm1(u), 0.0)
+    return _through_anchor(p, x, p["slope_high"])
 
 
 def inverse_anchored_log2(p: dict[str, Any], c: float) -> float:
-    lc, lt, lv = np.log1p(p["cut"]), np.log1p(p["panel_cut"]), np.log1p(c)
-    if lv < lc:
-        return max(float(np.expm1((lv - p["intercept"]) / p["slope"])), 0.0)
-    return max(float(np.expm1(lt + (lv - lc) / p["slope_high"])), 0.0)
+    return _inverse_through_anchor(p, c, p["slope_high"])
 
 
 FIT: dict[str, Callable[..., dict[str, Any]]] = {
@@ -198,10 +224,10 @@ FIT: dict[str, Callable[..., dict[str, Any]]] = {
     "anchored-log": fit_anchored_log, "anchored-log2": fit_anchored_log2}
 PREDICT: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray]] = {
     "ols": predict_linear, "deming": predict_linear, "huber-log": predict_huber_log,
-    "isotonic": predict_isotonic, "anchored-log": predict_huber_log, "anchored-log2": predict_anchored_log2}
+    "isotonic": predict_isotonic, "anchored-log": predict_anchored_log, "anchored-log2": predict_anchored_log2}
 INVERSE: dict[str, Callable[[dict[str, Any], float], float]] = {
     "ols": inverse_linear, "deming": inverse_linear, "huber-log": inverse_huber_log,
-    "isotonic": inverse_isotonic, "anchored-log": inverse_huber_log, "anchored-log2": inverse_anchored_log2}
+    "isotonic": inverse_isotonic, "anchored-log": inverse_anchored_log, "anchored-log2": inverse_anchored_log2}
 
 
 def fit(method: str, x: np.ndarray, y: np.ndarray, **options: Any) -> dict[str, Any]:

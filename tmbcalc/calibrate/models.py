@@ -257,11 +257,8 @@ def find_model(panel: str, reference: str, method: str | None = None,
     elif any(m["recommended"] for m in cands):
         cands = [m for m in cands if m["recommended"]]
     if not cands:
-        refs = sorted({m["reference"] for m in list_models(directory) if m["panel"] == panel})
         raise UsageError(f"no calibration model for panel '{panel}' to reference '{reference}'"
-                         + (f" with method '{method}'" if method else "")
-                         + (f" (references available for this panel: {', '.join(refs)})" if refs
-                            else " (no model ships for this panel; fit one with 'tmbcalc calibrate fit')"))
+                         + (f" with method '{method}'" if method else "") + _why_none(panel, reference, directory))
     newest = max(m["version"] for m in cands)
     cands = [m for m in cands if m["version"] == newest]
     if not method and not any(m["recommended"] for m in cands):
@@ -269,6 +266,20 @@ def find_model(panel: str, reference: str, method: str | None = None,
         return min((load_model(m["path"]) for m in cands), key=_agreement_loss)
     best = max(cands, key=lambda m: (m["version"], m["recommended"], m["method"] == "deming"))
     return load_model(best["path"])
+
+
+def _why_none(panel: str, reference: str, directory: str | Path | None) -> str:
+    """The end of find_model's error: which references are current for the panel, or that only
+    deprecated models map to this one."""
+    mine = [m for m in list_models(directory) if m["panel"] == panel]
+    current = sorted({m["reference"] for m in mine if m["status"] != "deprecated"})
+    old = sorted(m["id"] for m in mine if m["reference"] == reference and m["status"] == "deprecated")
+    if old and reference not in current:
+        return (f" (only deprecated models, e.g. {old[-1]}: load one by id or path to reproduce an old report, "
+                "see calibration/status.json)")
+    if current:
+        return f" (references with a current model for this panel: {', '.join(current)})"
+    return " (no model ships for this panel; fit one with 'tmbcalc calibrate fit')"
 
 
 def _agreement_loss(model: CalibrationModel) -> float:

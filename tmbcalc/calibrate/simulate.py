@@ -371,13 +371,21 @@ def _driver_masks(vt: VariantTable, lists: tuple, profiles: dict[str, Profile]
             match_truncating(vt, tsg) if tsg is not None else None)
 
 
+def _read_per_pop_af_fields(path: str | Path, profiles: dict[str, Profile]) -> dict[tuple[str, ...], VariantTable]:
+    """The MAF read once per distinct ``pop_af_fields`` of the profiles: each profile's population AF
+    comes from its own columns, as ``tmbcalc tmb`` reads it (rows are identical across the tables)."""
+    fields = dict.fromkeys(tuple(p.pop_af_fields) for p in profiles.values())
+    return {f: read_maf(path, pop_af_fields=f, keep_alleles=False) for f in fields}
+
+
 def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple, ref_regions: RegionSet,
                    missing_fields: str, targets: list[tuple[str, str, RegionSet | None, float]], build: str
                    ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Counts per tumour of one MAF for every target (id, profile name, regions or None = reference, Mb).
     A MAF whose NCBI_Build column names another build than ``build`` is refused (its positions would
     be counted on the other build's footprints)."""
-    vt = read_maf(path, keep_alleles=False)
+    tables = _read_per_pop_af_fields(path, profiles)
+    vt = next(iter(tables.values()))
     if vt.meta.get("build") and vt.meta["build"] != build:
         raise ContigMismatchError(f"genome build mismatch: the MAF is {vt.meta['build']} by its NCBI_Build column but "
                                   f"the footprints are {build}; simulate it on {vt.meta['build']} or use MAFs on "
@@ -391,18 +399,18 @@ def _simulate_file(path: str | Path, profiles: dict[str, Profile], lists: tuple,
     relaxed: dict[str, list[str]] = {}
     elig: dict[str, np.ndarray] = {}
     for pname, prof in profiles.items():
-        use = prof
+        use, own = prof, tables[tuple(prof.pop_af_fields)]
         if missing_fields == "relax":
-            use, off = relax_profile(prof, vt, hotspots_given=hmask is not None)
+            use, off = relax_profile(prof, own, hotspots_given=hmask is not None)
             if off:
                 relaxed[pname] = off
         pmask = _driver_mask(prof, hmask, tmask)   # each list applies only where the profile asks
         try:
-            check_requirements(vt, use, hotspots_given=pmask is not None)
+            check_requirements(own, use, hotspots_given=pmask is not None)
         except MissingFieldError as exc:
             raise InputError(f"{exc.message} (or relax the rule for this file: missing_fields 'relax')",
                              path, params=(*exc.params, "missing_fields")) from None
-        elig[pname] = _eligible_except_footprint(vt, use, ref_regions, pmask)
+        elig[pname] = _eligible_except_footprint(own, use, ref_regions, pmask)
     ns = len(vt.samples)
     rows: dict[str, list] = {"sample": [], "panel": [], "profile": [], "count": [], "mb": []}
     for pid, pname, regions, mb in targets:

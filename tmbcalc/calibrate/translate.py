@@ -20,8 +20,8 @@ import pandas as pd
 from ..checks import check_number
 from ..errors import UsageError
 from . import mappings
-from .agreement import agreement
-from .fit import first_crossing
+from .agreement_stats import agreement
+from .fit import CUT_CI_METHOD, first_crossing
 from .models import CalibrationModel
 from .table import paired
 from .cuts import holdout_cuts, recommend
@@ -65,15 +65,26 @@ def _f(v: float) -> float | None:
     return None if v is None or not np.isfinite(v) else float(f"{v:.6g}")
 
 
+def _cut_ci(model: CalibrationModel, c: float) -> tuple[float, float]:
+    """Bootstrap CI of the panel cut at reference cut ``c``: the exact one the fit stored for its own
+    reference cuts (percentiles of the resamples' cuts), else where the stored pointwise band
+    reaches ``c`` (read off the band's grid by linear interpolation)."""
+    stored = (model.data.get("cut_translations") or {}).get(f"{c:g}") or {}
+    if stored.get("ci_method") == CUT_CI_METHOD:
+        return (np.nan if stored["ci_low"] is None else stored["ci_low"],
+                np.nan if stored["ci_high"] is None else stored["ci_high"])
+    gx, lo, hi = model.band_arrays()
+    return first_crossing(gx, hi, c), first_crossing(gx, lo, c)
+
+
 def translate_cut(model: CalibrationModel, reference_cut: float, *, table: pd.DataFrame | None = None,
                   alpha: float = 0.05) -> CutTranslation:
     check_number(reference_cut, "reference_cut (mut/Mb)", lo=0.0, lo_open=True)
     check_number(alpha, "alpha", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     c = float(reference_cut)
     pc = model.inverse(c)
-    gx, lo, hi = model.band_arrays()
-    res = CutTranslation(model=model.id, reference_cut=c, panel_cut=_f(pc),
-                         ci_low=_f(first_crossing(gx, hi, c)), ci_high=_f(first_crossing(gx, lo, c)),
+    ci_low, ci_high = _cut_ci(model, c)
+    res = CutTranslation(model=model.id, reference_cut=c, panel_cut=_f(pc), ci_low=_f(ci_low), ci_high=_f(ci_high),
                          agreement_source="none")
     if res.panel_cut is None:
         res.notes.append(f"no panel TMB reaches a calibrated value of {c:g} within the model")

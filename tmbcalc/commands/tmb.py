@@ -129,8 +129,9 @@ def _register_rules(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("harmonization (reference-scale TMB from a calibration model)")
     g.add_argument("--calibrate-to", metavar="REF", default=None,
                    help="also report TMB harmonized to reference REF (e.g. exome-wes-merino) with the bundled "
-                        "model for --panel; the run must compute the panel value the model was fitted on "
-                        "(see 'tmbcalc calibrate models')")
+                        "model for --panel; the run must compute the panel value the model was fitted on: the "
+                        "panel's TMB region (optionally only its callable bases: --callable-bed, --tumor-bam), "
+                        "profile and lists (see 'tmbcalc calibrate models')")
     g.add_argument("--calibration-method", default=None,
                    choices=("ols", "deming", "huber-log", "isotonic", "anchored-log", "anchored-log2"),
                    help="calibration method (default: the panel's recommended model)")
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise OutputError(write_problem(exc), f"{args.output}.variants.tsv.gz") from None
     if args.calibrate_to or args.calibration_model:
-        from ..calibrate.harmonize import harmonize_tmb
+        from ..calibrate.harmonization import harmonize_tmb
 
         harmonize_tmb(result, args.calibrate_to, method=args.calibration_method, model=args.calibration_model)
     paths = result.write(args.output, threads=args.threads, plain_tsv=args.plain_tsv)

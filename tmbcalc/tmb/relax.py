@@ -34,7 +34,7 @@ _RULES: tuple[tuple[str, str, dict[str, Any], str], ...] = (
 )
 # VCF reader: column names it could not fill -> the MAF reader's flag
 _VCF_FLAGS = {"t_depth": "has_depth", "t_alt": "has_alt_reads", "t_vaf": "has_vaf", "n_depth": "has_normal",
-              "n_alt": "has_normal"}
+              "n_alt": "has_normal", "pop_af": "has_pop_af"}
 REASONS = {"filter": "no FILTER column; its rows count as PASS, as already filtered calls",
            "likely_germline": "no tumor VAF or no population allele frequency",
            **{r: why for r, _, _, why in _RULES}}
@@ -44,11 +44,11 @@ def _flags(meta: dict[str, Any]) -> dict[str, bool]:
     """The reader's has_* flags (absent flag = the data are there; a population-AF resource VCF
     joined to the input counts as population AF)."""
     flags = {k: bool(v) for k, v in meta.items() if k.startswith("has_") and isinstance(v, bool)}
-    if meta.get("pop_af_resource"):
-        flags["has_pop_af"] = True
     for col in meta.get("missing_fields", ()) if meta.get("format") in ("vcf", "bcf") else ():
         if col in _VCF_FLAGS:
             flags[_VCF_FLAGS[col]] = False
+    if meta.get("pop_af_resource"):
+        flags["has_pop_af"] = True
     return flags
 
 

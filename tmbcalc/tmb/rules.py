@@ -304,26 +304,26 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
         fail("min_depth", table["t_depth"] < profile.min_depth)          # missing (-1) fails
     if "min_alt_reads" in active:
         fail("min_alt_reads", table["t_alt"] < profile.min_alt_reads)
-    vaf = table["t_vaf"].astype(np.float64)
+    vaf = np.asarray(table["t_vaf"], dtype=np.float32)                  # as stored (float32)
     if "min_vaf" in active:
-        fail("min_vaf", ~(vaf >= profile.min_vaf - 1e-9))                # NaN fails
+        fail("min_vaf", ~(vaf >= _f32(profile.min_vaf)))                 # NaN fails
     if "max_vaf" in active:
-        fail("max_vaf", ~(vaf <= profile.max_vaf + 1e-9))
+        fail("max_vaf", ~(vaf <= _f32(profile.max_vaf)))
     if "min_normal_depth" in active:
         fail("min_normal_depth", table["n_depth"] < profile.min_normal_depth)
     if "max_normal_alt_reads" in active:
         n_alt = table["n_alt"]
         fail("max_normal_alt_reads", (n_alt < 0) | (n_alt > profile.max_normal_alt_reads))
-    pop = table["pop_af"].astype(np.float64)
+    pop = np.asarray(table["pop_af"], dtype=np.float32)                 # as stored (float32)
     if "max_pop_af" in active:
-        fail("max_pop_af", pop > profile.max_pop_af + 1e-12)             # NaN (absent) passes
+        fail("max_pop_af", pop > _f32(profile.max_pop_af))               # NaN (absent) passes
     if hotspot_mask is not None:
         fail("hotspot", hotspot_mask)
     if "likely_germline" in active:
         in_window = np.zeros(n, dtype=bool)
         for lo, hi in profile.germline_vaf_windows:
-            in_window |= (vaf >= lo - 1e-9) & (vaf <= hi + 1e-9)
-        germ = in_window & (pop > profile.germline_min_pop_af)
+            in_window |= (vaf >= _f32(lo)) & (vaf <= _f32(hi))
+        germ = in_window & (pop > _f32(profile.germline_min_pop_af))
         if profile.germline_filter == "tumor_only":
             germ &= (table["n_depth"] < 0) & (table["n_alt"] < 0)
         fail("likely_germline", germ)
@@ -334,6 +334,15 @@ def evaluate(table: VariantTable, profile: Profile, footprint: RegionSet,
         low = bits & (~bits + BIT_DTYPE(1))                              # lowest set bit
         first[has] = np.log2(low[has].astype(np.float64)).astype(np.int8)
     return RuleOutcome(bits, first, bits == 0, inside, active)
+
+
+def _f32(threshold: float) -> np.float32:
+    """A fraction threshold rounded as the stored values are (VAF and population AF are float32).
+
+    Comparing float32 values with the threshold in the same precision keeps "exactly at the
+    threshold" exact: a VAF of 9/20 or a population AF written as 0.001 equals a threshold of
+    0.45 or 0.001 after both are rounded, whatever the direction float32 rounds them."""
+    return np.float32(threshold)
 
 
 def describe_bits(bits: int) -> list[str]:

@@ -3,7 +3,7 @@
 :func:`harmonize_tmb` is the API step behind ``tmbcalc tmb --panel P --calibrate-to REF``: it
 takes the :class:`~tmbcalc.tmb.TmbResult` of ``compute_tmb``, checks that the result's panel
 value is the one the model was fitted on (:func:`definition_differences`: TMB region and its
-size, every counting rule of the resolved profile, hotspot handling) and refuses with a one-line
+size, optionally restricted to the bases the run could call, every counting rule of the resolved profile, hotspot handling) and refuses with a one-line
 error naming the first difference otherwise; then fills ``SampleTmb.harmonized`` (value,
 prediction interval, calls and equivocal flags per reference cut) and ``TmbResult.harmonization``
 (model, definition, recommendation, equivocal zones).  It never writes files.
@@ -20,6 +20,7 @@ from ..harmonized import Harmonization, HarmonizedTmb
 from . import prediction
 from .models import CalibrationModel, find_model, load_model
 from .uncertainty import equivocal_panel_values
+from ..tmb.guards import CALLABLE_STAGES
 from ..tmb.relax import switched_fields
 
 _DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
@@ -47,21 +48,7 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
         return out
     if panel.get("version") != fp["panel_version"]:
         out.append(f"panel version: model {fp['panel_version']!r}, this run {panel.get('version')!r}")
-    kind = result.denominator.get("denominator_kind", "measured")
-    if kind != "measured":
-        out.append(f"footprint: this run divides by a {kind} denominator "
-                   f"({result.denominator.get('declared_mb')} Mb), the model's panel value by the panel TMB "
-                   f"region ({fp['bp']} bp)")
-    if result.denominator.get("status", "ok") != "ok":
-        out.append(f"footprint: this run's denominator is {result.denominator['status']}")
-    stages = [s["stage"] for s in result.denominator.get("stages", [])]
-    if stages != ["panel_tmb_region"]:
-        out.append(f"footprint: the model's panel value divides by the panel TMB region alone "
-                   f"({fp['bp']} bp), this run's denominator is {' -> '.join(stages)} "
-                   f"({result.denominator['footprint_bp']} bp)")
-    elif result.denominator["footprint_bp"] != fp["bp"]:
-        out.append(f"footprint: model {fp['bp']} bp ({fp['tmb_region']}), this run "
-                   f"{result.denominator['footprint_bp']} bp")
+    out += _footprint_differences(fp, result.denominator)
     off, relaxed_diff = _relaxed_differences(model, result)
     if relaxed_diff:
         return out + relaxed_diff
@@ -78,6 +65,41 @@ def definition_differences(model: CalibrationModel, result: Any) -> list[str]:
     out += _hotspot_differences(pdef["hotspots"], result)
     out += _tsg_differences(pdef["hotspots"], result)
     return out
+
+
+def _footprint_differences(fp: dict[str, Any], den: dict[str, Any]) -> list[str]:
+    """How the run's denominator differs from the model's: the panel TMB region, of the model's size,
+    optionally restricted to the bases the run interrogated (:data:`CALLABLE_STAGES`: a callable BED
+    or the callable part from BAMs).  Such a restriction measures the same per-Mb rate on fewer bases
+    (the model itself was simulated on the part of the region with exome truth); any other stage
+    (coding intersection, exclusion BED) or a declared denominator redefines the value."""
+    out: list[str] = []
+    kind = den.get("denominator_kind", "measured")
+    if kind != "measured":
+        out.append(f"footprint: this run divides by a {kind} denominator ({den.get('declared_mb')} Mb), the "
+                   f"model's panel value by the panel TMB region ({fp['bp']} bp)")
+    if den.get("status", "ok") != "ok":
+        out.append(f"footprint: this run's denominator is {den['status']}")
+    stages = den.get("stages", [])
+    names = [s["stage"] for s in stages]
+    if not names or names[0] != "panel_tmb_region" or any(n not in CALLABLE_STAGES for n in names[1:]):
+        out.append(f"footprint: the model's panel value divides by the panel TMB region ({fp['bp']} bp), "
+                   f"optionally restricted to callable bases; this run's denominator is {' -> '.join(names)} "
+                   f"({den['footprint_bp']} bp)")
+    elif int(stages[0]["bp"]) != fp["bp"]:
+        out.append(f"footprint: model {fp['bp']} bp ({fp['tmb_region']}), this run {stages[0]['bp']} bp")
+    return out
+
+
+def callable_restriction(den: dict[str, Any]) -> dict[str, Any] | None:
+    """The callable restriction of a panel TMB region (bp before and after, stages), or None."""
+    stages = den.get("stages", [])
+    rest = [s for s in stages[1:] if s["stage"] in CALLABLE_STAGES]
+    if not stages or not rest:
+        return None
+    region_bp, kept = int(stages[0]["bp"]), int(den["footprint_bp"])
+    return {"stages": [s["stage"] for s in rest], "region_bp": region_bp, "callable_bp": kept,
+            "fraction": kept / region_bp if region_bp else None}
 
 
 def _relaxed_differences(model: CalibrationModel, result: Any) -> tuple[list[str], list[str]]:
@@ -200,6 +222,13 @@ def harmonize_tmb(result: Any, reference: str | None = None, *, method: str | No
             model=m.id, model_version=m.version, method=m.method, recommended=rec,
             extrapolated=bool(vmax is not None and raw[i] > vmax), high=high, equivocal=equiv)
     result.harmonization = _summary(m, zones, pi, level)
+    restricted = callable_restriction(result.denominator)
+    if restricted:
+        result.harmonization.notes.append(
+            f"panel value measured on the callable part of the model's TMB region ({' -> '.join(restricted['stages'])}: "
+            f"{restricted['callable_bp']:,} of {restricted['region_bp']:,} bp, {restricted['fraction']:.1%}); the "
+            "per-Mb rate estimates the model's panel value, and the Poisson part of the interval and the "
+            "equivocal zones use this run's callable Mb")
     off = (result.provenance.get("relaxed_rules") or {}).get("rules_off")
     if off:
         result.harmonization.notes.append(
@@ -241,4 +270,4 @@ def _summary(m: CalibrationModel, zones: dict[str, Any], pi: dict[str, Any], lev
         equivocal_zones=zones, notes=notes)
 
 
-__all__ = ["harmonize_tmb", "definition_differences"]
+__all__ = ["harmonize_tmb", "definition_differences", "callable_restriction"]
