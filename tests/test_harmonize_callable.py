@@ -110,6 +110,11 @@ def test_mostly_uncallable_region_refused(shared, tmp_path):
     p = _tmb(str(shared / UVM), *HARMONIZE, "--callable-bed", str(small), "-o", str(tmp_path / "o"))
     assert p.returncode == 2 and "insufficient" in p.stderr
     assert not list(tmp_path.glob("o.*"))
+    # lowering the guards lets tmb report it, but harmonizing still needs half the region and 0.5 Mb
+    p = _tmb(str(shared / UVM), *HARMONIZE, "--callable-bed", str(small), "--min-callable-fraction", "0",
+             "--min-footprint-mb", "0", "-o", str(tmp_path / "o"))
+    assert p.returncode == 2 and "callable (harmonizing needs" in p.stderr
+    assert not list(tmp_path.glob("o.*"))
 
 
 class _Result:

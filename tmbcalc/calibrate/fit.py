@@ -275,9 +275,9 @@ def _cut_ci(inverses: np.ndarray | None, level: float) -> tuple[float, float]:
     if ok.size == 0:
         return float("nan"), float("nan")
     a = (1 - level) / 2
-    with np.errstate(invalid="ignore"):     # between two +inf resamples numpy interpolates inf - inf
-        q = np.quantile(ok, [a, 1 - a])
-    q = np.where(np.isnan(q), np.inf, q)    # ... which is +inf (an end beyond every curve's reach)
+    big = np.finfo(float).max                # +inf as the largest float: interpolation stays defined
+    q = np.quantile(np.where(np.isinf(ok), big, ok), [a, 1 - a])
+    q = np.where(q >= big / 2, np.inf, q)    # an end that falls among the never-reaching resamples
     return float(q[0]), float(q[1])
 
 

@@ -20,7 +20,7 @@ from ..harmonized import Harmonization, HarmonizedTmb
 from . import prediction
 from .models import CalibrationModel, find_model, load_model
 from .uncertainty import equivocal_panel_values
-from ..tmb.guards import CALLABLE_STAGES
+from ..tmb.guards import CALLABLE_STAGES, DEFAULT_MIN_CALLABLE_FRACTION, DEFAULT_MIN_FOOTPRINT_MB
 from ..tmb.relax import switched_fields
 
 _DESCRIPTIVE = ("name", "description", "citation", "approximations", "cutpoints", "source")
@@ -88,6 +88,11 @@ def _footprint_differences(fp: dict[str, Any], den: dict[str, Any]) -> list[str]
                    f"({den['footprint_bp']} bp)")
     elif int(stages[0]["bp"]) != fp["bp"]:
         out.append(f"footprint: model {fp['bp']} bp ({fp['tmb_region']}), this run {stages[0]['bp']} bp")
+    elif len(names) > 1:   # the default guards hold for harmonizing, whatever guard options the run lowered
+        kept = int(den["footprint_bp"])
+        if kept < DEFAULT_MIN_CALLABLE_FRACTION * fp["bp"] or kept < DEFAULT_MIN_FOOTPRINT_MB * 1e6:
+            out.append(f"footprint: only {kept} of the region's {fp['bp']} bp are callable (harmonizing needs >= "
+                       f"{DEFAULT_MIN_CALLABLE_FRACTION:.0%} and >= {DEFAULT_MIN_FOOTPRINT_MB:g} Mb)")
     return out
 
 

@@ -190,7 +190,7 @@ def _through_anchor(p: dict[str, Any], x: np.ndarray, slope_high: float) -> np.n
     t, c = float(p["panel_cut"]), float(p["cut"])
     lx, lt = np.log1p(x), np.log1p(t)
     y = np.expm1(np.log1p(c) + np.where(x < t, p["slope"], slope_high) * (lx - lt))
-    y = np.where(x >= t, np.maximum(y, c), np.minimum(y, np.nextafter(c, -np.inf)))
+    y = np.where(x >= t, np.maximum(y, c), np.minimum(y, c - 1e-9))   # below: clear of callers' 1e-12 tolerance
     return np.maximum(y, 0.0)
 
 
